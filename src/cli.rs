@@ -1,0 +1,141 @@
+//! The command line, clap derive only.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "gate",
+    version,
+    about = "Decides whether a change may go in: formatters, linters, type checks and tests, in parallel, on the files the change touched"
+)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+    /// When to use colour.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub(crate) color: ColorChoice,
+    /// Show the output of every gate, not only of failing ones.
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    pub(crate) verbose: bool,
+    /// Show only failures and the closing line.
+    #[arg(short, long, global = true)]
+    pub(crate) quiet: bool,
+    /// The configuration file (default: `gates.toml` at the repository root).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub(crate) config: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run the gates on a change set.
+    Check(CheckArgs),
+    /// Show the plan: which gates would run, on how many files, and why others would not.
+    List(ListArgs),
+    /// Write gate's hook shims into the repository's hooks directory.
+    Install(InstallArgs),
+    /// Remove gate's hook shims and put back what was there before.
+    Uninstall(UninstallArgs),
+    /// What the installed hook shims call.
+    Hook(HookArgs),
+}
+
+/// Which files a run considers and which gates it runs.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct Selection {
+    /// The staged changes (index against HEAD), as a pre-commit hook sees them.
+    #[arg(long, conflicts_with_all = ["base", "all", "files"])]
+    pub(crate) staged: bool,
+    /// The commits since the merge base of REF and HEAD.
+    #[arg(long, value_name = "REF", conflicts_with_all = ["all", "files"])]
+    pub(crate) base: Option<String>,
+    /// Every tracked file.
+    #[arg(long, conflicts_with = "files")]
+    pub(crate) all: bool,
+    /// These files, as if they had changed.
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub(crate) files: Vec<PathBuf>,
+    /// Run only these gates (repeatable).
+    #[arg(long = "gate", value_name = "NAME")]
+    pub(crate) gates: Vec<String>,
+    /// The stage to run: `pre-commit`, `pre-push`, `ci` or `manual` (default: `ci` in CI, else `manual`).
+    #[arg(long, value_name = "STAGE")]
+    pub(crate) stage: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    #[command(flatten)]
+    pub(crate) selection: Selection,
+    #[command(flatten)]
+    pub(crate) run: RunArgs,
+}
+
+/// Options of a run that override `[settings]`.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct RunArgs {
+    /// Processes to run at once, across all gates (default: `settings.jobs`, else one per CPU).
+    #[arg(short, long, value_name = "N")]
+    pub(crate) jobs: Option<usize>,
+    /// Start no new gate after the first failure.
+    #[arg(long, overrides_with = "no_fail_fast")]
+    pub(crate) fail_fast: bool,
+    /// Start every gate even after a failure (overrides `settings.fail_fast`).
+    #[arg(long)]
+    pub(crate) no_fail_fast: bool,
+    /// Also write the result as FORMAT to PATH, e.g. `json=gate.json` (repeatable).
+    #[arg(long, value_name = "FORMAT=PATH")]
+    pub(crate) report: Vec<String>,
+}
+
+impl RunArgs {
+    pub(crate) fn fail_fast(&self) -> Option<bool> {
+        match (self.fail_fast, self.no_fail_fast) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ListArgs {
+    #[command(flatten)]
+    pub(crate) selection: Selection,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InstallArgs {
+    /// Hooks to install (default: pre-commit and pre-push).
+    #[arg(long = "hook", value_name = "NAME")]
+    pub(crate) hooks: Vec<String>,
+    /// Replace a hook gate did not write; the old one is kept and runs first.
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct UninstallArgs {
+    /// Hooks to remove (default: every hook gate installed).
+    #[arg(long = "hook", value_name = "NAME")]
+    pub(crate) hooks: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct HookArgs {
+    /// The hook git runs, e.g. `pre-commit` or `pre-push`.
+    pub(crate) name: String,
+    /// The arguments git passed to the hook.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub(crate) args: Vec<std::ffi::OsString>,
+    #[command(flatten)]
+    pub(crate) run: RunArgs,
+}

@@ -1,0 +1,71 @@
+//! `gate list`: the plan for the current change set, without running anything.
+
+use std::io::Write;
+
+use anyhow::Result;
+
+use super::{Globals, Session, stage};
+use crate::cli::ListArgs;
+use crate::config::Origin;
+use crate::env;
+use crate::run::plan::{self, Decision, Request};
+use crate::select;
+
+pub(crate) fn list(globals: &Globals, args: &ListArgs) -> Result<i32> {
+    let stage = stage(&args.selection)?;
+    let session = Session::open(globals)?;
+    session.check_gate_names(&args.selection.gates)?;
+    let changes = session.changes(&args.selection)?;
+    let skip = env::skipped_gates();
+    let file_sets = select::select(&session.config, &changes);
+    let request = Request {
+        stage: &stage,
+        only: &args.selection.gates,
+        skip: &skip,
+    };
+    let plans = plan::plan(&session.config, session.repo.root(), &changes, file_sets, &request);
+
+    let mut out = globals.printer.stdout();
+    let origin = match &session.origin {
+        Origin::File(path) => format!("`{}`", path.display()),
+        Origin::Detected => "built-in gates".to_owned(),
+    };
+    writeln!(
+        out,
+        "{} changed files, stage `{stage}`, gates from {origin}:",
+        changes.files.len()
+    )?;
+    let width = session
+        .config
+        .gates
+        .iter()
+        .map(|g| g.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    for (gate, plan) in session.config.gates.iter().zip(&plans) {
+        let count = plan.files.matched.len();
+        let files = format!("{count} {}", if count == 1 { "file" } else { "files" });
+        let line = match &plan.decision {
+            Decision::Run(commands) => {
+                let processes = commands.len();
+                let first = commands.first().map(ToString::to_string).unwrap_or_default();
+                let after = if gate.depends_on.is_empty() {
+                    String::new()
+                } else {
+                    let names: Vec<&str> = gate
+                        .depends_on
+                        .iter()
+                        .map(|&d| session.config.gates[d].name.as_str())
+                        .collect();
+                    format!(", after {}", names.join(", "))
+                };
+                let plural = if processes == 1 { "process" } else { "processes" };
+                format!("run   {files:>10}  {processes} {plural}{after}: {first}")
+            }
+            Decision::Skip(reason) => format!("skip  {files:>10}  {reason}"),
+            Decision::Error(message) => format!("error {files:>10}  {}", message.lines().next().unwrap_or_default()),
+        };
+        writeln!(out, "  {:width$}  {line}", gate.name)?;
+    }
+    Ok(0)
+}

@@ -1,0 +1,120 @@
+//! Finding, reading and checking `gates.toml`.
+//!
+//! - `raw`: the serde mirror of the file, with spans.
+//! - `resolve`: turns it into a checked [`Config`] (globs compiled, commands split,
+//!   `depends_on` resolved and free of cycles).
+//! - `detect`: the built-in configuration used when a repository has no `gates.toml`.
+
+mod detect;
+mod raw;
+mod resolve;
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+pub(crate) use raw::{Kind, STAGES};
+pub(crate) use resolve::{Config, FILES, Gate, Program};
+
+use crate::printer::Printer;
+
+pub(crate) const FILE_NAME: &str = "gates.toml";
+
+/// A configuration error that points at a place in the file.
+#[derive(Debug, thiserror::Error)]
+pub(crate) struct Error {
+    pub(crate) path: PathBuf,
+    pub(crate) line: usize,
+    pub(crate) column: usize,
+    pub(crate) message: String,
+    pub(crate) source_line: String,
+    pub(crate) width: usize,
+}
+
+impl Error {
+    pub(crate) fn at(path: &Path, source: &str, span: Option<Range<usize>>, message: impl Into<String>) -> Self {
+        let span = span.unwrap_or(0..0);
+        let start = span.start.min(source.len());
+        let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = source[start..].find('\n').map_or(source.len(), |i| start + i);
+        let line = source[..start].matches('\n').count() + 1;
+        let column = source[line_start..start].chars().count() + 1;
+        let width = source[start..span.end.clamp(start, line_end)].chars().count().max(1);
+        Self {
+            path: path.to_owned(),
+            line,
+            column,
+            message: message.into(),
+            source_line: source[line_start..line_end].trim_end_matches('\r').to_owned(),
+            width,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (message, hint) = match self.message.split_once("\nhint: ") {
+            Some((message, hint)) => (message, Some(hint)),
+            None => (self.message.as_str(), None),
+        };
+        writeln!(f, "{}:{}:{}: {message}", self.path.display(), self.line, self.column)?;
+        let gutter = self.line.to_string().len();
+        writeln!(f, "{:gutter$} |", "")?;
+        writeln!(f, "{} | {}", self.line, self.source_line)?;
+        write!(
+            f,
+            "{:gutter$} | {:pad$}{}",
+            "",
+            "",
+            "^".repeat(self.width),
+            pad = self.column - 1
+        )?;
+        if let Some(hint) = hint {
+            write!(f, "\nhint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Where the configuration came from, for messages and reports.
+#[derive(Debug, Clone)]
+pub(crate) enum Origin {
+    File(PathBuf),
+    Detected,
+}
+
+/// Reads the configuration: `explicit` if given, else `gates.toml` at `root`, else the
+/// gates detected from what the repository contains.
+pub(crate) fn load(root: &Path, explicit: Option<&Path>, printer: Printer) -> anyhow::Result<(Config, Origin)> {
+    let path = match explicit {
+        Some(path) => path.to_owned(),
+        None => root.join(FILE_NAME),
+    };
+    if explicit.is_none() && !path.exists() {
+        let (text, reasons) = detect::default_config(root);
+        if reasons.is_empty() {
+            anyhow::bail!(
+                "no `{FILE_NAME}` in `{}` and no known project files to derive gates from\nhint: write a `{FILE_NAME}` (see `gates.toml.example`)",
+                root.display()
+            );
+        }
+        printer.note(format_args!("no `{FILE_NAME}` found; using built-in gates:"));
+        for reason in &reasons {
+            printer.note(format_args!("  {reason}"));
+        }
+        let config = parse(&text, Path::new("<built-in gates>"), root)?;
+        return Ok((config, Origin::Detected));
+    }
+    let text = std::fs::read_to_string(&path).with_context(|| format!("failed to read `{}`", path.display()))?;
+    let config = parse(&text, &path, root)?;
+    Ok((config, Origin::File(path)))
+}
+
+/// Parses and checks configuration text; `path` names it in errors.
+pub(crate) fn parse(text: &str, path: &Path, root: &Path) -> Result<Config, Error> {
+    let raw: raw::RawConfig =
+        toml::from_str(text).map_err(|err| Error::at(path, text, err.span(), err.message().trim_end()))?;
+    resolve::resolve(raw, root).map_err(|(span, message)| Error::at(path, text, Some(span), message))
+}

@@ -1,0 +1,192 @@
+//! The serde mirror of `gates.toml`: every key, with the spans that later errors point at.
+//! Values that can be checked on their own (globs, durations, stages, commands) are checked
+//! while deserializing, so the toml crate attaches the line and column of the bad value.
+
+use std::fmt;
+use std::time::Duration;
+
+use globset::{Glob, GlobBuilder};
+use indexmap::IndexMap;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use toml::Spanned;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawConfig {
+    #[serde(default)]
+    pub(crate) settings: RawSettings,
+    #[serde(default)]
+    pub(crate) gates: IndexMap<Spanned<String>, Spanned<RawGate>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSettings {
+    /// Processes at once; 0 means one per CPU.
+    pub(crate) jobs: Option<usize>,
+    pub(crate) fail_fast: Option<bool>,
+    pub(crate) base: Option<String>,
+    #[serde(default)]
+    pub(crate) exclude: Vec<Pattern>,
+    pub(crate) timeout: Option<Timeout>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawGate {
+    pub(crate) kind: Kind,
+    pub(crate) run: Option<Spanned<CommandLine>>,
+    pub(crate) fix: Option<Spanned<CommandLine>>,
+    pub(crate) files: Option<Vec<Pattern>>,
+    #[serde(default)]
+    pub(crate) exclude: Vec<Pattern>,
+    pub(crate) workdir: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(crate) depends_on: Vec<Spanned<String>>,
+    pub(crate) stages: Option<Vec<Stage>>,
+    pub(crate) timeout: Option<Timeout>,
+    #[serde(default)]
+    pub(crate) env: IndexMap<String, String>,
+    #[serde(default)]
+    pub(crate) always: bool,
+    #[serde(default)]
+    pub(crate) shell: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Kind {
+    Format,
+    Lint,
+    Typecheck,
+    Test,
+    Custom,
+}
+
+impl Kind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Kind::Format => "format",
+            Kind::Lint => "lint",
+            Kind::Typecheck => "typecheck",
+            Kind::Test => "test",
+            Kind::Custom => "custom",
+        }
+    }
+}
+
+/// `run` and `fix`: an argv array, or one string split as a shell would split it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CommandLine {
+    Argv(Vec<String>),
+    Line(String),
+}
+
+impl<'de> Deserialize<'de> for CommandLine {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct CommandVisitor;
+        impl<'de> Visitor<'de> for CommandVisitor {
+            type Value = CommandLine;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a command: an array of strings, or a string")
+            }
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<CommandLine, E> {
+                Ok(CommandLine::Line(value.to_owned()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<CommandLine, A::Error> {
+                let mut argv = Vec::new();
+                while let Some(arg) = seq.next_element::<String>()? {
+                    argv.push(arg);
+                }
+                Ok(CommandLine::Argv(argv))
+            }
+        }
+        deserializer.deserialize_any(CommandVisitor)
+    }
+}
+
+/// A glob from `files` or `exclude`. A pattern without `/` matches at any depth, as in
+/// `.gitignore`, so `*.py` means every Python file; `*` never crosses a `/`.
+#[derive(Debug, Clone)]
+pub(crate) struct Pattern {
+    pub(crate) glob: Glob,
+}
+
+impl Pattern {
+    pub(crate) fn new(text: &str) -> Result<Self, globset::Error> {
+        let anchored = text.trim_start_matches("./");
+        let full = if anchored.contains('/') {
+            anchored.trim_start_matches('/').to_owned()
+        } else {
+            format!("**/{anchored}")
+        };
+        let glob = GlobBuilder::new(&full)
+            .literal_separator(true)
+            .backslash_escape(true)
+            .build()?;
+        Ok(Self { glob })
+    }
+}
+
+impl<'de> Deserialize<'de> for Pattern {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Pattern::new(&text).map_err(|err| {
+            de::Error::custom(format!(
+                "invalid glob `{text}`: {}\nhint: globs look like `**/*.rs` or `src/*.py`; escape a literal `[` as `\\[`",
+                err.kind()
+            ))
+        })
+    }
+}
+
+/// A duration such as `30s`, `10m` or `1h 30m`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Timeout(pub(crate) Duration);
+
+impl<'de> Deserialize<'de> for Timeout {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        match humantime::parse_duration(&text) {
+            Ok(duration) if !duration.is_zero() => Ok(Timeout(duration)),
+            Ok(_) => Err(de::Error::custom("a timeout must be longer than zero")),
+            Err(err) => Err(de::Error::custom(format!(
+                "invalid duration `{text}`: {err}\nhint: write a duration such as `90s`, `10m` or `1h`"
+            ))),
+        }
+    }
+}
+
+/// Where a gate runs: a git hook, CI, or by hand.
+pub(crate) const STAGES: &[&str] = &[
+    "pre-commit",
+    "pre-merge-commit",
+    "prepare-commit-msg",
+    "commit-msg",
+    "post-commit",
+    "post-checkout",
+    "post-merge",
+    "post-rewrite",
+    "pre-rebase",
+    "pre-push",
+    "ci",
+    "manual",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Stage(pub(crate) String);
+
+impl<'de> Deserialize<'de> for Stage {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        if STAGES.contains(&text.as_str()) {
+            Ok(Stage(text))
+        } else {
+            Err(de::Error::custom(format!(
+                "unknown stage `{text}`, expected one of {}",
+                STAGES.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+            )))
+        }
+    }
+}

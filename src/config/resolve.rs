@@ -1,0 +1,290 @@
+//! Raw configuration to a checked [`Config`]: commands split, globs compiled, `depends_on`
+//! resolved to indices and checked for cycles. Errors carry the span they point at.
+
+use std::ops::Range;
+use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
+
+use globset::{GlobSet, GlobSetBuilder};
+use toml::Spanned;
+
+use super::raw::{CommandLine, Kind, Pattern, RawConfig, RawGate};
+
+type Failure = (Range<usize>, String);
+
+#[derive(Debug)]
+pub(crate) struct Config {
+    pub(crate) settings: Settings,
+    /// In the order of the file: reports list gates in this order.
+    pub(crate) gates: Vec<Gate>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Settings {
+    /// `None`: one per CPU.
+    pub(crate) jobs: Option<usize>,
+    pub(crate) fail_fast: bool,
+    pub(crate) base: Option<String>,
+    pub(crate) exclude: GlobSet,
+    pub(crate) timeout: Option<Duration>,
+}
+
+/// What a gate runs: an argv run directly, or a script for `sh -c`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Program {
+    Argv(Vec<String>),
+    Shell(String),
+}
+
+pub(crate) const FILES: &str = "{files}";
+
+impl Program {
+    /// Whether the command takes the matching files (and so runs once per batch).
+    pub(crate) fn takes_files(&self) -> bool {
+        match self {
+            Program::Argv(argv) => argv.iter().any(|arg| arg == FILES),
+            Program::Shell(script) => script.contains(FILES),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Gate {
+    pub(crate) name: String,
+    pub(crate) kind: Kind,
+    pub(crate) run: Program,
+    /// The command that repairs instead of checks.
+    #[expect(
+        dead_code,
+        reason = "parsed and checked now; fixers run with the pre-commit safety work (issue 3)"
+    )]
+    pub(crate) fix: Option<Program>,
+    /// `None`: every file matches.
+    pub(crate) files: Option<GlobSet>,
+    pub(crate) exclude: GlobSet,
+    /// Relative to the repository root; empty for the root itself.
+    pub(crate) workdir: PathBuf,
+    /// Indices into [`Config::gates`].
+    pub(crate) depends_on: Vec<usize>,
+    /// `None`: every stage.
+    pub(crate) stages: Option<Vec<String>>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) env: Vec<(String, String)>,
+    pub(crate) always: bool,
+}
+
+impl Gate {
+    pub(crate) fn runs_in(&self, stage: &str) -> bool {
+        self.stages
+            .as_ref()
+            .is_none_or(|stages| stages.iter().any(|s| s == stage))
+    }
+}
+
+pub(super) fn resolve(raw: RawConfig, root: &Path) -> Result<Config, Failure> {
+    let settings = Settings {
+        jobs: raw.settings.jobs.filter(|&jobs| jobs > 0),
+        fail_fast: raw.settings.fail_fast.unwrap_or(false),
+        base: raw.settings.base,
+        exclude: glob_set(&raw.settings.exclude),
+        timeout: raw.settings.timeout.map(|t| t.0),
+    };
+    let names: Vec<String> = raw.gates.keys().map(|name| name.get_ref().clone()).collect();
+    let mut gates = Vec::with_capacity(raw.gates.len());
+    let mut dependency_spans = Vec::with_capacity(raw.gates.len());
+    for (name, gate) in raw.gates {
+        let (gate, spans) = resolve_gate(&name, gate, &names, root)?;
+        gates.push(gate);
+        dependency_spans.push(spans);
+    }
+    check_cycles(&gates, &dependency_spans)?;
+    Ok(Config { settings, gates })
+}
+
+fn resolve_gate(
+    name: &Spanned<String>,
+    gate: Spanned<RawGate>,
+    names: &[String],
+    root: &Path,
+) -> Result<(Gate, Vec<Range<usize>>), Failure> {
+    let gate_span = gate.span();
+    let raw = gate.into_inner();
+    if name.get_ref().is_empty() || name.get_ref().contains(',') {
+        return Err((
+            name.span(),
+            "a gate name must be non-empty and contain no `,`\nhint: `GATE_SKIP` separates names with commas"
+                .to_owned(),
+        ));
+    }
+    let Some(run) = raw.run else {
+        return Err((
+            gate_span,
+            format!(
+                "gate `{}` has no `run` command\nhint: add e.g. `run = [\"ruff\", \"check\", \"{{files}}\"]`",
+                name.get_ref()
+            ),
+        ));
+    };
+    let run = program(&run, raw.shell)?;
+    let fix = raw.fix.as_ref().map(|fix| program(fix, raw.shell)).transpose()?;
+    let workdir = match &raw.workdir {
+        Some(dir) => workdir(dir, root)?,
+        None => PathBuf::new(),
+    };
+    let mut depends_on = Vec::with_capacity(raw.depends_on.len());
+    let mut spans = Vec::with_capacity(raw.depends_on.len());
+    for dependency in &raw.depends_on {
+        let Some(index) = names.iter().position(|n| n == dependency.get_ref()) else {
+            return Err((
+                dependency.span(),
+                format!(
+                    "gate `{}` depends on `{}`, which is not a gate\nhint: the gates are {}",
+                    name.get_ref(),
+                    dependency.get_ref(),
+                    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        };
+        depends_on.push(index);
+        spans.push(dependency.span());
+    }
+    let gate = Gate {
+        name: name.get_ref().clone(),
+        kind: raw.kind,
+        run,
+        fix,
+        files: raw.files.as_deref().map(glob_set),
+        exclude: glob_set(&raw.exclude),
+        workdir,
+        depends_on,
+        stages: raw.stages.map(|stages| stages.into_iter().map(|s| s.0).collect()),
+        timeout: raw.timeout.map(|t| t.0),
+        env: raw.env.into_iter().collect(),
+        always: raw.always,
+    };
+    Ok((gate, spans))
+}
+
+fn program(command: &Spanned<CommandLine>, shell: bool) -> Result<Program, Failure> {
+    let span = command.span();
+    let program = match (command.get_ref(), shell) {
+        (CommandLine::Line(line), true) => Program::Shell(line.clone()),
+        (CommandLine::Argv(_), true) => {
+            return Err((span, "with `shell = true` the command must be one string\nhint: write `run = \"cmd | other\"`".to_owned()));
+        }
+        (CommandLine::Argv(argv), false) => Program::Argv(argv.clone()),
+        (CommandLine::Line(line), false) => Program::Argv(shlex::split(line).ok_or_else(|| {
+            (
+                span.clone(),
+                "this command has an unterminated quote or a trailing `\\`\nhint: use an array, e.g. `[\"prog\", \"arg with spaces\"]`".to_owned(),
+            )
+        })?),
+    };
+    match &program {
+        Program::Argv(argv) if argv.is_empty() || argv[0].is_empty() => {
+            return Err((span, "the command is empty".to_owned()));
+        }
+        Program::Shell(script) if script.trim().is_empty() => {
+            return Err((span, "the command is empty".to_owned()));
+        }
+        Program::Argv(argv) => {
+            if let Some(arg) = argv.iter().find(|arg| arg.contains(FILES) && arg.as_str() != FILES) {
+                return Err((
+                    span,
+                    format!(
+                        "`{FILES}` must be an argument of its own, not part of `{arg}`\nhint: it expands to one argument per file"
+                    ),
+                ));
+            }
+        }
+        Program::Shell(_) => {}
+    }
+    Ok(program)
+}
+
+fn workdir(dir: &Spanned<String>, root: &Path) -> Result<PathBuf, Failure> {
+    let path = Path::new(dir.get_ref());
+    if path
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+    {
+        return Err((
+            dir.span(),
+            format!(
+                "`workdir` must be a path inside the repository, relative to its root, not `{}`",
+                dir.get_ref()
+            ),
+        ));
+    }
+    let relative: PathBuf = path
+        .components()
+        .filter(|c| matches!(c, Component::Normal(_)))
+        .collect();
+    if !root.join(&relative).is_dir() {
+        return Err((
+            dir.span(),
+            format!("`workdir` `{}` is not a directory of the repository", dir.get_ref()),
+        ));
+    }
+    Ok(relative)
+}
+
+fn glob_set(patterns: &[Pattern]) -> GlobSet {
+    let mut builder = GlobSetBuilder::new();
+    for pattern in patterns {
+        builder.add(pattern.glob.clone());
+    }
+    // Each glob was compiled on its own while parsing; a set of valid globs always builds.
+    builder.build().unwrap_or_else(|_| GlobSet::empty())
+}
+
+/// Rejects `depends_on` cycles, pointing at the edge that closes one.
+fn check_cycles(gates: &[Gate], spans: &[Vec<Range<usize>>]) -> Result<(), Failure> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Active,
+        Done,
+    }
+    fn visit(
+        at: usize,
+        gates: &[Gate],
+        spans: &[Vec<Range<usize>>],
+        marks: &mut [Mark],
+        path: &mut Vec<usize>,
+    ) -> Result<(), Failure> {
+        marks[at] = Mark::Active;
+        path.push(at);
+        for (edge, &next) in gates[at].depends_on.iter().enumerate() {
+            match marks[next] {
+                Mark::Active => {
+                    let start = path.iter().position(|&g| g == next).unwrap_or(0);
+                    let cycle: Vec<&str> = path[start..]
+                        .iter()
+                        .chain(std::iter::once(&next))
+                        .map(|&g| gates[g].name.as_str())
+                        .collect();
+                    return Err((
+                        spans[at][edge].clone(),
+                        format!(
+                            "`depends_on` forms a cycle: {}\nhint: remove one of these dependencies",
+                            cycle.join(" -> ")
+                        ),
+                    ));
+                }
+                Mark::New => visit(next, gates, spans, marks, path)?,
+                Mark::Done => {}
+            }
+        }
+        path.pop();
+        marks[at] = Mark::Done;
+        Ok(())
+    }
+    let mut marks = vec![Mark::New; gates.len()];
+    for start in 0..gates.len() {
+        if marks[start] == Mark::New {
+            visit(start, gates, spans, &mut marks, &mut Vec::new())?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,67 @@
+//! Every environment variable gate reads, in one place, so that none is read by accident
+//! and tests know exactly what to set.
+
+use std::ffi::OsString;
+
+/// Gates named here (comma separated) are skipped, like pre-commit's `SKIP`.
+pub(crate) const GATE_SKIP: &str = "GATE_SKIP";
+/// Disables colour whatever its value, per <https://no-color.org>.
+pub(crate) const NO_COLOR: &str = "NO_COLOR";
+/// Set by most CI services; selects the `ci` stage.
+pub(crate) const CI: &str = "CI";
+/// Set by GitHub Actions.
+pub(crate) const GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";
+/// Set by git for `git commit -a` and `git commit PATH`: the temporary index to check.
+pub(crate) const GIT_INDEX_FILE: &str = "GIT_INDEX_FILE";
+/// The search path for the programs gates run.
+pub(crate) const PATH: &str = "PATH";
+
+#[expect(
+    clippy::disallowed_methods,
+    reason = "this module is the one reader of the environment"
+)]
+pub(crate) fn var_os(name: &str) -> Option<OsString> {
+    std::env::var_os(name)
+}
+
+/// A variable's value as text; unset, empty and non-UTF-8 all read as `None`.
+pub(crate) fn var(name: &str) -> Option<String> {
+    var_os(name)
+        .and_then(|value| value.into_string().ok())
+        .filter(|value| !value.is_empty())
+}
+
+/// `true` for a set, non-empty value other than `false` or `0`.
+pub(crate) fn flag(name: &str) -> bool {
+    var(name).is_some_and(|value| !matches!(value.as_str(), "false" | "0"))
+}
+
+/// The names in `GATE_SKIP`.
+pub(crate) fn skipped_gates() -> Vec<String> {
+    var(GATE_SKIP)
+        .map(|value| {
+            value
+                .split(',')
+                .map(str::trim)
+                .filter(|name| !name.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether gate runs inside CI, where the `ci` stage applies.
+pub(crate) fn in_ci() -> bool {
+    flag(CI) || flag(GITHUB_ACTIONS)
+}
+
+/// Bytes the environment takes in a child's argument space (`execve` counts both).
+pub(crate) fn size_in_bytes() -> usize {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "this module is the one reader of the environment"
+    )]
+    std::env::vars_os()
+        .map(|(key, value)| key.len() + value.len() + 2 + std::mem::size_of::<usize>())
+        .sum()
+}

@@ -1,0 +1,110 @@
+//! What a gate produced: its [`Outcome`], the one model every report renders.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::config::Kind;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Status {
+    Passed,
+    Failed,
+    /// A fixer changed files.
+    Fixed,
+    /// Not run: no matching file, another stage, `GATE_SKIP`, `--gate`.
+    Skipped,
+    /// Not run because a gate it depends on did not pass, or `--fail-fast` stopped the run.
+    Blocked,
+    /// gate could not run it: program missing, timeout, crash, interruption.
+    Error,
+}
+
+impl Status {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Status::Passed => "passed",
+            Status::Failed => "failed",
+            Status::Fixed => "fixed",
+            Status::Skipped => "skipped",
+            Status::Blocked => "blocked",
+            Status::Error => "error",
+        }
+    }
+
+    /// Whether gates that depend on this one may run.
+    pub(crate) fn lets_dependents_run(self) -> bool {
+        matches!(self, Status::Passed | Status::Skipped)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[expect(
+    dead_code,
+    reason = "diagnostics are parsed from tool output by the CI reporting work (issue 4)"
+)]
+pub(crate) enum Severity {
+    Error,
+    Warning,
+    Note,
+}
+
+/// A finding at a place in a file, parsed from a tool's output or made by a built-in gate.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Diagnostic {
+    /// Repository-relative.
+    pub(crate) file: String,
+    pub(crate) line: Option<u32>,
+    pub(crate) column: Option<u32>,
+    pub(crate) severity: Severity,
+    pub(crate) message: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Outcome {
+    pub(crate) name: String,
+    pub(crate) kind: Kind,
+    pub(crate) status: Status,
+    /// Why it was skipped, blocked or errored.
+    pub(crate) reason: Option<String>,
+    /// When it started, from the start of the run; `None` if it never ran.
+    pub(crate) started: Option<Duration>,
+    pub(crate) duration: Duration,
+    /// Repository-relative paths of the files that matched.
+    pub(crate) files: Vec<PathBuf>,
+    /// Processes started (one per batch of files).
+    pub(crate) processes: usize,
+    /// The first non-zero exit code, else 0 when it ran.
+    pub(crate) exit_code: Option<i32>,
+    /// Everything the processes printed (stdout and stderr, in order), batch after batch.
+    pub(crate) output: String,
+    pub(crate) diagnostics: Vec<Diagnostic>,
+}
+
+impl Outcome {
+    /// An outcome for a gate that did not run.
+    pub(crate) fn not_run(
+        name: &str,
+        kind: Kind,
+        status: Status,
+        reason: impl Into<String>,
+        files: Vec<PathBuf>,
+    ) -> Self {
+        Self {
+            name: name.to_owned(),
+            kind,
+            status,
+            reason: Some(reason.into()),
+            started: None,
+            duration: Duration::ZERO,
+            files,
+            processes: 0,
+            exit_code: None,
+            output: String::new(),
+            diagnostics: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,338 @@
+//! Change sets: the files a run considers, and how each changed.
+
+use std::io::BufRead;
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use git2::{Delta, Diff, DiffFindOptions, DiffOptions, FileMode, Oid, Tree};
+use serde::Serialize;
+
+use super::{Repo, path_from_bytes};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Source {
+    Staged,
+    Worktree,
+    Base,
+    Push,
+    All,
+    Files,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum FileStatus {
+    Added,
+    Modified,
+    Deleted,
+    Renamed,
+    Untracked,
+    Unchanged,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ChangedFile {
+    /// Relative to the repository root.
+    pub(crate) path: PathBuf,
+    pub(crate) status: FileStatus,
+    /// The old path of a rename.
+    pub(crate) from: Option<PathBuf>,
+}
+
+impl ChangedFile {
+    /// Deleted files are listed, but a tool is never handed a path that does not exist.
+    pub(crate) fn exists(&self) -> bool {
+        self.status != FileStatus::Deleted
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ChangeSet {
+    pub(crate) source: Source,
+    /// The commit the change is measured from (`{base}`), when there is one.
+    pub(crate) base: Option<Oid>,
+    /// The commit under test (`{head}`), when there is one.
+    pub(crate) head: Option<Oid>,
+    pub(crate) files: Vec<ChangedFile>,
+}
+
+/// Index against HEAD: what the next commit records. Works before the first commit.
+pub(crate) fn staged(repo: &Repo) -> Result<ChangeSet> {
+    let head = repo.head()?;
+    let tree = head
+        .as_ref()
+        .map(git2::Commit::tree)
+        .transpose()
+        .context("failed to read HEAD's tree")?;
+    let index = repo.index()?;
+    let mut options = diff_options();
+    let diff = repo
+        .git
+        .diff_tree_to_index(tree.as_ref(), Some(&index), Some(&mut options))
+        .context("failed to compare the index with HEAD")?;
+    let head_id = head.map(|c| c.id());
+    Ok(ChangeSet {
+        source: Source::Staged,
+        base: head_id,
+        head: head_id,
+        files: files_of(diff)?,
+    })
+}
+
+/// HEAD against the work tree: staged, unstaged and untracked-but-not-ignored files.
+pub(crate) fn worktree(repo: &Repo) -> Result<ChangeSet> {
+    let head = repo.head()?;
+    let tree = head
+        .as_ref()
+        .map(git2::Commit::tree)
+        .transpose()
+        .context("failed to read HEAD's tree")?;
+    let mut options = diff_options();
+    options.include_untracked(true).recurse_untracked_dirs(true);
+    let diff = repo
+        .git
+        .diff_tree_to_workdir_with_index(tree.as_ref(), Some(&mut options))
+        .context("failed to compare the work tree with HEAD")?;
+    let head_id = head.map(|c| c.id());
+    Ok(ChangeSet {
+        source: Source::Worktree,
+        base: head_id,
+        head: head_id,
+        files: files_of(diff)?,
+    })
+}
+
+/// merge-base(REF, HEAD)..HEAD: what a pull request against REF would change.
+pub(crate) fn base(repo: &Repo, reference: &str) -> Result<ChangeSet> {
+    let target = repo
+        .git
+        .revparse_single(reference)
+        .and_then(|object| object.peel_to_commit())
+        .map_err(|err| {
+            anyhow::anyhow!(
+                "unknown revision `{reference}` ({})\nhint: fetch it first, e.g. `git fetch origin main`, or name a branch, tag or commit that exists",
+                err.message()
+            )
+        })?;
+    let Some(head) = repo.head()? else {
+        bail!(
+            "HEAD has no commit yet, so there is nothing to compare with `{reference}`\nhint: use `--staged` before the first commit"
+        );
+    };
+    let merge_base = repo.git.merge_base(target.id(), head.id()).map_err(|_| {
+        let shallow = if repo.git.is_shallow() { "this clone is shallow, so " } else { "" };
+        anyhow::anyhow!(
+            "no merge base between `{reference}` and HEAD: {shallow}their histories do not meet\nhint: fetch the full history (`git fetch --unshallow`, or `fetch-depth: 0` in actions/checkout)"
+        )
+    })?;
+    let base_tree = repo.git.find_commit(merge_base)?.tree()?;
+    let changes = between(repo, Some(&base_tree), &head.tree()?)?;
+    Ok(ChangeSet {
+        source: Source::Base,
+        base: Some(merge_base),
+        head: Some(head.id()),
+        files: changes,
+    })
+}
+
+/// Every tracked file, as listed in the index.
+pub(crate) fn all(repo: &Repo) -> Result<ChangeSet> {
+    let index = repo.index()?;
+    let files = index
+        .iter()
+        .filter(|entry| entry.mode != u32::from(FileMode::Commit) && (entry.flags >> 12) & 3 == 0)
+        .map(|entry| ChangedFile {
+            path: path_from_bytes(&entry.path),
+            status: FileStatus::Unchanged,
+            from: None,
+        })
+        .collect();
+    let head = repo.head()?.map(|c| c.id());
+    Ok(ChangeSet {
+        source: Source::All,
+        base: head,
+        head,
+        files,
+    })
+}
+
+/// Files named on the command line, relative to `cwd`; they must lie inside the work tree.
+pub(crate) fn explicit(repo: &Repo, cwd: &Path, paths: &[PathBuf]) -> Result<ChangeSet> {
+    let mut files = Vec::with_capacity(paths.len());
+    for path in paths {
+        let absolute = normalize(&cwd.join(path));
+        let relative = match absolute.strip_prefix(repo.root()) {
+            Ok(relative) => relative.to_owned(),
+            Err(_) => absolute
+                .canonicalize()
+                .ok()
+                .and_then(|real| real.strip_prefix(repo.root()).ok().map(Path::to_owned))
+                .with_context(|| {
+                    format!(
+                        "`{}` is outside the repository `{}`",
+                        path.display(),
+                        repo.root().display()
+                    )
+                })?,
+        };
+        let status = if repo.root().join(&relative).exists() {
+            FileStatus::Modified
+        } else {
+            bail!(
+                "`{}` does not exist\nhint: `--files` takes existing files; deleted files come from `--staged` or `--base`",
+                path.display()
+            );
+        };
+        files.push(ChangedFile {
+            path: relative,
+            status,
+            from: None,
+        });
+    }
+    let head = repo.head()?.map(|c| c.id());
+    Ok(ChangeSet {
+        source: Source::Files,
+        base: head,
+        head,
+        files,
+    })
+}
+
+/// The commits a `git push` sends, from the lines git writes to the pre-push hook's stdin:
+/// `<local ref> <local sha> <remote ref> <remote sha>`.
+pub(crate) fn push(repo: &Repo, remote: &str, input: impl BufRead) -> Result<ChangeSet> {
+    let mut files: Vec<ChangedFile> = Vec::new();
+    let (mut first_base, mut first_head) = (None, None);
+    for line in input.lines() {
+        let line = line.context("failed to read the refs git passed to the pre-push hook")?;
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let [_, local, _, remote_sha] = fields[..] else {
+            if line.trim().is_empty() {
+                continue;
+            }
+            bail!(
+                "unexpected pre-push input line `{line}`\nhint: git writes `<local ref> <local sha> <remote ref> <remote sha>`"
+            );
+        };
+        let local = Oid::from_str(local).with_context(|| format!("bad object id `{local}` in pre-push input"))?;
+        if local.is_zero() {
+            continue; // a deleted branch sends no content
+        }
+        let head = repo
+            .git
+            .find_commit(local)
+            .with_context(|| format!("pushed commit `{local}` not found"))?;
+        let remote_commit = Oid::from_str(remote_sha)
+            .ok()
+            .filter(|oid| !oid.is_zero())
+            .and_then(|oid| repo.git.find_commit(oid).ok());
+        let base = match remote_commit {
+            Some(remote_commit) => Some(
+                repo.git
+                    .merge_base(remote_commit.id(), local)
+                    .unwrap_or(remote_commit.id()),
+            ),
+            None => new_branch_base(repo, remote, local)?,
+        };
+        if base == Some(local) {
+            continue;
+        }
+        let base_tree = base
+            .map(|oid| repo.git.find_commit(oid).and_then(|c| c.tree()))
+            .transpose()?;
+        for file in between(repo, base_tree.as_ref(), &head.tree()?)? {
+            if !files.iter().any(|f| f.path == file.path) {
+                files.push(file);
+            }
+        }
+        first_base = first_base.or(base);
+        first_head = first_head.or(Some(local));
+    }
+    Ok(ChangeSet {
+        source: Source::Push,
+        base: first_base,
+        head: first_head,
+        files,
+    })
+}
+
+/// A branch the remote does not have: the commits not on any of the remote's branches
+/// start after the parent of the oldest one (`None`: the whole history is new).
+fn new_branch_base(repo: &Repo, remote: &str, local: Oid) -> Result<Option<Oid>> {
+    let mut walk = repo.git.revwalk()?;
+    walk.push(local)?;
+    // A push to a URL has no remote-tracking refs; then every commit counts as new.
+    let _ = walk.hide_glob(&format!("refs/remotes/{remote}/*"));
+    walk.set_sorting(git2::Sort::TOPOLOGICAL)?;
+    let mut oldest = None;
+    for oid in walk {
+        oldest = Some(oid?);
+    }
+    let Some(oldest) = oldest else {
+        return Ok(Some(local));
+    };
+    Ok(repo.git.find_commit(oldest)?.parent_ids().next())
+}
+
+fn between(repo: &Repo, old: Option<&Tree<'_>>, new: &Tree<'_>) -> Result<Vec<ChangedFile>> {
+    let mut options = diff_options();
+    let diff = repo
+        .git
+        .diff_tree_to_tree(old, Some(new), Some(&mut options))
+        .context("failed to compare commits")?;
+    files_of(diff)
+}
+
+fn diff_options() -> DiffOptions {
+    let mut options = DiffOptions::new();
+    options.ignore_submodules(true).include_typechange(true);
+    options
+}
+
+fn files_of(mut diff: Diff<'_>) -> Result<Vec<ChangedFile>> {
+    let has = |diff: &Diff<'_>, status| diff.deltas().any(|d| d.status() == status);
+    if has(&diff, Delta::Added) && has(&diff, Delta::Deleted) {
+        diff.find_similar(Some(DiffFindOptions::new().renames(true)))
+            .context("failed to detect renames")?;
+    }
+    let mut files = Vec::with_capacity(diff.deltas().len());
+    for delta in diff.deltas() {
+        let (file, status) = match delta.status() {
+            Delta::Added | Delta::Copied => (delta.new_file(), FileStatus::Added),
+            Delta::Untracked => (delta.new_file(), FileStatus::Untracked),
+            Delta::Deleted => (delta.old_file(), FileStatus::Deleted),
+            Delta::Renamed => (delta.new_file(), FileStatus::Renamed),
+            Delta::Modified | Delta::Typechange => (delta.new_file(), FileStatus::Modified),
+            _ => continue,
+        };
+        // Submodules are another repository's business.
+        if file.mode() == FileMode::Commit {
+            continue;
+        }
+        let Some(path) = file.path_bytes() else { continue };
+        files.push(ChangedFile {
+            path: path_from_bytes(path),
+            status,
+            from: (status == FileStatus::Renamed)
+                .then(|| delta.old_file().path_bytes().map(path_from_bytes))
+                .flatten(),
+        });
+    }
+    Ok(files)
+}
+
+/// `a/./b/../c` to `a/c` without touching the file system (the file may not exist).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}

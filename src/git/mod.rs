@@ -1,0 +1,89 @@
+//! The repository, read through git2.
+//!
+//! - `changes`: the change sets (staged, worktree, base, push, all, explicit files).
+
+pub(crate) mod changes;
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use git2::{Index, Repository};
+
+use crate::env;
+
+pub(crate) struct Repo {
+    pub(crate) git: Repository,
+    root: PathBuf,
+}
+
+impl Repo {
+    /// Opens the repository the way git itself would from here, so that gate works inside
+    /// hooks (`GIT_DIR`, `GIT_WORK_TREE`) and from any subdirectory.
+    pub(crate) fn open() -> Result<Self> {
+        let git = Repository::open_from_env().map_err(|err| {
+            anyhow::anyhow!(
+                "not inside a git repository ({})\nhint: run gate from a git work tree, or `git init` one",
+                err.message()
+            )
+        })?;
+        let Some(root) = git.workdir() else {
+            bail!(
+                "`{}` is a bare repository; gate needs a work tree",
+                git.path().display()
+            );
+        };
+        let root = root.canonicalize().unwrap_or_else(|_| root.to_owned());
+        Ok(Self { git, root })
+    }
+
+    /// The work tree root; every path gate keeps is relative to it.
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The index a commit will record: `GIT_INDEX_FILE` when git set one (`git commit -a`,
+    /// `git commit PATH` write a temporary index), else the repository's own.
+    pub(crate) fn index(&self) -> Result<Index> {
+        if let Some(file) = env::var_os(env::GIT_INDEX_FILE).filter(|f| !f.is_empty()) {
+            // A relative value is relative to where git started the hook, which is our cwd.
+            let path = std::path::absolute(PathBuf::from(&file))
+                .with_context(|| format!("failed to resolve `GIT_INDEX_FILE` `{}`", Path::new(&file).display()))?;
+            return Index::open(&path).with_context(|| format!("failed to read the index `{}`", path.display()));
+        }
+        self.git.index().context("failed to read the git index")
+    }
+
+    /// The commit HEAD points at, or `None` before the first commit.
+    pub(crate) fn head(&self) -> Result<Option<git2::Commit<'_>>> {
+        match self.git.head() {
+            Ok(head) => Ok(Some(head.peel_to_commit().context("HEAD does not point at a commit")?)),
+            Err(err) if matches!(err.code(), git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound) => Ok(None),
+            Err(err) => Err(err).context("failed to read HEAD"),
+        }
+    }
+
+    /// Where git looks for hooks: `core.hooksPath` when the repository sets it, else the
+    /// common git dir's `hooks` (shared by all worktrees).
+    pub(crate) fn hooks_dir(&self) -> Result<PathBuf> {
+        let config = self.git.config().context("failed to read the git configuration")?;
+        if let Ok(local) = config.open_level(git2::ConfigLevel::Local)
+            && let Ok(path) = local.get_path("core.hooksPath")
+        {
+            return Ok(self.root.join(path));
+        }
+        if let Ok(path) = config.get_string("core.hooksPath") {
+            bail!(
+                "`core.hooksPath` is set to `{path}` outside this repository (global or system git config)\n\
+                 hint: installing there would affect every repository; set a repo-local one with `git config core.hooksPath .githooks`, or unset it"
+            );
+        }
+        Ok(self.git.commondir().join("hooks"))
+    }
+}
+
+/// A path as git stores it (bytes) to a `PathBuf`, keeping non-UTF-8 names intact.
+pub(crate) fn path_from_bytes(bytes: &[u8]) -> PathBuf {
+    PathBuf::from(OsStr::from_bytes(bytes))
+}

@@ -1,0 +1,82 @@
+//! gate: decides whether a change may go in.
+
+mod cli;
+mod commands;
+mod config;
+mod env;
+mod gates;
+mod git;
+mod printer;
+mod report;
+mod run;
+mod select;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, ColorChoice, Command};
+use commands::Globals;
+use printer::{Printer, Verbosity};
+
+/// Usage, configuration or environment errors.
+const EXIT_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() { EXIT_ERROR } else { 0 });
+        }
+    };
+    set_colors(cli.color);
+    let verbosity = match (cli.quiet, cli.verbose) {
+        (true, _) => Verbosity::Quiet,
+        (_, true) => Verbosity::Verbose,
+        _ => Verbosity::Normal,
+    };
+    let globals = Globals {
+        printer: Printer::new(verbosity),
+        config: cli.config,
+    };
+    let result = match &cli.command {
+        Command::Check(args) => commands::check::check(&globals, args),
+        Command::List(args) => commands::list::list(&globals, args),
+        Command::Install(args) => commands::install::install(&globals, args),
+        Command::Uninstall(args) => commands::uninstall::uninstall(&globals, args),
+        Command::Hook(args) => commands::hook::hook(&globals, args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(EXIT_ERROR)),
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            globals.printer.error(&err);
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn set_colors(choice: ColorChoice) {
+    let enabled = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            env::var_os(env::NO_COLOR).is_none_or(|v| v.is_empty()) && console::Term::stdout().is_term()
+        }
+    };
+    console::set_colors_enabled(enabled);
+    console::set_colors_enabled_stderr(
+        enabled
+            || (choice == ColorChoice::Auto
+                && env::var_os(env::NO_COLOR).is_none()
+                && console::Term::stderr().is_term()),
+    );
+}
+
+/// `gate list | head` closes the pipe early; that is not an error (as in ripgrep).
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|cause| cause.downcast_ref::<std::io::Error>())
+        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+}

@@ -1,0 +1,55 @@
+//! The only code that writes to stdout or stderr: results go to stdout, warnings and
+//! notes to stderr, and quiet/verbose are decided here, once.
+
+use std::fmt::Display;
+use std::io::{self, Write};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Printer {
+    pub(crate) verbosity: Verbosity,
+}
+
+impl Printer {
+    pub(crate) fn new(verbosity: Verbosity) -> Self {
+        Self { verbosity }
+    }
+
+    pub(crate) fn stdout(self) -> io::StdoutLock<'static> {
+        io::stdout().lock()
+    }
+
+    pub(crate) fn stderr(self) -> io::StderrLock<'static> {
+        io::stderr().lock()
+    }
+
+    /// A warning the user should act on; shown even when quiet.
+    pub(crate) fn warn(self, message: impl Display) {
+        let label = console::style("warning").yellow().bold().for_stderr();
+        let _ = writeln!(self.stderr(), "{label}: {message}");
+    }
+
+    /// Context about what gate decided (e.g. the built-in gates it chose); hidden when quiet.
+    pub(crate) fn note(self, message: impl Display) {
+        if self.verbosity > Verbosity::Quiet {
+            let label = console::style("note").cyan().bold().for_stderr();
+            let _ = writeln!(self.stderr(), "{label}: {message}");
+        }
+    }
+
+    /// Prints a fatal error and its chain of causes, as cargo does.
+    pub(crate) fn error(self, error: &anyhow::Error) {
+        let mut err = self.stderr();
+        let label = console::style("error").red().bold().for_stderr();
+        let _ = writeln!(err, "{label}: {error}");
+        for cause in error.chain().skip(1) {
+            let _ = writeln!(err, "  caused by: {cause}");
+        }
+    }
+}

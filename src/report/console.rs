@@ -1,0 +1,191 @@
+//! The terminal view. On a terminal: a live spinner per running gate and a result line as
+//! each gate ends. Elsewhere (pipes, CI logs, hooks under an IDE): plain lines in config
+//! order, each printed as soon as it and every gate above it are done. A gate's output is
+//! one block under its line, never interleaved with another's.
+
+use std::io::Write;
+use std::time::Duration;
+
+use console::{Style, Term};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::gates::{Outcome, Status};
+use crate::printer::{Printer, Verbosity};
+use crate::run::event::Event;
+
+pub(crate) struct Console {
+    printer: Printer,
+    names: Vec<String>,
+    width: usize,
+    live: Option<Live>,
+    /// Plain mode: finished lines waiting for the gates above them.
+    pending: Vec<Option<String>>,
+    next: usize,
+}
+
+struct Live {
+    bars: MultiProgress,
+    running: Vec<Option<ProgressBar>>,
+}
+
+impl Console {
+    pub(crate) fn new(printer: Printer, names: Vec<String>, live: bool) -> Self {
+        let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0).max(20) + 4;
+        let live = (live && printer.verbosity != Verbosity::Quiet).then(|| Live {
+            bars: MultiProgress::with_draw_target(ProgressDrawTarget::stdout()),
+            running: vec![None; names.len()],
+        });
+        Self {
+            printer,
+            pending: vec![None; names.len()],
+            names,
+            width,
+            live,
+            next: 0,
+        }
+    }
+
+    /// Whether stdout is a terminal that can redraw lines.
+    pub(crate) fn is_interactive() -> bool {
+        let term = Term::stdout();
+        term.is_term() && term.features().is_attended()
+    }
+
+    pub(crate) fn on_event(&mut self, event: Event<'_>) {
+        match event {
+            Event::Started { gate } => {
+                if let Some(live) = &mut self.live {
+                    let bar = live.bars.add(ProgressBar::new_spinner());
+                    bar.set_style(
+                        ProgressStyle::with_template("{spinner:.cyan} {msg} {elapsed:.dim}")
+                            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                    );
+                    bar.set_message(self.names[gate].clone());
+                    bar.enable_steady_tick(Duration::from_millis(100));
+                    live.running[gate] = Some(bar);
+                }
+            }
+            Event::Finished { gate, outcome } => {
+                let text = self.render(outcome);
+                if let Some(live) = &mut self.live {
+                    if let Some(bar) = live.running[gate].take() {
+                        bar.finish_and_clear();
+                        live.bars.remove(&bar);
+                    }
+                    let _ = live.bars.println(text.trim_end_matches('\n'));
+                } else {
+                    self.pending[gate] = Some(text);
+                    let mut out = self.printer.stdout();
+                    while let Some(Some(text)) = self.pending.get_mut(self.next).map(Option::take) {
+                        let _ = out.write_all(text.as_bytes());
+                        self.next += 1;
+                    }
+                    let _ = out.flush();
+                }
+            }
+        }
+    }
+
+    /// The closing line: counts per status and the wall time.
+    pub(crate) fn finish(&mut self, outcomes: &[Outcome], wall: Duration) {
+        if let Some(live) = self.live.take() {
+            let _ = live.bars.clear();
+        }
+        let mut parts = Vec::new();
+        for status in [
+            Status::Passed,
+            Status::Fixed,
+            Status::Failed,
+            Status::Error,
+            Status::Blocked,
+            Status::Skipped,
+        ] {
+            let count = outcomes.iter().filter(|o| o.status == status).count();
+            if count > 0 {
+                parts.push(
+                    style(status)
+                        .apply_to(format!("{count} {}", status.as_str()))
+                        .to_string(),
+                );
+            }
+        }
+        let gates = if outcomes.len() == 1 { "gate" } else { "gates" };
+        let _ = writeln!(
+            self.printer.stdout(),
+            "{} {gates}: {} in {}",
+            outcomes.len(),
+            parts.join(", "),
+            seconds(wall)
+        );
+    }
+
+    /// A gate's line, and its output when it should be shown.
+    fn render(&self, outcome: &Outcome) -> String {
+        let dots = self.width.saturating_sub(outcome.name.chars().count() + 1);
+        let mut line = format!(
+            "{} {} {}",
+            outcome.name,
+            Style::new().dim().apply_to(".".repeat(dots)),
+            style(outcome.status).apply_to(format!("{:<7}", outcome.status.as_str()))
+        );
+        let count = outcome.files.len();
+        let files = format!("{count} {}", if count == 1 { "file" } else { "files" });
+        match outcome.status {
+            Status::Skipped | Status::Blocked => {
+                let reason = outcome.reason.as_deref().unwrap_or_default();
+                line.push_str(&format!("  {}", Style::new().dim().apply_to(reason)));
+            }
+            _ => {
+                line.push_str(&format!("  {:>7}  {files}", seconds(outcome.duration)));
+                if let Some(reason) = &outcome.reason
+                    && outcome.status == Status::Error
+                {
+                    let first = reason.lines().next().unwrap_or_default();
+                    line.push_str(&format!(
+                        "  {}",
+                        style(Status::Error).apply_to(format!("error: {first}"))
+                    ));
+                }
+            }
+        }
+        line.push('\n');
+        if outcome.status == Status::Error
+            && let Some(hint) = outcome
+                .reason
+                .as_deref()
+                .and_then(|r| r.split_once('\n'))
+                .map(|(_, rest)| rest)
+        {
+            line.push_str(&format!("  {hint}\n"));
+        }
+        let show_output = match self.printer.verbosity {
+            Verbosity::Verbose => true,
+            Verbosity::Normal | Verbosity::Quiet => {
+                matches!(outcome.status, Status::Failed | Status::Error | Status::Fixed)
+            }
+        };
+        if show_output && !outcome.output.is_empty() {
+            line.push_str(&outcome.output);
+            if !outcome.output.ends_with('\n') {
+                line.push('\n');
+            }
+        }
+        if self.printer.verbosity == Verbosity::Quiet && matches!(outcome.status, Status::Passed | Status::Skipped) {
+            return String::new();
+        }
+        line
+    }
+}
+
+fn style(status: Status) -> Style {
+    match status {
+        Status::Passed => Style::new().green(),
+        Status::Failed | Status::Error => Style::new().red().bold(),
+        Status::Fixed | Status::Blocked => Style::new().yellow(),
+        Status::Skipped => Style::new().dim(),
+    }
+}
+
+fn seconds(duration: Duration) -> String {
+    format!("{:.2}s", duration.as_secs_f64())
+}

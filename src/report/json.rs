@@ -1,0 +1,131 @@
+//! The JSON report: the whole result, documented in the README. Later renderers (JUnit,
+//! SARIF, GitHub) and `gate publish` read this shape, so fields are only ever added.
+
+use std::path::Path;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::Report;
+use crate::gates::{Diagnostic, Status};
+use crate::git::changes::{FileStatus, Source};
+
+/// Bumped when a field changes meaning or goes away.
+const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Document<'a> {
+    version: u32,
+    gate_version: &'static str,
+    root: String,
+    stage: &'a str,
+    exit_code: i32,
+    duration_ms: u128,
+    change_set: ChangeSetJson,
+    summary: Summary,
+    gates: Vec<GateJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct ChangeSetJson {
+    source: Source,
+    base: Option<String>,
+    head: Option<String>,
+    files: Vec<FileJson>,
+}
+
+#[derive(Serialize)]
+struct FileJson {
+    path: String,
+    status: FileStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from: Option<String>,
+}
+
+#[derive(Serialize, Default)]
+struct Summary {
+    passed: usize,
+    failed: usize,
+    fixed: usize,
+    skipped: usize,
+    blocked: usize,
+    error: usize,
+}
+
+#[derive(Serialize)]
+struct GateJson<'a> {
+    name: &'a str,
+    kind: &'a str,
+    status: Status,
+    reason: Option<&'a str>,
+    started_ms: Option<u128>,
+    duration_ms: u128,
+    exit_code: Option<i32>,
+    processes: usize,
+    files: Vec<String>,
+    output: &'a str,
+    diagnostics: &'a [Diagnostic],
+}
+
+/// Paths are text in JSON; a non-UTF-8 byte becomes U+FFFD.
+fn text(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+pub(crate) fn render(report: &Report<'_>) -> Result<String> {
+    let mut summary = Summary::default();
+    for outcome in report.outcomes {
+        *match outcome.status {
+            Status::Passed => &mut summary.passed,
+            Status::Failed => &mut summary.failed,
+            Status::Fixed => &mut summary.fixed,
+            Status::Skipped => &mut summary.skipped,
+            Status::Blocked => &mut summary.blocked,
+            Status::Error => &mut summary.error,
+        } += 1;
+    }
+    let document = Document {
+        version: SCHEMA_VERSION,
+        gate_version: env!("CARGO_PKG_VERSION"),
+        root: text(report.root),
+        stage: report.stage,
+        exit_code: report.exit_code,
+        duration_ms: report.duration.as_millis(),
+        change_set: ChangeSetJson {
+            source: report.changes.source,
+            base: report.changes.base.map(|oid| oid.to_string()),
+            head: report.changes.head.map(|oid| oid.to_string()),
+            files: report
+                .changes
+                .files
+                .iter()
+                .map(|file| FileJson {
+                    path: text(&file.path),
+                    status: file.status,
+                    from: file.from.as_deref().map(text),
+                })
+                .collect(),
+        },
+        summary,
+        gates: report
+            .outcomes
+            .iter()
+            .map(|outcome| GateJson {
+                name: &outcome.name,
+                kind: outcome.kind.as_str(),
+                status: outcome.status,
+                reason: outcome.reason.as_deref(),
+                started_ms: outcome.started.map(|d| d.as_millis()),
+                duration_ms: outcome.duration.as_millis(),
+                exit_code: outcome.exit_code,
+                processes: outcome.processes,
+                files: outcome.files.iter().map(|f| text(f)).collect(),
+                output: &outcome.output,
+                diagnostics: &outcome.diagnostics,
+            })
+            .collect(),
+    };
+    let mut text = serde_json::to_string_pretty(&document)?;
+    text.push('\n');
+    Ok(text)
+}

@@ -1,0 +1,79 @@
+//! Rendering the result. Every format reads the same [`Report`] model.
+//!
+//! - `console`: the live or plain terminal view, while gates run and at the end.
+//! - `json`: the full result as one JSON document, the model later renderers read.
+
+pub(crate) mod console;
+pub(crate) mod json;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+use crate::gates::{Outcome, Status};
+use crate::git::changes::ChangeSet;
+
+/// Everything one run found: the input and every gate's outcome.
+pub(crate) struct Report<'a> {
+    pub(crate) root: &'a Path,
+    pub(crate) stage: &'a str,
+    pub(crate) changes: &'a ChangeSet,
+    pub(crate) outcomes: &'a [Outcome],
+    pub(crate) duration: Duration,
+    pub(crate) exit_code: i32,
+}
+
+/// The exit code of a finished run: 2 when a gate could not run (missing program, timeout,
+/// crash), else 1 when one failed (or a fixer changed files), else 0.
+pub(crate) fn exit_code(outcomes: &[Outcome]) -> i32 {
+    if outcomes.iter().any(|o| o.status == Status::Error) {
+        2
+    } else if outcomes
+        .iter()
+        .any(|o| matches!(o.status, Status::Failed | Status::Blocked | Status::Fixed))
+    {
+        1
+    } else {
+        0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    Json,
+}
+
+/// A `--report FORMAT=PATH` request.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    pub(crate) format: Format,
+    pub(crate) path: PathBuf,
+}
+
+impl Target {
+    pub(crate) fn parse(text: &str) -> Result<Self> {
+        let Some((format, path)) = text.split_once('=').filter(|(_, path)| !path.is_empty()) else {
+            bail!("`--report {text}` needs a format and a path\nhint: write e.g. `--report json=gate-report.json`");
+        };
+        let format = match format {
+            "json" => Format::Json,
+            other => bail!("unknown report format `{other}`\nhint: the formats are: json"),
+        };
+        Ok(Self {
+            format,
+            path: PathBuf::from(path),
+        })
+    }
+
+    pub(crate) fn write(&self, report: &Report<'_>) -> Result<()> {
+        let text = match self.format {
+            Format::Json => json::render(report)?,
+        };
+        if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).with_context(|| format!("failed to create `{}`", parent.display()))?;
+        }
+        std::fs::write(&self.path, text)
+            .with_context(|| format!("failed to write the report `{}`", self.path.display()))
+    }
+}

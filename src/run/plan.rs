@@ -1,0 +1,299 @@
+//! The plan: for each gate, whether it runs and, if so, the processes to start, with file
+//! lists split into batches that fit the OS argument-length limit.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::config::{Config, FILES, Gate, Program};
+use crate::env;
+use crate::git::changes::ChangeSet;
+use crate::run::process::Cmd;
+use crate::select::FileSet;
+
+/// What the run will do with one gate.
+#[derive(Debug)]
+pub(crate) enum Decision {
+    Run(Vec<Cmd>),
+    Skip(String),
+    /// It cannot run (e.g. its program is missing): reported as `error` without starting.
+    Error(String),
+}
+
+#[derive(Debug)]
+pub(crate) struct GatePlan {
+    pub(crate) decision: Decision,
+    pub(crate) files: FileSet,
+}
+
+/// Who asked for what: the stage, `--gate` and `GATE_SKIP`.
+pub(crate) struct Request<'a> {
+    pub(crate) stage: &'a str,
+    /// Gates named with `--gate`; empty for all. Their dependencies run too.
+    pub(crate) only: &'a [String],
+    pub(crate) skip: &'a [String],
+}
+
+pub(crate) fn plan(
+    config: &Config,
+    root: &Path,
+    changes: &ChangeSet,
+    file_sets: Vec<FileSet>,
+    request: &Request<'_>,
+) -> Vec<GatePlan> {
+    let wanted = wanted_gates(config, request.only);
+    let placeholders = Placeholders::new(root, changes);
+    let budget = argument_budget();
+    let mut programs = HashMap::new();
+    config
+        .gates
+        .iter()
+        .zip(file_sets)
+        .zip(wanted)
+        .map(|((gate, files), wanted)| {
+            let decision = if !wanted {
+                Decision::Skip("not selected with `--gate`".to_owned())
+            } else if request.skip.iter().any(|name| name == &gate.name) {
+                Decision::Skip("skipped by `GATE_SKIP`".to_owned())
+            } else if !gate.runs_in(request.stage) {
+                Decision::Skip(format!("not in stage `{}`", request.stage))
+            } else if files.matched.is_empty() && !gate.always {
+                Decision::Skip("no matching files".to_owned())
+            } else if gate.run.takes_files() && files.args.is_empty() && !gate.always {
+                Decision::Skip("only deleted files matched".to_owned())
+            } else {
+                commands(
+                    gate,
+                    root,
+                    &files,
+                    &placeholders,
+                    config.settings.timeout,
+                    budget,
+                    &mut programs,
+                )
+            };
+            GatePlan { decision, files }
+        })
+        .collect()
+}
+
+/// `--gate` selection closed over `depends_on`.
+fn wanted_gates(config: &Config, only: &[String]) -> Vec<bool> {
+    if only.is_empty() {
+        return vec![true; config.gates.len()];
+    }
+    let mut wanted: Vec<bool> = config.gates.iter().map(|g| only.contains(&g.name)).collect();
+    let mut stack: Vec<usize> = (0..wanted.len()).filter(|&i| wanted[i]).collect();
+    while let Some(at) = stack.pop() {
+        for &dependency in &config.gates[at].depends_on {
+            if !wanted[dependency] {
+                wanted[dependency] = true;
+                stack.push(dependency);
+            }
+        }
+    }
+    wanted
+}
+
+struct Placeholders {
+    root: String,
+    base: String,
+    head: String,
+}
+
+impl Placeholders {
+    fn new(root: &Path, changes: &ChangeSet) -> Self {
+        Self {
+            root: root.to_string_lossy().into_owned(),
+            base: changes.base.map(|oid| oid.to_string()).unwrap_or_default(),
+            head: changes.head.map(|oid| oid.to_string()).unwrap_or_default(),
+        }
+    }
+
+    fn expand(&self, arg: &str) -> String {
+        arg.replace("{root}", &self.root)
+            .replace("{base}", &self.base)
+            .replace("{head}", &self.head)
+    }
+
+    /// In a shell script, values go through the environment, never into the script text.
+    fn expand_for_shell(script: &str) -> String {
+        script
+            .replace(FILES, "\"$@\"")
+            .replace("{root}", "\"$GATE_ROOT\"")
+            .replace("{base}", "\"$GATE_BASE\"")
+            .replace("{head}", "\"$GATE_HEAD\"")
+    }
+}
+
+fn commands(
+    gate: &Gate,
+    root: &Path,
+    files: &FileSet,
+    placeholders: &Placeholders,
+    default_timeout: Option<Duration>,
+    budget: usize,
+    programs: &mut HashMap<(String, PathBuf), Option<PathBuf>>,
+) -> Decision {
+    let cwd = root.join(&gate.workdir);
+    let (program_name, template): (String, Vec<String>) = match &gate.run {
+        Program::Argv(argv) => (
+            argv[0].clone(),
+            argv[1..].iter().map(|a| placeholders.expand(a)).collect(),
+        ),
+        Program::Shell(script) => (
+            "sh".to_owned(),
+            vec![
+                "-c".to_owned(),
+                Placeholders::expand_for_shell(script),
+                format!("gate:{}", gate.name),
+            ],
+        ),
+    };
+    let program = programs
+        .entry((program_name.clone(), cwd.clone()))
+        .or_insert_with(|| resolve_program(&program_name, &cwd))
+        .clone();
+    let Some(program) = program else {
+        return Decision::Error(format!(
+            "`{program_name}` not found on PATH (from `{}`)\nhint: install it, or fix `run` of gate `{}`",
+            gate.name, gate.name
+        ));
+    };
+    let mut env: Vec<(OsString, OsString)> = vec![
+        ("GATE_ROOT".into(), placeholders.root.clone().into()),
+        ("GATE_BASE".into(), placeholders.base.clone().into()),
+        ("GATE_HEAD".into(), placeholders.head.clone().into()),
+        ("GATE_NAME".into(), gate.name.clone().into()),
+    ];
+    env.extend(gate.env.iter().map(|(k, v)| (k.into(), v.into())));
+    let timeout = gate.timeout.or(default_timeout);
+    let make = |args: Vec<OsString>, file_args: usize| Cmd {
+        program: program.clone(),
+        args,
+        cwd: cwd.clone(),
+        env: env.clone(),
+        timeout,
+        file_args,
+    };
+    if !gate.run.takes_files() {
+        return Decision::Run(vec![make(template.into_iter().map(OsString::from).collect(), 0)]);
+    }
+    let fixed_cost: usize = template.iter().map(|a| arg_cost(a.len())).sum::<usize>()
+        + arg_cost(program.as_os_str().len())
+        + env.iter().map(|(k, v)| arg_cost(k.len() + v.len() + 1)).sum::<usize>();
+    let room = budget.saturating_sub(fixed_cost).max(1);
+    let file_args: Vec<OsString> = files.args.iter().map(|p| file_arg(p)).collect();
+    let batches = split(&file_args, room);
+    Decision::Run(
+        batches
+            .into_iter()
+            .map(|batch| {
+                let mut args = Vec::with_capacity(template.len() + batch.len());
+                let mut count = 0;
+                for arg in &template {
+                    if matches!(gate.run, Program::Argv(_)) && arg == FILES {
+                        args.extend(batch.iter().cloned());
+                        count = batch.len();
+                    } else {
+                        args.push(OsString::from(arg));
+                    }
+                }
+                if matches!(gate.run, Program::Shell(_)) {
+                    args.extend(batch.iter().cloned());
+                    count = batch.len();
+                }
+                make(args, count)
+            })
+            .collect(),
+    )
+}
+
+/// Finds a program once per gate plan: a path with `/` is relative to the gate's workdir.
+fn resolve_program(name: &str, cwd: &Path) -> Option<PathBuf> {
+    if name.contains('/') {
+        let path = cwd.join(name);
+        return path.is_file().then_some(path);
+    }
+    which::which_in(name, env::var_os(env::PATH), cwd).ok()
+}
+
+/// A file argument; a name starting with `-` gets `./` so that no tool reads it as an option.
+fn file_arg(path: &Path) -> OsString {
+    if path.as_os_str().as_bytes().starts_with(b"-") {
+        Path::new(".").join(path).into_os_string()
+    } else {
+        path.as_os_str().to_owned()
+    }
+}
+
+/// What an argument costs in the kernel's argument space: its bytes, a NUL and a pointer.
+fn arg_cost(len: usize) -> usize {
+    len + 1 + std::mem::size_of::<usize>()
+}
+
+/// Splits file arguments into consecutive batches each costing at most `room`.
+fn split(files: &[OsString], room: usize) -> Vec<&[OsString]> {
+    let mut batches = Vec::new();
+    let mut start = 0;
+    let mut used = 0;
+    for (i, file) in files.iter().enumerate() {
+        let cost = arg_cost(file.len());
+        if i > start && used + cost > room {
+            batches.push(&files[start..i]);
+            start = i;
+            used = 0;
+        }
+        used += cost;
+    }
+    if start < files.len() {
+        batches.push(&files[start..]);
+    }
+    batches
+}
+
+/// Bytes available for a child's arguments: the measured `ARG_MAX`, less what our own
+/// environment takes, less headroom for what the child's loader and gate's variables add.
+fn argument_budget() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let arg_max = unsafe { libc::sysconf(libc::_SC_ARG_MAX) };
+    let arg_max = if arg_max > 0 { arg_max as usize } else { 128 * 1024 };
+    arg_max
+        .saturating_sub(env::size_in_bytes())
+        .saturating_sub(8 * 1024)
+        .max(4 * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_stay_below_the_budget_and_keep_every_file_in_order() {
+        let files: Vec<OsString> = (0..1000)
+            .map(|i| OsString::from(format!("dir/file-{i:04}.py")))
+            .collect();
+        let room = 2000;
+        let batches = split(&files, room);
+        assert!(batches.len() > 1);
+        for batch in &batches {
+            assert!(batch.iter().map(|f| arg_cost(f.len())).sum::<usize>() <= room);
+        }
+        let joined: Vec<&OsString> = batches.iter().flat_map(|b| b.iter()).collect();
+        assert_eq!(joined, files.iter().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn an_oversized_file_gets_a_batch_of_its_own() {
+        let files = vec![OsString::from("a".repeat(50)), OsString::from("b")];
+        assert_eq!(split(&files, 10).len(), 2);
+    }
+
+    #[test]
+    fn dash_leading_names_are_not_options() {
+        assert_eq!(file_arg(Path::new("-rf.py")), OsString::from("./-rf.py"));
+        assert_eq!(file_arg(Path::new("a/-x.py")), OsString::from("a/-x.py"));
+    }
+}

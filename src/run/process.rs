@@ -1,0 +1,218 @@
+//! Starting one process: argv without a shell, its own process group (so a timeout or
+//! Ctrl-C stops the whole tree), stdout and stderr captured together in order.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::io::Read;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, mpsc};
+use std::time::Duration;
+
+/// Output past this many bytes is dropped (the rest is drained so the tool never blocks).
+const MAX_OUTPUT: usize = 16 << 20;
+
+/// One command to start.
+#[derive(Debug, Clone)]
+pub(crate) struct Cmd {
+    pub(crate) program: PathBuf,
+    pub(crate) args: Vec<OsString>,
+    pub(crate) cwd: PathBuf,
+    pub(crate) env: Vec<(OsString, OsString)>,
+    pub(crate) timeout: Option<Duration>,
+    /// Arguments from the file list, hidden when the command is displayed.
+    pub(crate) file_args: usize,
+}
+
+impl fmt::Display for Cmd {
+    /// Shell-quoted, file list elided: for messages, never for running.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let quote = |s: &std::ffi::OsStr| {
+            let text = s.to_string_lossy();
+            shlex::try_quote(&text).map_or_else(|_| text.to_string(), |q| q.into_owned())
+        };
+        write!(f, "{}", quote(self.program.as_os_str()))?;
+        let shown = self.args.len() - self.file_args;
+        for arg in &self.args[..shown] {
+            write!(f, " {}", quote(arg))?;
+        }
+        if self.file_args > 0 {
+            write!(f, " <{} files>", self.file_args)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Exit {
+    Code(i32),
+    Signal(i32),
+    TimedOut(Duration),
+    Interrupted,
+    SpawnFailed(String),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Finished {
+    pub(crate) exit: Exit,
+    pub(crate) output: Vec<u8>,
+}
+
+/// Set once Ctrl-C or SIGTERM arrives: no new process starts after it.
+pub(crate) static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// Process groups of running children, to signal on interruption.
+static RUNNING: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+
+/// Stops every running child: SIGTERM, then SIGKILL for those still there after a grace period.
+/// Called from the signal-handling thread.
+pub(crate) fn interrupt_all() {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+    signal_running(libc::SIGTERM);
+    std::thread::sleep(Duration::from_secs(2));
+    signal_running(libc::SIGKILL);
+}
+
+fn signal_running(signal: i32) {
+    let groups = RUNNING.lock().map(|g| g.clone()).unwrap_or_default();
+    for group in groups {
+        kill_group(group, signal);
+    }
+}
+
+fn kill_group(group: i32, signal: i32) {
+    // SAFETY: kill(2) with a negative pid signals a process group we created; no memory involved.
+    unsafe {
+        libc::kill(-group, signal);
+    }
+}
+
+impl Cmd {
+    pub(crate) fn run(&self) -> Finished {
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            return Finished {
+                exit: Exit::Interrupted,
+                output: Vec::new(),
+            };
+        }
+        match self.spawn_and_wait() {
+            Ok(finished) => finished,
+            Err(err) => Finished {
+                exit: Exit::SpawnFailed(format!("failed to run `{self}`: {err}")),
+                output: Vec::new(),
+            },
+        }
+    }
+
+    fn spawn_and_wait(&self) -> std::io::Result<Finished> {
+        let (mut reader, writer) = std::io::pipe()?;
+        let mut command = Command::new(&self.program);
+        command
+            .args(&self.args)
+            .current_dir(&self.cwd)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(writer.try_clone()?)
+            .stderr(writer)
+            .process_group(0);
+        let mut child = command.spawn()?;
+        // The command holds our copies of the pipe's write end; EOF comes only once they close.
+        drop(command);
+        let group = child.id() as i32;
+        if let Ok(mut running) = RUNNING.lock() {
+            running.push(group);
+        }
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            kill_group(group, libc::SIGKILL);
+        }
+        let (output, timed_out) = match self.timeout {
+            None => (read_capped(&mut reader), false),
+            Some(limit) => {
+                let (send, receive) = mpsc::channel();
+                std::thread::spawn(move || send.send(read_capped(&mut reader)));
+                match receive.recv_timeout(limit) {
+                    Ok(output) => (output, false),
+                    Err(_) => {
+                        kill_group(group, libc::SIGKILL);
+                        // A grandchild that left the group may hold the pipe; do not wait on it long.
+                        (receive.recv_timeout(Duration::from_secs(1)).unwrap_or_default(), true)
+                    }
+                }
+            }
+        };
+        let status = child.wait();
+        if let Ok(mut running) = RUNNING.lock() {
+            running.retain(|&g| g != group);
+        }
+        let status = status?;
+        let exit = if timed_out {
+            Exit::TimedOut(self.timeout.unwrap_or_default())
+        } else if INTERRUPTED.load(Ordering::SeqCst) && status.code().is_none() {
+            Exit::Interrupted
+        } else if let Some(code) = status.code() {
+            Exit::Code(code)
+        } else {
+            Exit::Signal(status.signal().unwrap_or(0))
+        };
+        Ok(Finished { exit, output })
+    }
+}
+
+fn read_capped(reader: &mut impl Read) -> Vec<u8> {
+    let mut output = Vec::new();
+    let mut buffer = [0u8; 64 * 1024];
+    loop {
+        match reader.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                let room = MAX_OUTPUT.saturating_sub(output.len());
+                output.extend_from_slice(&buffer[..n.min(room)]);
+            }
+        }
+    }
+    if output.len() >= MAX_OUTPUT {
+        output.extend_from_slice(b"\n[gate: output cut at 16 MiB]\n");
+    }
+    output
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    fn sh(script: &str, timeout: Option<Duration>) -> Cmd {
+        Cmd {
+            program: PathBuf::from("/bin/sh"),
+            args: vec!["-c".into(), script.into()],
+            cwd: std::env::temp_dir(),
+            env: Vec::new(),
+            timeout,
+            file_args: 0,
+        }
+    }
+
+    #[test]
+    fn stdout_and_stderr_are_captured_in_order() {
+        let finished = sh("echo one; echo two >&2; echo three; exit 3", None).run();
+        assert_eq!(finished.exit, Exit::Code(3));
+        assert_eq!(String::from_utf8_lossy(&finished.output), "one\ntwo\nthree\n");
+    }
+
+    #[test]
+    fn a_timeout_kills_the_whole_process_tree() {
+        let start = Instant::now();
+        let finished = sh("sleep 30 & sleep 30; echo never", Some(Duration::from_millis(300))).run();
+        assert_eq!(finished.exit, Exit::TimedOut(Duration::from_millis(300)));
+        assert!(start.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn display_hides_the_file_list() {
+        let mut cmd = sh("x", None);
+        cmd.args.extend(["a b.py".into(), "c.py".into()]);
+        cmd.file_args = 2;
+        assert_eq!(cmd.to_string(), "/bin/sh -c x <2 files>");
+    }
+}

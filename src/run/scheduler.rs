@@ -1,0 +1,349 @@
+//! Executes a plan: every process of every gate goes to one rayon pool of `jobs` threads,
+//! so `--jobs` caps processes across gates and batches alike. The calling thread
+//! coordinates: it starts a gate once its dependencies passed, blocks the dependents of a
+//! gate that did not, and hands every event to the reporter, in one place.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+use crate::config::{Config, Kind};
+use crate::gates::{Outcome, Status};
+use crate::run::event::Event;
+use crate::run::plan::{Decision, GatePlan};
+use crate::run::process::{Cmd, Exit, Finished, INTERRUPTED};
+
+pub(crate) struct Options {
+    pub(crate) jobs: usize,
+    pub(crate) fail_fast: bool,
+}
+
+enum Message {
+    Started {
+        gate: usize,
+    },
+    Done {
+        gate: usize,
+        batch: usize,
+        finished: Finished,
+        elapsed: Duration,
+    },
+}
+
+struct State {
+    waiting_on: usize,
+    results: Vec<Option<(Finished, Duration)>>,
+    left: usize,
+    started: Option<Instant>,
+}
+
+pub(crate) fn execute(
+    config: &Config,
+    plans: &[GatePlan],
+    options: &Options,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> Result<Vec<Outcome>> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.jobs.max(1))
+        .thread_name(|i| format!("gate-worker-{i}"))
+        .build()
+        .context("failed to start the worker threads")?;
+    let run_start = Instant::now();
+    let stop = AtomicBool::new(false);
+    let states: Vec<State> = config
+        .gates
+        .iter()
+        .zip(plans)
+        .map(|(gate, plan)| {
+            let batches = match &plan.decision {
+                Decision::Run(commands) => commands.len(),
+                _ => 0,
+            };
+            State {
+                waiting_on: gate.depends_on.len(),
+                results: (0..batches).map(|_| None).collect(),
+                left: batches,
+                started: None,
+            }
+        })
+        .collect();
+    let dependents: Vec<Vec<usize>> = (0..plans.len())
+        .map(|at| {
+            (0..plans.len())
+                .filter(|&other| config.gates[other].depends_on.contains(&at))
+                .collect()
+        })
+        .collect();
+
+    let mut coordinator = Coordinator {
+        config,
+        plans,
+        fail_fast: options.fail_fast,
+        stop: &stop,
+        outcomes: vec![None; plans.len()],
+        states,
+        dependents,
+        ready: Vec::new(),
+        on_event,
+    };
+    // Gates become ready as dependencies finish; a gate that ends at once (skip, error)
+    // may make others ready, so this works through a stack, lowest index on top.
+    coordinator.ready = (0..plans.len())
+        .filter(|&g| coordinator.states[g].waiting_on == 0)
+        .rev()
+        .collect();
+    let (send, receive) = mpsc::channel::<Message>();
+    pool.in_place_scope(|scope| {
+        let stop = &stop;
+        loop {
+            while let Some(gate) = coordinator.ready.pop() {
+                if let Some(commands) = coordinator.start(gate) {
+                    for (batch, command) in commands.iter().enumerate() {
+                        let send = send.clone();
+                        scope.spawn(move |_| {
+                            let _ = send.send(Message::Started { gate });
+                            let start = Instant::now();
+                            let finished = if stop.load(Ordering::SeqCst) {
+                                Finished {
+                                    exit: Exit::Interrupted,
+                                    output: Vec::new(),
+                                }
+                            } else {
+                                catch_unwind(AssertUnwindSafe(|| command.run())).unwrap_or_else(|_| Finished {
+                                    exit: Exit::SpawnFailed(format!("gate crashed while running `{command}`")),
+                                    output: Vec::new(),
+                                })
+                            };
+                            let _ = send.send(Message::Done {
+                                gate,
+                                batch,
+                                finished,
+                                elapsed: start.elapsed(),
+                            });
+                        });
+                    }
+                }
+            }
+            if coordinator.outcomes.iter().all(Option::is_some) {
+                break;
+            }
+            let Ok(message) = receive.recv() else { break };
+            match message {
+                Message::Started { gate } => {
+                    if coordinator.states[gate].started.is_none() {
+                        coordinator.states[gate].started = Some(Instant::now());
+                        (coordinator.on_event)(Event::Started { gate });
+                    }
+                }
+                Message::Done {
+                    gate,
+                    batch,
+                    finished,
+                    elapsed,
+                } => {
+                    let state = &mut coordinator.states[gate];
+                    state.results[batch] = Some((finished, elapsed));
+                    state.left -= 1;
+                    if state.left == 0 {
+                        let started = state.started.unwrap_or_else(Instant::now);
+                        let results: Vec<(Finished, Duration)> =
+                            state.results.iter_mut().filter_map(Option::take).collect();
+                        let gate_config = &config.gates[gate];
+                        let outcome = combine(
+                            &gate_config.name,
+                            gate_config.kind,
+                            plans[gate].files.matched.clone(),
+                            results,
+                            started.duration_since(run_start),
+                            started.elapsed(),
+                            options.fail_fast,
+                        );
+                        coordinator.finish(gate, outcome);
+                    }
+                }
+            }
+        }
+    });
+    Ok(coordinator
+        .outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or_else(unreachable_outcome))
+        .collect())
+}
+
+/// The scheduler's state on the coordinating thread.
+struct Coordinator<'a, 'e> {
+    config: &'a Config,
+    plans: &'a [GatePlan],
+    fail_fast: bool,
+    stop: &'a AtomicBool,
+    outcomes: Vec<Option<Outcome>>,
+    states: Vec<State>,
+    dependents: Vec<Vec<usize>>,
+    ready: Vec<usize>,
+    on_event: &'e mut dyn FnMut(Event<'_>),
+}
+
+impl<'a> Coordinator<'a, '_> {
+    /// Starts a ready gate: the commands to spawn, or `None` when it ended at once.
+    fn start(&mut self, gate: usize) -> Option<&'a [Cmd]> {
+        let plans = self.plans;
+        let config = &self.config.gates[gate];
+        let not_run = |status, reason| {
+            Outcome::not_run(
+                &config.name,
+                config.kind,
+                status,
+                reason,
+                plans[gate].files.matched.clone(),
+            )
+        };
+        if self.states[gate].waiting_on == BLOCKED {
+            let failed: Vec<&str> = config
+                .depends_on
+                .iter()
+                .filter(|&&d| {
+                    self.outcomes[d]
+                        .as_ref()
+                        .is_some_and(|o| !o.status.lets_dependents_run())
+                })
+                .map(|&d| self.config.gates[d].name.as_str())
+                .collect();
+            let reason = format!("depends on `{}`, which did not pass", failed.join("`, `"));
+            self.finish(gate, not_run(Status::Blocked, reason));
+            return None;
+        }
+        match &plans[gate].decision {
+            Decision::Skip(reason) => self.finish(gate, not_run(Status::Skipped, reason.clone())),
+            Decision::Error(message) => self.finish(gate, not_run(Status::Error, message.clone())),
+            Decision::Run(_) if self.stop.load(Ordering::SeqCst) || INTERRUPTED.load(Ordering::SeqCst) => {
+                self.finish(gate, not_run(Status::Blocked, not_started_reason()));
+            }
+            Decision::Run(commands) => return Some(commands),
+        }
+        None
+    }
+
+    /// Records a gate's outcome, reports it, and readies or blocks its dependents.
+    fn finish(&mut self, gate: usize, outcome: Outcome) {
+        let passed = outcome.status.lets_dependents_run();
+        if self.fail_fast && matches!(outcome.status, Status::Failed | Status::Error) {
+            self.stop.store(true, Ordering::SeqCst);
+        }
+        (self.on_event)(Event::Finished {
+            gate,
+            outcome: &outcome,
+        });
+        self.outcomes[gate] = Some(outcome);
+        for &next in &self.dependents[gate] {
+            if passed {
+                self.states[next].waiting_on -= 1;
+                if self.states[next].waiting_on == 0 {
+                    self.ready.push(next);
+                }
+            } else if self.states[next].waiting_on != BLOCKED {
+                // Blocked at once; its own dependents follow through the stack.
+                self.states[next].waiting_on = BLOCKED;
+                self.ready.push(next);
+            }
+        }
+    }
+}
+
+/// `State::waiting_on` of a gate whose dependency did not pass.
+const BLOCKED: usize = usize::MAX;
+
+fn not_started_reason() -> String {
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        "not started: interrupted".to_owned()
+    } else {
+        "not started: an earlier gate failed and `--fail-fast` is on".to_owned()
+    }
+}
+
+/// Every gate is finished before the loop ends; this keeps the types total without a panic.
+fn unreachable_outcome() -> Outcome {
+    Outcome::not_run(
+        "?",
+        Kind::Custom,
+        Status::Error,
+        "gate lost track of this gate",
+        Vec::new(),
+    )
+}
+
+/// One gate's outcome from the results of its batches.
+fn combine(
+    name: &str,
+    kind: Kind,
+    files: Vec<PathBuf>,
+    results: Vec<(Finished, Duration)>,
+    started: Duration,
+    duration: Duration,
+    fail_fast: bool,
+) -> Outcome {
+    let mut output = String::new();
+    let mut status = Status::Passed;
+    let mut reason = None;
+    let mut exit_code = Some(0);
+    let mut ran = 0;
+    for (finished, _) in &results {
+        output.push_str(&String::from_utf8_lossy(&finished.output));
+        let (batch_status, batch_reason) = match &finished.exit {
+            Exit::Code(0) => (Status::Passed, None),
+            Exit::Code(code) => {
+                if exit_code == Some(0) {
+                    exit_code = Some(*code);
+                }
+                (Status::Failed, Some(format!("exited with code {code}")))
+            }
+            Exit::Signal(signal) => (Status::Error, Some(format!("killed by signal {signal}"))),
+            Exit::TimedOut(limit) => (
+                Status::Error,
+                Some(format!("timed out after {}", humantime::format_duration(*limit))),
+            ),
+            Exit::Interrupted if fail_fast && !INTERRUPTED.load(Ordering::SeqCst) => {
+                (Status::Blocked, Some(not_started_reason()))
+            }
+            Exit::Interrupted => (Status::Error, Some("interrupted".to_owned())),
+            Exit::SpawnFailed(message) => (Status::Error, Some(message.clone())),
+        };
+        if !matches!(finished.exit, Exit::Interrupted) {
+            ran += 1;
+        }
+        if rank(batch_status) > rank(status) {
+            status = batch_status;
+            reason = batch_reason;
+        }
+    }
+    if status != Status::Failed && status != Status::Passed {
+        exit_code = None;
+    }
+    Outcome {
+        name: name.to_owned(),
+        kind,
+        status,
+        reason,
+        started: (ran > 0).then_some(started),
+        duration,
+        files,
+        processes: ran,
+        exit_code,
+        output,
+        diagnostics: Vec::new(),
+    }
+}
+
+/// Which batch result speaks for the gate: an error outranks a failure outranks a pass.
+fn rank(status: Status) -> u8 {
+    match status {
+        Status::Passed | Status::Skipped | Status::Fixed => 0,
+        Status::Blocked => 1,
+        Status::Failed => 2,
+        Status::Error => 3,
+    }
+}
