@@ -108,7 +108,12 @@ pub(crate) fn load(root: &Path, explicit: Option<&Path>, printer: Printer) -> an
         return Ok((config, Origin::Detected));
     }
     let text = std::fs::read_to_string(&path).with_context(|| format!("failed to read `{}`", path.display()))?;
-    let config = parse(&text, &path, root)?;
+    // Errors name the file as the user would type it from here.
+    let shown = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_owned))
+        .unwrap_or_else(|| path.clone());
+    let config = parse(&text, &shown, root)?;
     Ok((config, Origin::File(path)))
 }
 

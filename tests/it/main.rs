@@ -1,1 +1,8 @@
 //! Integration tests: the real binary against temporary git repositories.
+
+mod changes;
+mod common;
+mod config;
+mod hooks;
+mod report;
+mod run;

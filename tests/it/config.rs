@@ -1,0 +1,118 @@
+//! `gates.toml` errors are caught before anything runs, with file:line:column and a hint;
+//! without a `gates.toml`, gates are derived from the repository.
+
+use crate::common::TestRepo;
+
+fn rejected(config: &str) -> crate::common::Run {
+    let repo = TestRepo::new();
+    repo.tool("marker", "touch ran")
+        .write("a.py", "x\n")
+        .config(config)
+        .commit_all("init");
+    let run = repo.gate(&["check", "--all"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(!repo.root().join("ran").exists(), "nothing may run after a config error");
+    run
+}
+
+#[test]
+fn unknown_key_names_line_and_column_and_the_expected_keys() {
+    let run = rejected("[gates.lint]\nkind = \"lint\"\nrun = [\"marker\"]\nfiless = [\"*.py\"]\n");
+    assert!(run.stderr.contains("gates.toml:4:1: unknown field `filess`"), "{run:?}");
+    assert!(run.stderr.contains("`files`"), "{run:?}");
+    assert!(run.stderr.contains("4 | filess"), "{run:?}");
+}
+
+#[test]
+fn wrong_type_is_rejected() {
+    let run = rejected("[settings]\njobs = \"four\"\n[gates.lint]\nkind = \"lint\"\nrun = [\"marker\"]\n");
+    assert!(run.stderr.contains("gates.toml:2:8: invalid type: string \"four\""), "{run:?}");
+}
+
+#[test]
+fn unknown_kind_lists_the_kinds() {
+    let run = rejected("[gates.lint]\nkind = \"linter\"\nrun = [\"marker\"]\n");
+    assert!(run.stderr.contains("gates.toml:2:8: unknown variant `linter`"), "{run:?}");
+}
+
+#[test]
+fn bad_glob_points_at_the_pattern() {
+    let run = rejected("[gates.lint]\nkind = \"lint\"\nrun = [\"marker\"]\nfiles = [\"src/[a.py\"]\n");
+    assert!(run.stderr.contains("gates.toml:4:9: invalid glob `src/[a.py`"), "{run:?}");
+    assert!(run.stderr.contains("hint:"), "{run:?}");
+}
+
+#[test]
+fn unknown_dependency_lists_the_gates() {
+    let run = rejected(
+        "[gates.lint]\nkind = \"lint\"\nrun = [\"marker\"]\ndepends_on = [\"tset\"]\n[gates.test]\nkind = \"test\"\nrun = [\"marker\"]\n",
+    );
+    assert!(run.stderr.contains("gates.toml:4:15: gate `lint` depends on `tset`, which is not a gate"), "{run:?}");
+    assert!(run.stderr.contains("hint: the gates are `lint`, `test`"), "{run:?}");
+}
+
+#[test]
+fn dependency_cycle_names_the_cycle() {
+    let run = rejected(
+        "[gates.a]\nkind = \"lint\"\nrun = [\"marker\"]\ndepends_on = [\"b\"]\n\
+         [gates.b]\nkind = \"lint\"\nrun = [\"marker\"]\ndepends_on = [\"c\"]\n\
+         [gates.c]\nkind = \"lint\"\nrun = [\"marker\"]\ndepends_on = [\"a\"]\n",
+    );
+    assert!(run.stderr.contains("gates.toml:12:15: `depends_on` forms a cycle: a -> b -> c -> a"), "{run:?}");
+}
+
+#[test]
+fn bad_timeout_unterminated_quote_and_missing_run_are_rejected() {
+    let run = rejected("[gates.a]\nkind = \"lint\"\nrun = [\"marker\"]\ntimeout = \"ten minutes\"\n");
+    assert!(run.stderr.contains("gates.toml:4:11: invalid duration `ten minutes`"), "{run:?}");
+    let run = rejected("[gates.a]\nkind = \"lint\"\nrun = \"marker 'open\"\n");
+    assert!(run.stderr.contains("gates.toml:3:7: this command has an unterminated quote"), "{run:?}");
+    let run = rejected("[gates.a]\nkind = \"lint\"\n");
+    assert!(run.stderr.contains("gate `a` has no `run` command"), "{run:?}");
+    let run = rejected("[gates.a]\nkind = \"lint\"\nrun = [\"marker\", \"--x={files}\"]\n");
+    assert!(run.stderr.contains("`{files}` must be an argument of its own"), "{run:?}");
+    let run = rejected("[gates.a]\nkind = \"lint\"\nrun = [\"marker\"]\nstages = [\"pre-comit\"]\n");
+    assert!(run.stderr.contains("gates.toml:4:10: unknown stage `pre-comit`"), "{run:?}");
+    let run = rejected("[gates.a]\nkind = \"lint\"\nrun = [\"marker\"]\nworkdir = \"../elsewhere\"\n");
+    assert!(run.stderr.contains("gates.toml:4:11: `workdir` must be a path inside the repository"), "{run:?}");
+}
+
+#[test]
+fn toml_syntax_error_is_located() {
+    let run = rejected("[gates.a\nkind = \"lint\"\n");
+    assert!(run.stderr.contains("gates.toml:1:"), "{run:?}");
+}
+
+#[test]
+fn without_gates_toml_cargo_projects_get_rustfmt_and_clippy() {
+    let repo = TestRepo::new();
+    let log = repo.bin().join("cargo.log");
+    repo.tool("cargo", &format!("echo \"$@\" >> '{}'", log.display()))
+        .write("Cargo.toml", "[package]\nname = \"x\"\n")
+        .write("src/main.rs", "fn main() {}\n")
+        .commit_all("init");
+    let run = repo.gate(&["check", "--all"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("no `gates.toml` found; using built-in gates"), "{run:?}");
+    assert!(run.stderr.contains("rustfmt, clippy: `Cargo.toml` found and `cargo` is on PATH"), "{run:?}");
+    assert_eq!(run.status("rustfmt"), "passed");
+    assert_eq!(run.status("clippy"), "passed");
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert!(calls.contains("fmt --all --check"), "{calls}");
+    assert!(calls.contains("clippy --all-targets -- -D warnings"), "{calls}");
+}
+
+#[test]
+fn without_gates_toml_a_python_project_needs_ruff_on_path() {
+    let repo = TestRepo::new();
+    repo.write("pyproject.toml", "[project]\nname = \"x\"\n").write("a.py", "x = 1\n").commit_all("init");
+    let run = repo.gate(&["check", "--all"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("no known project files"), "{run:?}");
+
+    repo.tool("ruff", "echo ruff \"$@\"");
+    let run = repo.gate(&["check", "--all", "-v"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("ruff-format, ruff: `pyproject.toml` found and `ruff` is on PATH"), "{run:?}");
+    assert!(run.stdout.contains("ruff check a.py"), "{run:?}");
+}
