@@ -99,6 +99,7 @@ pub(crate) fn execute(
     let (send, receive) = mpsc::channel::<Message>();
     pool.in_place_scope(|scope| {
         let stop = &stop;
+        let fail_fast = options.fail_fast;
         loop {
             while let Some(gate) = coordinator.ready.pop() {
                 if let Some(commands) = coordinator.start(gate) {
@@ -118,6 +119,11 @@ pub(crate) fn execute(
                                     output: Vec::new(),
                                 })
                             };
+                            // Set here, not when the coordinator gets to it, so that no
+                            // process queued behind this one starts after a failure.
+                            if fail_fast && !matches!(finished.exit, Exit::Code(0) | Exit::Interrupted) {
+                                stop.store(true, Ordering::SeqCst);
+                            }
                             let _ = send.send(Message::Done {
                                 gate,
                                 batch,

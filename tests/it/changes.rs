@@ -2,7 +2,7 @@
 
 use std::os::unix::ffi::OsStrExt;
 
-use crate::common::{TestRepo, recorded, recorder};
+use crate::common::{TestRepo, clear_recorded, recorded, recorder};
 
 const RECORD_ALL: &str = "[gates.record]\nkind = \"lint\"\nrun = [\"record\", \"{files}\"]\n";
 
@@ -32,7 +32,9 @@ fn staged_sees_the_index_not_unstaged_or_untracked_files() {
         .write("gone.py", "1\n")
         .write("old_name.py", "a long enough body for rename detection\n".repeat(5))
         .commit_all("init");
-    repo.write("staged.py", "2\n").write("unstaged.py", "2\n").write("untracked.py", "new\n");
+    repo.write("staged.py", "2\n")
+        .write("unstaged.py", "2\n")
+        .write("untracked.py", "new\n");
     repo.git(&["add", "staged.py"]);
     repo.git(&["rm", "-q", "gone.py"]);
     repo.git(&["mv", "old_name.py", "new_name.py"]);
@@ -50,8 +52,16 @@ fn staged_sees_the_index_not_unstaged_or_untracked_files() {
     assert!(listed.contains(&("gone.py", "deleted")), "{listed:?}");
     assert!(listed.contains(&("new_name.py", "renamed")), "{listed:?}");
     assert!(listed.contains(&("staged.py", "modified")), "{listed:?}");
-    assert!(!listed.iter().any(|(p, _)| *p == "unstaged.py" || *p == "untracked.py"), "{listed:?}");
-    let renamed = files.as_array().unwrap().iter().find(|f| f["path"] == "new_name.py").unwrap();
+    assert!(
+        !listed.iter().any(|(p, _)| *p == "unstaged.py" || *p == "untracked.py"),
+        "{listed:?}"
+    );
+    let renamed = files
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "new_name.py")
+        .unwrap();
     assert_eq!(renamed["from"], "old_name.py");
 }
 
@@ -74,13 +84,20 @@ fn staged_honours_git_index_file() {
     // What `git commit b.py` does: a temporary index from HEAD plus the named path.
     let index = repo.root().join(".git/gate-test-index");
     let index = index.to_str().unwrap();
-    assert_eq!(repo.git_run(&["read-tree", "HEAD"], Some(&[("GIT_INDEX_FILE", index)])).code, 0);
-    assert_eq!(repo.git_run(&["add", "b.py"], Some(&[("GIT_INDEX_FILE", index)])).code, 0);
+    assert_eq!(
+        repo.git_run(&["read-tree", "HEAD"], Some(&[("GIT_INDEX_FILE", index)]))
+            .code,
+        0
+    );
+    assert_eq!(
+        repo.git_run(&["add", "b.py"], Some(&[("GIT_INDEX_FILE", index)])).code,
+        0
+    );
     let run = repo.gate_env(&["check", "--staged"], &[("GIT_INDEX_FILE", index)]);
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(files_seen(&log), ["b.py"]);
     // A relative value is relative to the directory git started the hook in.
-    std::fs::remove_file(&log).unwrap();
+    clear_recorded(&log);
     let run = repo.gate_env(&["check", "--staged"], &[("GIT_INDEX_FILE", ".git/gate-test-index")]);
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(files_seen(&log), ["b.py"]);
@@ -126,7 +143,9 @@ fn by_hand_sees_staged_unstaged_and_untracked_but_not_ignored() {
         .commit_all("init");
     repo.write("staged.py", "2\n").write("unstaged.py", "2\n");
     repo.git(&["add", "staged.py"]);
-    repo.write("new/untracked.py", "1\n").write("ignored.py", "1\n").write("build/out.py", "1\n");
+    repo.write("new/untracked.py", "1\n")
+        .write("ignored.py", "1\n")
+        .write("build/out.py", "1\n");
     let run = repo.gate(&["check"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(files_seen(&log), ["new/untracked.py", "staged.py", "unstaged.py"]);
@@ -135,14 +154,16 @@ fn by_hand_sees_staged_unstaged_and_untracked_but_not_ignored() {
 #[test]
 fn all_and_explicit_files() {
     let (repo, log) = recording_repo();
-    repo.write("a.py", "1\n").write("sub/b.py", "1\n").write("untracked.py", "1\n");
+    repo.write("a.py", "1\n")
+        .write("sub/b.py", "1\n")
+        .write("untracked.py", "1\n");
     repo.git(&["add", "a.py", "sub/b.py", "gates.toml"]);
     repo.git(&["commit", "-q", "-m", "init"]);
     let run = repo.gate(&["check", "--all"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(files_seen(&log), ["a.py", "gates.toml", "sub/b.py"]);
 
-    std::fs::remove_file(&log).unwrap();
+    clear_recorded(&log);
     let mut command = repo.gate_command(&["check", "--files", "b.py", "../a.py"]);
     command.current_dir(repo.root().join("sub"));
     let run = command.output().unwrap();
@@ -161,7 +182,10 @@ fn awkward_paths_reach_tools_byte_for_byte() {
     let log = repo.bin().join("record.log");
     repo.tool(
         "exists",
-        &format!("for f in \"$@\"; do [ -f \"$f\" ] || {{ echo \"missing: $f\"; exit 1; }}; done\n{}", recorder(&log)),
+        &format!(
+            "for f in \"$@\"; do [ -f \"$f\" ] || {{ echo \"missing: $f\"; exit 1; }}; done\n{}",
+            recorder(&log)
+        ),
     )
     .config("[gates.exists]\nkind = \"lint\"\nrun = [\"exists\", \"{files}\"]\n")
     .commit_all("init");
@@ -182,14 +206,17 @@ fn awkward_paths_reach_tools_byte_for_byte() {
     assert_eq!(run.code, 0, "{run:?}");
     let seen = files_seen(&log);
     assert_eq!(seen.len(), names.len(), "{seen:?}");
-    assert!(seen.contains(&"./-rf.py".to_owned()), "dash-leading names are passed as ./-name: {seen:?}");
+    assert!(
+        seen.contains(&"./-rf.py".to_owned()),
+        "dash-leading names are passed as ./-name: {seen:?}"
+    );
     assert!(seen.contains(&"./--help.py".to_owned()), "{seen:?}");
     assert!(seen.contains(&"new\nline.py".to_owned()), "{seen:?}");
     assert!(seen.contains(&"ünïcödé/файл.py".to_owned()), "{seen:?}");
     assert!(seen.contains(&"not-utf8-\u{FFFD}.py".to_owned()), "{seen:?}");
 
     // The same through a shell gate: paths are positional parameters, never script text.
-    std::fs::remove_file(&log).unwrap();
+    clear_recorded(&log);
     repo.config("[gates.exists]\nkind = \"lint\"\nshell = true\nrun = \"exists {files} && echo ok\"\n");
     repo.add_all();
     let run = repo.gate(&["check", "--staged", "-v"]);

@@ -11,7 +11,10 @@ fn rejected(config: &str) -> crate::common::Run {
         .commit_all("init");
     let run = repo.gate(&["check", "--all"]);
     assert_eq!(run.code, 2, "{run:?}");
-    assert!(!repo.root().join("ran").exists(), "nothing may run after a config error");
+    assert!(
+        !repo.root().join("ran").exists(),
+        "nothing may run after a config error"
+    );
     run
 }
 
@@ -26,19 +29,28 @@ fn unknown_key_names_line_and_column_and_the_expected_keys() {
 #[test]
 fn wrong_type_is_rejected() {
     let run = rejected("[settings]\njobs = \"four\"\n[gates.lint]\nkind = \"lint\"\nrun = [\"marker\"]\n");
-    assert!(run.stderr.contains("gates.toml:2:8: invalid type: string \"four\""), "{run:?}");
+    assert!(
+        run.stderr.contains("gates.toml:2:8: invalid type: string \"four\""),
+        "{run:?}"
+    );
 }
 
 #[test]
 fn unknown_kind_lists_the_kinds() {
     let run = rejected("[gates.lint]\nkind = \"linter\"\nrun = [\"marker\"]\n");
-    assert!(run.stderr.contains("gates.toml:2:8: unknown variant `linter`"), "{run:?}");
+    assert!(
+        run.stderr.contains("gates.toml:2:8: unknown variant `linter`"),
+        "{run:?}"
+    );
 }
 
 #[test]
 fn bad_glob_points_at_the_pattern() {
     let run = rejected("[gates.lint]\nkind = \"lint\"\nrun = [\"marker\"]\nfiles = [\"src/[a.py\"]\n");
-    assert!(run.stderr.contains("gates.toml:4:9: invalid glob `src/[a.py`"), "{run:?}");
+    assert!(
+        run.stderr.contains("gates.toml:4:9: invalid glob `src/[a.py`"),
+        "{run:?}"
+    );
     assert!(run.stderr.contains("hint:"), "{run:?}");
 }
 
@@ -47,7 +59,11 @@ fn unknown_dependency_lists_the_gates() {
     let run = rejected(
         "[gates.lint]\nkind = \"lint\"\nrun = [\"marker\"]\ndepends_on = [\"tset\"]\n[gates.test]\nkind = \"test\"\nrun = [\"marker\"]\n",
     );
-    assert!(run.stderr.contains("gates.toml:4:15: gate `lint` depends on `tset`, which is not a gate"), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("gates.toml:4:15: gate `lint` depends on `tset`, which is not a gate"),
+        "{run:?}"
+    );
     assert!(run.stderr.contains("hint: the gates are `lint`, `test`"), "{run:?}");
 }
 
@@ -58,23 +74,44 @@ fn dependency_cycle_names_the_cycle() {
          [gates.b]\nkind = \"lint\"\nrun = [\"marker\"]\ndepends_on = [\"c\"]\n\
          [gates.c]\nkind = \"lint\"\nrun = [\"marker\"]\ndepends_on = [\"a\"]\n",
     );
-    assert!(run.stderr.contains("gates.toml:12:15: `depends_on` forms a cycle: a -> b -> c -> a"), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("gates.toml:12:15: `depends_on` forms a cycle: a -> b -> c -> a"),
+        "{run:?}"
+    );
 }
 
 #[test]
 fn bad_timeout_unterminated_quote_and_missing_run_are_rejected() {
     let run = rejected("[gates.a]\nkind = \"lint\"\nrun = [\"marker\"]\ntimeout = \"ten minutes\"\n");
-    assert!(run.stderr.contains("gates.toml:4:11: invalid duration `ten minutes`"), "{run:?}");
+    assert!(
+        run.stderr.contains("gates.toml:4:11: invalid duration `ten minutes`"),
+        "{run:?}"
+    );
     let run = rejected("[gates.a]\nkind = \"lint\"\nrun = \"marker 'open\"\n");
-    assert!(run.stderr.contains("gates.toml:3:7: this command has an unterminated quote"), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("gates.toml:3:7: this command has an unterminated quote"),
+        "{run:?}"
+    );
     let run = rejected("[gates.a]\nkind = \"lint\"\n");
     assert!(run.stderr.contains("gate `a` has no `run` command"), "{run:?}");
     let run = rejected("[gates.a]\nkind = \"lint\"\nrun = [\"marker\", \"--x={files}\"]\n");
-    assert!(run.stderr.contains("`{files}` must be an argument of its own"), "{run:?}");
+    assert!(
+        run.stderr.contains("`{files}` must be an argument of its own"),
+        "{run:?}"
+    );
     let run = rejected("[gates.a]\nkind = \"lint\"\nrun = [\"marker\"]\nstages = [\"pre-comit\"]\n");
-    assert!(run.stderr.contains("gates.toml:4:10: unknown stage `pre-comit`"), "{run:?}");
+    assert!(
+        run.stderr.contains("gates.toml:4:10: unknown stage `pre-comit`"),
+        "{run:?}"
+    );
     let run = rejected("[gates.a]\nkind = \"lint\"\nrun = [\"marker\"]\nworkdir = \"../elsewhere\"\n");
-    assert!(run.stderr.contains("gates.toml:4:11: `workdir` must be a path inside the repository"), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("gates.toml:4:11: `workdir` must be a path inside the repository"),
+        "{run:?}"
+    );
 }
 
 #[test]
@@ -93,8 +130,15 @@ fn without_gates_toml_cargo_projects_get_rustfmt_and_clippy() {
         .commit_all("init");
     let run = repo.gate(&["check", "--all"]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stderr.contains("no `gates.toml` found; using built-in gates"), "{run:?}");
-    assert!(run.stderr.contains("rustfmt, clippy: `Cargo.toml` found and `cargo` is on PATH"), "{run:?}");
+    assert!(
+        run.stderr.contains("no `gates.toml` found; using built-in gates"),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr
+            .contains("rustfmt, clippy: `Cargo.toml` found and `cargo` is on PATH"),
+        "{run:?}"
+    );
     assert_eq!(run.status("rustfmt"), "passed");
     assert_eq!(run.status("clippy"), "passed");
     let calls = std::fs::read_to_string(&log).unwrap();
@@ -105,7 +149,9 @@ fn without_gates_toml_cargo_projects_get_rustfmt_and_clippy() {
 #[test]
 fn without_gates_toml_a_python_project_needs_ruff_on_path() {
     let repo = TestRepo::new();
-    repo.write("pyproject.toml", "[project]\nname = \"x\"\n").write("a.py", "x = 1\n").commit_all("init");
+    repo.write("pyproject.toml", "[project]\nname = \"x\"\n")
+        .write("a.py", "x = 1\n")
+        .commit_all("init");
     let run = repo.gate(&["check", "--all"]);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("no known project files"), "{run:?}");
@@ -113,6 +159,10 @@ fn without_gates_toml_a_python_project_needs_ruff_on_path() {
     repo.tool("ruff", "echo ruff \"$@\"");
     let run = repo.gate(&["check", "--all", "-v"]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stderr.contains("ruff-format, ruff: `pyproject.toml` found and `ruff` is on PATH"), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("ruff-format, ruff: `pyproject.toml` found and `ruff` is on PATH"),
+        "{run:?}"
+    );
     assert!(run.stdout.contains("ruff check a.py"), "{run:?}");
 }

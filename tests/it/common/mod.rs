@@ -9,9 +9,9 @@ use std::process::{Command, Output, Stdio};
 
 use tempfile::TempDir;
 
-pub const GATE: &str = env!("CARGO_BIN_EXE_gate");
+pub(crate) const GATE: &str = env!("CARGO_BIN_EXE_gate");
 
-pub struct TestRepo {
+pub(crate) struct TestRepo {
     dir: TempDir,
     /// Outside the work tree, so fake tools never show up as changes.
     bin: PathBuf,
@@ -19,10 +19,10 @@ pub struct TestRepo {
     _outside: TempDir,
 }
 
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Run {
@@ -35,7 +35,7 @@ impl Run {
     }
 
     /// The console line of a gate (`name ..... status ...`).
-    pub fn line(&self, gate: &str) -> &str {
+    pub(crate) fn line(&self, gate: &str) -> &str {
         let prefix = format!("{gate} .");
         self.stdout
             .lines()
@@ -44,7 +44,7 @@ impl Run {
     }
 
     /// The status word of a gate's console line.
-    pub fn status(&self, gate: &str) -> &str {
+    pub(crate) fn status(&self, gate: &str) -> &str {
         self.line(gate)
             .split_whitespace()
             .find(|word| ["passed", "failed", "fixed", "skipped", "blocked", "error"].contains(word))
@@ -54,20 +54,29 @@ impl Run {
 
 impl std::fmt::Debug for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit {}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
     }
 }
 
 impl TestRepo {
     /// An empty repository on branch `main`, no commit yet.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let dir = tempfile::Builder::new().prefix("gate-it").tempdir().unwrap();
         let outside = tempfile::tempdir().unwrap();
         let bin = outside.path().join("bin");
         let home = outside.path().join("home");
         fs::create_dir_all(&bin).unwrap();
         fs::create_dir_all(&home).unwrap();
-        let repo = Self { dir, bin, home, _outside: outside };
+        let repo = Self {
+            dir,
+            bin,
+            home,
+            _outside: outside,
+        };
         repo.git(&["init", "-q", "-b", "main"]);
         repo.git(&["config", "user.name", "Gate Test"]);
         repo.git(&["config", "user.email", "gate@example.invalid"]);
@@ -76,39 +85,39 @@ impl TestRepo {
         repo
     }
 
-    pub fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         self.dir.path()
     }
 
-    pub fn bin(&self) -> &Path {
+    pub(crate) fn bin(&self) -> &Path {
         &self.bin
     }
 
-    pub fn path_var(&self) -> String {
+    pub(crate) fn path_var(&self) -> String {
         format!("{}:/usr/local/bin:/usr/bin:/bin", self.bin.display())
     }
 
     /// Writes a file (parents created) relative to the root.
-    pub fn write(&self, path: impl AsRef<Path>, content: impl AsRef<[u8]>) -> &Self {
+    pub(crate) fn write(&self, path: impl AsRef<Path>, content: impl AsRef<[u8]>) -> &Self {
         let path = self.root().join(path);
         fs::create_dir_all(path.parent().unwrap()).unwrap();
         fs::write(path, content).unwrap();
         self
     }
 
-    pub fn read(&self, path: impl AsRef<Path>) -> String {
+    pub(crate) fn read(&self, path: impl AsRef<Path>) -> String {
         fs::read_to_string(self.root().join(path)).unwrap()
     }
 
     /// A fake tool: a POSIX sh script on the PATH gate runs with.
-    pub fn tool(&self, name: &str, script: &str) -> &Self {
+    pub(crate) fn tool(&self, name: &str, script: &str) -> &Self {
         let path = self.bin.join(name);
         fs::write(&path, format!("#!/bin/sh\n{script}\n")).unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
         self
     }
 
-    pub fn config(&self, text: &str) -> &Self {
+    pub(crate) fn config(&self, text: &str) -> &Self {
         self.write("gates.toml", text)
     }
 
@@ -124,14 +133,19 @@ impl TestRepo {
     }
 
     /// Runs git, asserting success; returns stdout.
-    pub fn git<S: AsRef<OsStr>>(&self, args: &[S]) -> String {
+    pub(crate) fn git<S: AsRef<OsStr>>(&self, args: &[S]) -> String {
         let run = self.git_run(args, None);
-        assert_eq!(run.code, 0, "git {:?} failed: {run:?}", args.iter().map(|a| a.as_ref().to_owned()).collect::<Vec<_>>());
+        assert_eq!(
+            run.code,
+            0,
+            "git {:?} failed: {run:?}",
+            args.iter().map(|a| a.as_ref().to_owned()).collect::<Vec<_>>()
+        );
         run.stdout
     }
 
     /// Runs git with an extra environment; returns the whole result (for `git commit` with hooks).
-    pub fn git_run<S: AsRef<OsStr>>(&self, args: &[S], extra_env: Option<&[(&str, &str)]>) -> Run {
+    pub(crate) fn git_run<S: AsRef<OsStr>>(&self, args: &[S], extra_env: Option<&[(&str, &str)]>) -> Run {
         let mut command = Command::new("git");
         self.env(&mut command);
         command.args(args).stdin(Stdio::null());
@@ -141,30 +155,30 @@ impl TestRepo {
         Run::from(command.output().unwrap())
     }
 
-    pub fn add_all(&self) -> &Self {
+    pub(crate) fn add_all(&self) -> &Self {
         self.git(&["add", "-A"]);
         self
     }
 
-    pub fn commit_all(&self, message: &str) -> &Self {
+    pub(crate) fn commit_all(&self, message: &str) -> &Self {
         self.add_all();
         self.git(&["commit", "-q", "--no-verify", "-m", message]);
         self
     }
 
     /// A `gate` command ready to run here: clean environment, fake tools first on PATH.
-    pub fn gate_command<S: AsRef<OsStr>>(&self, args: &[S]) -> Command {
+    pub(crate) fn gate_command<S: AsRef<OsStr>>(&self, args: &[S]) -> Command {
         let mut command = Command::new(GATE);
         self.env(&mut command);
         command.args(args).stdin(Stdio::null());
         command
     }
 
-    pub fn gate<S: AsRef<OsStr>>(&self, args: &[S]) -> Run {
+    pub(crate) fn gate<S: AsRef<OsStr>>(&self, args: &[S]) -> Run {
         Run::from(self.gate_command(args).output().unwrap())
     }
 
-    pub fn gate_env<S: AsRef<OsStr>>(&self, args: &[S], env: &[(&str, &str)]) -> Run {
+    pub(crate) fn gate_env<S: AsRef<OsStr>>(&self, args: &[S], env: &[(&str, &str)]) -> Run {
         let mut command = self.gate_command(args);
         for (key, value) in env {
             command.env(key, value);
@@ -173,27 +187,46 @@ impl TestRepo {
     }
 }
 
-/// A fake tool that appends each argument on its own line (NUL-separated records) to a log,
-/// so tests can see exactly which files a gate was handed.
-pub fn recorder(log: &Path) -> String {
-    format!(
-        "for arg in \"$@\"; do printf '%s\\0' \"$arg\" >> '{}'; done\nprintf 'END\\0' >> '{}'",
-        log.display(),
-        log.display()
-    )
+/// A fake tool that records its arguments, one file per invocation (`<log>.<pid>`, so that
+/// parallel batches never interleave), NUL-separated.
+pub(crate) fn recorder(log: &Path) -> String {
+    format!("printf '%s\\0' \"$@\" > '{}'.$$", log.display())
 }
 
-/// The argument lists a [`recorder`] saw, one `Vec` per invocation.
-pub fn recorded(log: &Path) -> Vec<Vec<String>> {
-    let Ok(bytes) = fs::read(log) else { return Vec::new() };
-    let mut calls = vec![Vec::new()];
-    for record in bytes.split(|&b| b == 0).filter(|r| !r.is_empty()) {
-        if record == b"END" {
-            calls.push(Vec::new());
-        } else {
-            calls.last_mut().unwrap().push(String::from_utf8_lossy(record).into_owned());
-        }
+/// The argument lists a [`recorder`] saw, one `Vec` per invocation (in no set order).
+pub(crate) fn recorded(log: &Path) -> Vec<Vec<String>> {
+    let mut calls = Vec::new();
+    for path in recorder_files(log) {
+        let bytes = fs::read(path).unwrap();
+        let mut args: Vec<String> = bytes
+            .split(|&b| b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        args.pop(); // after the last NUL
+        calls.push(args);
     }
-    calls.pop();
     calls
+}
+
+/// Removes what a [`recorder`] logged so far.
+pub(crate) fn clear_recorded(log: &Path) {
+    for path in recorder_files(log) {
+        fs::remove_file(path).unwrap();
+    }
+}
+
+fn recorder_files(log: &Path) -> Vec<PathBuf> {
+    let prefix = format!("{}.", log.file_name().unwrap().to_string_lossy());
+    let Ok(entries) = fs::read_dir(log.parent().unwrap()) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            name.strip_prefix(&prefix)
+                .is_some_and(|pid| pid.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .map(|entry| entry.path())
+        .collect()
 }
