@@ -166,6 +166,14 @@ impl TestRepo {
         self
     }
 
+    /// Commits everything with the hooks running; asserts success.
+    pub(crate) fn commit_all_with_hooks(&self, message: &str) -> &Self {
+        self.add_all();
+        let run = self.git_run(&["commit", "-q", "-m", message], None);
+        assert_eq!(run.code, 0, "{run:?}");
+        self
+    }
+
     /// A `gate` command ready to run here: clean environment, fake tools first on PATH.
     pub(crate) fn gate_command<S: AsRef<OsStr>>(&self, args: &[S]) -> Command {
         let mut command = Command::new(GATE);
