@@ -57,10 +57,6 @@ pub(crate) fn in_ci() -> bool {
 
 /// Bytes the environment takes in a child's argument space (`execve` counts both).
 pub(crate) fn size_in_bytes() -> usize {
-    #[expect(
-        clippy::disallowed_methods,
-        reason = "this module is the one reader of the environment"
-    )]
     std::env::vars_os()
         .map(|(key, value)| key.len() + value.len() + 2 + std::mem::size_of::<usize>())
         .sum()

@@ -21,10 +21,18 @@ impl Printer {
         Self { verbosity }
     }
 
+    #[expect(
+        clippy::unused_self,
+        reason = "writing goes through the printer, so output stays in one place"
+    )]
     pub(crate) fn stdout(self) -> io::StdoutLock<'static> {
         io::stdout().lock()
     }
 
+    #[expect(
+        clippy::unused_self,
+        reason = "writing goes through the printer, so output stays in one place"
+    )]
     pub(crate) fn stderr(self) -> io::StderrLock<'static> {
         io::stderr().lock()
     }

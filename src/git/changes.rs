@@ -136,12 +136,15 @@ pub(crate) fn base(repo: &Repo, reference: &str) -> Result<ChangeSet> {
     })
 }
 
-/// Every tracked file, as listed in the index.
+/// The bits of an index entry's flags that hold its merge stage; 0 outside a conflict.
+const STAGE_MASK: u16 = 0x3000;
+
+/// Every tracked file, as listed in the index (a conflicted file once).
 pub(crate) fn all(repo: &Repo) -> Result<ChangeSet> {
     let index = repo.index()?;
     let files = index
         .iter()
-        .filter(|entry| entry.mode != u32::from(FileMode::Commit) && (entry.flags >> 12) & 3 == 0)
+        .filter(|entry| entry.mode != u32::from(FileMode::Commit) && entry.flags & STAGE_MASK == 0)
         .map(|entry| ChangedFile {
             path: path_from_bytes(&entry.path),
             status: FileStatus::Unchanged,

@@ -3,6 +3,7 @@
 //! order, each printed as soon as it and every gate above it are done. A gate's output is
 //! one block under its line, never interleaved with another's.
 
+use std::fmt::Write as _;
 use std::io::Write;
 use std::time::Duration;
 
@@ -133,18 +134,15 @@ impl Console {
         match outcome.status {
             Status::Skipped | Status::Blocked => {
                 let reason = outcome.reason.as_deref().unwrap_or_default();
-                line.push_str(&format!("  {}", Style::new().dim().apply_to(reason)));
+                let _ = write!(line, "  {}", Style::new().dim().apply_to(reason));
             }
             _ => {
-                line.push_str(&format!("  {:>7}  {files}", seconds(outcome.duration)));
+                let _ = write!(line, "  {:>7}  {files}", seconds(outcome.duration));
                 if let Some(reason) = &outcome.reason
                     && outcome.status == Status::Error
                 {
                     let first = reason.lines().next().unwrap_or_default();
-                    line.push_str(&format!(
-                        "  {}",
-                        style(Status::Error).apply_to(format!("error: {first}"))
-                    ));
+                    let _ = write!(line, "  {}", style(Status::Error).apply_to(format!("error: {first}")));
                 }
             }
         }
@@ -156,7 +154,7 @@ impl Console {
                 .and_then(|r| r.split_once('\n'))
                 .map(|(_, rest)| rest)
         {
-            line.push_str(&format!("  {hint}\n"));
+            let _ = writeln!(line, "  {hint}");
         }
         let show_output = match self.printer.verbosity {
             Verbosity::Verbose => true,

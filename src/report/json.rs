@@ -1,4 +1,4 @@
-//! The JSON report: the whole result, documented in the README. Later renderers (JUnit,
+//! The JSON report: the whole result, documented in the README. Later renderers (`JUnit`,
 //! SARIF, GitHub) and `gate publish` read this shape, so fields are only ever added.
 
 use std::path::Path;

@@ -27,16 +27,12 @@ pub(crate) struct Report<'a> {
 /// The exit code of a finished run: 2 when a gate could not run (missing program, timeout,
 /// crash), else 1 when one failed (or a fixer changed files), else 0.
 pub(crate) fn exit_code(outcomes: &[Outcome]) -> i32 {
-    if outcomes.iter().any(|o| o.status == Status::Error) {
-        2
-    } else if outcomes
-        .iter()
-        .any(|o| matches!(o.status, Status::Failed | Status::Blocked | Status::Fixed))
-    {
-        1
-    } else {
-        0
-    }
+    let worst = |o: &Outcome| match o.status {
+        Status::Error => 2,
+        Status::Failed | Status::Blocked | Status::Fixed => 1,
+        Status::Passed | Status::Skipped => 0,
+    };
+    outcomes.iter().map(worst).max().unwrap_or(0)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 
 use crate::gates::Outcome;
 
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) enum Event<'a> {
     /// The first process of a gate started.
     Started { gate: usize },

@@ -184,9 +184,9 @@ fn commands(
     let fixed_cost: usize = template.iter().map(|a| arg_cost(a.len())).sum::<usize>()
         + arg_cost(program.as_os_str().len())
         + env.iter().map(|(k, v)| arg_cost(k.len() + v.len() + 1)).sum::<usize>();
-    let room = budget.saturating_sub(fixed_cost).max(1);
+    let space = budget.saturating_sub(fixed_cost).max(1);
     let file_args: Vec<OsString> = files.args.iter().map(|p| file_arg(p)).collect();
-    let batches = split(&file_args, room);
+    let batches = split(&file_args, space);
     Decision::Run(
         batches
             .into_iter()

@@ -31,7 +31,7 @@ impl fmt::Display for Cmd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let quote = |s: &std::ffi::OsStr| {
             let text = s.to_string_lossy();
-            shlex::try_quote(&text).map_or_else(|_| text.to_string(), |q| q.into_owned())
+            shlex::try_quote(&text).map_or_else(|_| text.to_string(), std::borrow::Cow::into_owned)
         };
         write!(f, "{}", quote(self.program.as_os_str()))?;
         let shown = self.args.len() - self.file_args;
@@ -131,13 +131,12 @@ impl Cmd {
             Some(limit) => {
                 let (send, receive) = mpsc::channel();
                 std::thread::spawn(move || send.send(read_capped(&mut reader)));
-                match receive.recv_timeout(limit) {
-                    Ok(output) => (output, false),
-                    Err(_) => {
-                        kill_group(group, libc::SIGKILL);
-                        // A grandchild that left the group may hold the pipe; do not wait on it long.
-                        (receive.recv_timeout(Duration::from_secs(1)).unwrap_or_default(), true)
-                    }
+                if let Ok(output) = receive.recv_timeout(limit) {
+                    (output, false)
+                } else {
+                    kill_group(group, libc::SIGKILL);
+                    // A grandchild that left the group may hold the pipe; do not wait on it long.
+                    (receive.recv_timeout(Duration::from_secs(1)).unwrap_or_default(), true)
                 }
             }
         };
@@ -161,7 +160,7 @@ impl Cmd {
 
 fn read_capped(reader: &mut impl Read) -> Vec<u8> {
     let mut output = Vec::new();
-    let mut buffer = [0u8; 64 * 1024];
+    let mut buffer = vec![0u8; 64 * 1024];
     loop {
         match reader.read(&mut buffer) {
             Ok(0) | Err(_) => break,

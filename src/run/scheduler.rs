@@ -4,9 +4,8 @@
 //! gate that did not, and hands every event to the reporter, in one place.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
+use std::sync::mpsc::{self, Sender};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -30,13 +29,16 @@ enum Message {
         gate: usize,
         batch: usize,
         finished: Finished,
-        elapsed: Duration,
     },
 }
 
+/// `State::waiting_on` of a gate whose dependency did not pass.
+const BLOCKED: usize = usize::MAX;
+
 struct State {
+    /// Dependencies not finished yet, or [`BLOCKED`].
     waiting_on: usize,
-    results: Vec<Option<(Finished, Duration)>>,
+    results: Vec<Option<Finished>>,
     left: usize,
     started: Option<Instant>,
 }
@@ -52,133 +54,52 @@ pub(crate) fn execute(
         .thread_name(|i| format!("gate-worker-{i}"))
         .build()
         .context("failed to start the worker threads")?;
-    let run_start = Instant::now();
     let stop = AtomicBool::new(false);
-    let states: Vec<State> = config
-        .gates
-        .iter()
-        .zip(plans)
-        .map(|(gate, plan)| {
-            let batches = match &plan.decision {
-                Decision::Run(commands) => commands.len(),
-                _ => 0,
-            };
-            State {
-                waiting_on: gate.depends_on.len(),
-                results: (0..batches).map(|_| None).collect(),
-                left: batches,
-                started: None,
-            }
-        })
-        .collect();
-    let dependents: Vec<Vec<usize>> = (0..plans.len())
-        .map(|at| {
-            (0..plans.len())
-                .filter(|&other| config.gates[other].depends_on.contains(&at))
-                .collect()
-        })
-        .collect();
-
-    let mut coordinator = Coordinator {
-        config,
-        plans,
-        fail_fast: options.fail_fast,
-        stop: &stop,
-        outcomes: vec![None; plans.len()],
-        states,
-        dependents,
-        ready: Vec::new(),
-        on_event,
-    };
-    // Gates become ready as dependencies finish; a gate that ends at once (skip, error)
-    // may make others ready, so this works through a stack, lowest index on top.
-    coordinator.ready = (0..plans.len())
-        .filter(|&g| coordinator.states[g].waiting_on == 0)
-        .rev()
-        .collect();
+    let mut coordinator = Coordinator::new(config, plans, options.fail_fast, &stop, on_event);
     let (send, receive) = mpsc::channel::<Message>();
     pool.in_place_scope(|scope| {
-        let stop = &stop;
-        let fail_fast = options.fail_fast;
         loop {
             while let Some(gate) = coordinator.ready.pop() {
-                if let Some(commands) = coordinator.start(gate) {
-                    for (batch, command) in commands.iter().enumerate() {
-                        let send = send.clone();
-                        scope.spawn(move |_| {
-                            let _ = send.send(Message::Started { gate });
-                            let start = Instant::now();
-                            let finished = if stop.load(Ordering::SeqCst) {
-                                Finished {
-                                    exit: Exit::Interrupted,
-                                    output: Vec::new(),
-                                }
-                            } else {
-                                catch_unwind(AssertUnwindSafe(|| command.run())).unwrap_or_else(|_| Finished {
-                                    exit: Exit::SpawnFailed(format!("gate crashed while running `{command}`")),
-                                    output: Vec::new(),
-                                })
-                            };
-                            // Set here, not when the coordinator gets to it, so that no
-                            // process queued behind this one starts after a failure.
-                            if fail_fast && !matches!(finished.exit, Exit::Code(0) | Exit::Interrupted) {
-                                stop.store(true, Ordering::SeqCst);
-                            }
-                            let _ = send.send(Message::Done {
-                                gate,
-                                batch,
-                                finished,
-                                elapsed: start.elapsed(),
-                            });
-                        });
-                    }
+                for (batch, command) in coordinator.start(gate).iter().enumerate() {
+                    let send = send.clone();
+                    let stop = &stop;
+                    scope.spawn(move |_| run_batch(command, gate, batch, stop, options.fail_fast, &send));
                 }
             }
             if coordinator.outcomes.iter().all(Option::is_some) {
                 break;
             }
             let Ok(message) = receive.recv() else { break };
-            match message {
-                Message::Started { gate } => {
-                    if coordinator.states[gate].started.is_none() {
-                        coordinator.states[gate].started = Some(Instant::now());
-                        (coordinator.on_event)(Event::Started { gate });
-                    }
-                }
-                Message::Done {
-                    gate,
-                    batch,
-                    finished,
-                    elapsed,
-                } => {
-                    let state = &mut coordinator.states[gate];
-                    state.results[batch] = Some((finished, elapsed));
-                    state.left -= 1;
-                    if state.left == 0 {
-                        let started = state.started.unwrap_or_else(Instant::now);
-                        let results: Vec<(Finished, Duration)> =
-                            state.results.iter_mut().filter_map(Option::take).collect();
-                        let gate_config = &config.gates[gate];
-                        let outcome = combine(
-                            &gate_config.name,
-                            gate_config.kind,
-                            plans[gate].files.matched.clone(),
-                            results,
-                            started.duration_since(run_start),
-                            started.elapsed(),
-                            options.fail_fast,
-                        );
-                        coordinator.finish(gate, outcome);
-                    }
-                }
-            }
+            coordinator.receive(message);
         }
     });
     Ok(coordinator
         .outcomes
         .into_iter()
-        .map(|o| o.unwrap_or_else(unreachable_outcome))
+        .map(|o| o.unwrap_or_else(lost_outcome))
         .collect())
+}
+
+/// One process on a worker thread. A panic becomes an error result, not a crash.
+fn run_batch(command: &Cmd, gate: usize, batch: usize, stop: &AtomicBool, fail_fast: bool, send: &Sender<Message>) {
+    let _ = send.send(Message::Started { gate });
+    let finished = if stop.load(Ordering::SeqCst) {
+        Finished {
+            exit: Exit::Interrupted,
+            output: Vec::new(),
+        }
+    } else {
+        catch_unwind(AssertUnwindSafe(|| command.run())).unwrap_or_else(|_| Finished {
+            exit: Exit::SpawnFailed(format!("gate crashed while running `{command}`")),
+            output: Vec::new(),
+        })
+    };
+    // Set here, not when the coordinator gets to it, so that no process queued behind
+    // this one starts after a failure.
+    if fail_fast && !matches!(finished.exit, Exit::Code(0) | Exit::Interrupted) {
+        stop.store(true, Ordering::SeqCst);
+    }
+    let _ = send.send(Message::Done { gate, batch, finished });
 }
 
 /// The scheduler's state on the coordinating thread.
@@ -187,16 +108,65 @@ struct Coordinator<'a, 'e> {
     plans: &'a [GatePlan],
     fail_fast: bool,
     stop: &'a AtomicBool,
+    run_start: Instant,
     outcomes: Vec<Option<Outcome>>,
     states: Vec<State>,
     dependents: Vec<Vec<usize>>,
+    /// Gates to start, lowest index on top. A gate that ends at once (skip, error) may
+    /// make others ready, so this is a work list rather than one pass.
     ready: Vec<usize>,
     on_event: &'e mut dyn FnMut(Event<'_>),
 }
 
-impl<'a> Coordinator<'a, '_> {
-    /// Starts a ready gate: the commands to spawn, or `None` when it ended at once.
-    fn start(&mut self, gate: usize) -> Option<&'a [Cmd]> {
+impl<'a, 'e> Coordinator<'a, 'e> {
+    fn new(
+        config: &'a Config,
+        plans: &'a [GatePlan],
+        fail_fast: bool,
+        stop: &'a AtomicBool,
+        on_event: &'e mut dyn FnMut(Event<'_>),
+    ) -> Self {
+        let states: Vec<State> = config
+            .gates
+            .iter()
+            .zip(plans)
+            .map(|(gate, plan)| {
+                let batches = match &plan.decision {
+                    Decision::Run(commands) => commands.len(),
+                    _ => 0,
+                };
+                State {
+                    waiting_on: gate.depends_on.len(),
+                    results: (0..batches).map(|_| None).collect(),
+                    left: batches,
+                    started: None,
+                }
+            })
+            .collect();
+        let dependents = (0..plans.len())
+            .map(|at| {
+                (0..plans.len())
+                    .filter(|&other| config.gates[other].depends_on.contains(&at))
+                    .collect()
+            })
+            .collect();
+        let ready = (0..plans.len()).filter(|&g| states[g].waiting_on == 0).rev().collect();
+        Self {
+            config,
+            plans,
+            fail_fast,
+            stop,
+            run_start: Instant::now(),
+            outcomes: vec![None; plans.len()],
+            states,
+            dependents,
+            ready,
+            on_event,
+        }
+    }
+
+    /// Starts a ready gate: the commands to spawn, none when it ended at once.
+    fn start(&mut self, gate: usize) -> &'a [Cmd] {
         let plans = self.plans;
         let config = &self.config.gates[gate];
         let not_run = |status, reason| {
@@ -221,7 +191,7 @@ impl<'a> Coordinator<'a, '_> {
                 .collect();
             let reason = format!("depends on `{}`, which did not pass", failed.join("`, `"));
             self.finish(gate, not_run(Status::Blocked, reason));
-            return None;
+            return &[];
         }
         match &plans[gate].decision {
             Decision::Skip(reason) => self.finish(gate, not_run(Status::Skipped, reason.clone())),
@@ -229,9 +199,41 @@ impl<'a> Coordinator<'a, '_> {
             Decision::Run(_) if self.stop.load(Ordering::SeqCst) || INTERRUPTED.load(Ordering::SeqCst) => {
                 self.finish(gate, not_run(Status::Blocked, not_started_reason()));
             }
-            Decision::Run(commands) => return Some(commands),
+            Decision::Run(commands) => return commands,
         }
-        None
+        &[]
+    }
+
+    fn receive(&mut self, message: Message) {
+        match message {
+            Message::Started { gate } => {
+                if self.states[gate].started.is_none() {
+                    self.states[gate].started = Some(Instant::now());
+                    (self.on_event)(Event::Started { gate });
+                }
+            }
+            Message::Done { gate, batch, finished } => {
+                let state = &mut self.states[gate];
+                state.results[batch] = Some(finished);
+                state.left -= 1;
+                if state.left == 0 {
+                    let started = state.started.unwrap_or_else(Instant::now);
+                    let results: Vec<Finished> = state.results.iter_mut().filter_map(Option::take).collect();
+                    let gate_config = &self.config.gates[gate];
+                    let mut outcome = Outcome::not_run(
+                        &gate_config.name,
+                        gate_config.kind,
+                        Status::Passed,
+                        String::new(),
+                        self.plans[gate].files.matched.clone(),
+                    );
+                    outcome.started = Some(started.duration_since(self.run_start));
+                    outcome.duration = started.elapsed();
+                    combine(&mut outcome, &results, self.fail_fast);
+                    self.finish(gate, outcome);
+                }
+            }
+        }
     }
 
     /// Records a gate's outcome, reports it, and readies or blocks its dependents.
@@ -252,16 +254,13 @@ impl<'a> Coordinator<'a, '_> {
                     self.ready.push(next);
                 }
             } else if self.states[next].waiting_on != BLOCKED {
-                // Blocked at once; its own dependents follow through the stack.
+                // Blocked at once; its own dependents follow through the work list.
                 self.states[next].waiting_on = BLOCKED;
                 self.ready.push(next);
             }
         }
     }
 }
-
-/// `State::waiting_on` of a gate whose dependency did not pass.
-const BLOCKED: usize = usize::MAX;
 
 fn not_started_reason() -> String {
     if INTERRUPTED.load(Ordering::SeqCst) {
@@ -272,7 +271,7 @@ fn not_started_reason() -> String {
 }
 
 /// Every gate is finished before the loop ends; this keeps the types total without a panic.
-fn unreachable_outcome() -> Outcome {
+fn lost_outcome() -> Outcome {
     Outcome::not_run(
         "?",
         Kind::Custom,
@@ -282,28 +281,18 @@ fn unreachable_outcome() -> Outcome {
     )
 }
 
-/// One gate's outcome from the results of its batches.
-fn combine(
-    name: &str,
-    kind: Kind,
-    files: Vec<PathBuf>,
-    results: Vec<(Finished, Duration)>,
-    started: Duration,
-    duration: Duration,
-    fail_fast: bool,
-) -> Outcome {
-    let mut output = String::new();
-    let mut status = Status::Passed;
+/// Fills a gate's outcome from the results of its batches, in batch order.
+fn combine(outcome: &mut Outcome, results: &[Finished], fail_fast: bool) {
     let mut reason = None;
-    let mut exit_code = Some(0);
-    let mut ran = 0;
-    for (finished, _) in &results {
-        output.push_str(&String::from_utf8_lossy(&finished.output));
-        let (batch_status, batch_reason) = match &finished.exit {
+    outcome.exit_code = Some(0);
+    outcome.processes = 0;
+    for finished in results {
+        outcome.output.push_str(&String::from_utf8_lossy(&finished.output));
+        let (status, why) = match &finished.exit {
             Exit::Code(0) => (Status::Passed, None),
             Exit::Code(code) => {
-                if exit_code == Some(0) {
-                    exit_code = Some(*code);
+                if outcome.exit_code == Some(0) {
+                    outcome.exit_code = Some(*code);
                 }
                 (Status::Failed, Some(format!("exited with code {code}")))
             }
@@ -319,28 +308,20 @@ fn combine(
             Exit::SpawnFailed(message) => (Status::Error, Some(message.clone())),
         };
         if !matches!(finished.exit, Exit::Interrupted) {
-            ran += 1;
+            outcome.processes += 1;
         }
-        if rank(batch_status) > rank(status) {
-            status = batch_status;
-            reason = batch_reason;
+        if rank(status) > rank(outcome.status) {
+            outcome.status = status;
+            reason = why;
         }
     }
-    if status != Status::Failed && status != Status::Passed {
-        exit_code = None;
+    outcome.reason = reason;
+    if outcome.processes == 0 {
+        outcome.started = None;
+        outcome.duration = Duration::ZERO;
     }
-    Outcome {
-        name: name.to_owned(),
-        kind,
-        status,
-        reason,
-        started: (ran > 0).then_some(started),
-        duration,
-        files,
-        processes: ran,
-        exit_code,
-        output,
-        diagnostics: Vec::new(),
+    if !matches!(outcome.status, Status::Failed | Status::Passed) {
+        outcome.exit_code = None;
     }
 }
 

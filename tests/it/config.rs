@@ -1,4 +1,4 @@
-//! `gates.toml` errors are caught before anything runs, with file:line:column and a hint;
+//! `gates.toml` errors are caught before anything runs, with `file:line:column` and a hint;
 //! without a `gates.toml`, gates are derived from the repository.
 
 use crate::common::TestRepo;

@@ -205,12 +205,9 @@ fn pre_push_checks_the_pushed_commits_only() {
         "lint",
         &format!("{}\nif grep -l bad \"$@\"; then exit 1; fi", recorder(&log)),
     );
-    repo.config(&format!(
-        "{}stages = [\"pre-push\"]\n",
-        LINT_PY.replace("kind = \"lint\"\n", "kind = \"lint\"\n")
-    ))
-    .write("a.py", "good\n")
-    .commit_all("init");
+    repo.config(&format!("{LINT_PY}stages = [\"pre-push\"]\n"))
+        .write("a.py", "good\n")
+        .commit_all("init");
     let remote = tempfile::tempdir().unwrap();
     repo.git(&["init", "-q", "--bare", remote.path().to_str().unwrap()]);
     repo.git(&["remote", "add", "origin", remote.path().to_str().unwrap()]);

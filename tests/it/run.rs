@@ -231,7 +231,7 @@ fn output_is_one_block_per_gate_and_shown_for_failures_only() {
     .commit_all("init");
     let run = repo.gate(&["check", "--jobs", "3"]);
     assert_eq!(run.code, 1, "{run:?}");
-    let block = |name: &str| (1..=5).map(|i| format!("{name} line {i}\n")).collect::<String>();
+    let block = |name: &str| (1..=5).fold(String::new(), |text, i| text + &format!("{name} line {i}\n"));
     assert!(
         run.stdout.contains(&format!("{}\n{}", run.line("a"), block("a"))),
         "{run:?}"

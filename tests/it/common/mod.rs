@@ -26,7 +26,7 @@ pub(crate) struct Run {
 }
 
 impl Run {
-    fn from(output: Output) -> Self {
+    fn from(output: &Output) -> Self {
         Self {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -152,7 +152,7 @@ impl TestRepo {
         for (key, value) in extra_env.unwrap_or_default() {
             command.env(key, value);
         }
-        Run::from(command.output().unwrap())
+        Run::from(&command.output().unwrap())
     }
 
     pub(crate) fn add_all(&self) -> &Self {
@@ -183,7 +183,7 @@ impl TestRepo {
     }
 
     pub(crate) fn gate<S: AsRef<OsStr>>(&self, args: &[S]) -> Run {
-        Run::from(self.gate_command(args).output().unwrap())
+        Run::from(&self.gate_command(args).output().unwrap())
     }
 
     pub(crate) fn gate_env<S: AsRef<OsStr>>(&self, args: &[S], env: &[(&str, &str)]) -> Run {
@@ -191,7 +191,7 @@ impl TestRepo {
         for (key, value) in env {
             command.env(key, value);
         }
-        Run::from(command.output().unwrap())
+        Run::from(&command.output().unwrap())
     }
 }
 
