@@ -22,6 +22,9 @@ pub(crate) struct Cli {
     /// Show only failures and the closing line.
     #[arg(short, long, global = true)]
     pub(crate) quiet: bool,
+    /// Run as if gate was started in DIR (like `git -C`).
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    pub(crate) directory: Option<PathBuf>,
     /// The configuration file (default: `gates.toml` at the repository root).
     #[arg(long, global = true, value_name = "PATH")]
     pub(crate) config: Option<PathBuf>,

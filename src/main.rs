@@ -31,6 +31,13 @@ fn main() -> ExitCode {
         }
     };
     set_colors(cli.color);
+    if let Some(dir) = &cli.directory
+        && let Err(err) = std::env::set_current_dir(dir)
+    {
+        let err = anyhow::Error::new(err).context(format!("cannot change to `{}`", dir.display()));
+        Printer::new(Verbosity::Normal).error(&err);
+        return ExitCode::from(EXIT_ERROR);
+    }
     let verbosity = match (cli.quiet, cli.verbose) {
         (true, _) => Verbosity::Quiet,
         (_, true) => Verbosity::Verbose,

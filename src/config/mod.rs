@@ -123,3 +123,32 @@ pub(crate) fn parse(text: &str, path: &Path, root: &Path) -> Result<Config, Erro
         toml::from_str(text).map_err(|err| Error::at(path, text, err.span(), err.message().trim_end()))?;
     resolve::resolve(raw, root).map_err(|(span, message)| Error::at(path, text, Some(span), message))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_documents_valid_configuration() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("services/api")).unwrap();
+        let text = include_str!("../../gates.toml.example");
+        let config = parse(text, Path::new("gates.toml.example"), dir.path()).unwrap();
+        assert_eq!(config.gates.len(), 6);
+    }
+
+    #[test]
+    fn errors_point_at_line_and_column_with_a_caret() {
+        let text = "[gates.a]\nkind = \"lint\"\nrun = [\"x\"]\ndepends_on = [\"zz\"]\n";
+        let err = parse(text, Path::new("gates.toml"), Path::new("/")).unwrap_err();
+        let shown = err.to_string();
+        assert!(
+            shown.starts_with("gates.toml:4:15: gate `a` depends on `zz`, which is not a gate\n"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("4 | depends_on = [\"zz\"]\n  |               ^^^^\nhint: the gates are `a`"),
+            "{shown}"
+        );
+    }
+}

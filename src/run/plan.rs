@@ -157,9 +157,14 @@ fn commands(
         .or_insert_with(|| resolve_program(&program_name, &cwd))
         .clone();
     let Some(program) = program else {
+        let place = if program_name.contains('/') {
+            format!("does not exist in `{}`", cwd.display())
+        } else {
+            "not found on PATH".to_owned()
+        };
         return Decision::Error(format!(
-            "`{program_name}` not found on PATH (from `{}`)\nhint: install it, or fix `run` of gate `{}`",
-            gate.name, gate.name
+            "`{program_name}` {place}\nhint: install it, or fix `run` of gate `{}`",
+            gate.name
         ));
     };
     let mut env: Vec<(OsString, OsString)> = vec![
