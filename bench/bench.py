@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Times gate against pre-commit, prek and lefthook doing the same pre-commit work on one
+20,000-file repository, side by side in one run, and prints ratios (never absolute
+claims: the machines are shared and noisy).
+
+Floor: `git diff --cached --name-only`, the least any tool must do to learn what is staged.
+Each tool runs its pre-commit entry point as the hook would: `gate hook pre-commit`,
+`pre-commit run`, `prek run`, `lefthook run pre-commit`.
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+# Burns a fixed amount of CPU in the shell itself: no process start-up noise inside.
+SPIN = "i=0; while [ $i -lt 150000 ]; do i=$((i+1)); done"
+
+
+def run(cmd, cwd, env=None, quiet=True):
+    result = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if result.returncode != 0:
+        sys.exit(f"bench: `{' '.join(map(str, cmd))}` failed ({result.returncode}):\n{result.stdout.decode(errors='replace')[-2000:]}")
+    return result.stdout
+
+
+def make_repo(path, count):
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    run(["git", "init", "-q", "-b", "main"], path)
+    for key, value in [("user.name", "bench"), ("user.email", "bench@example.invalid"), ("commit.gpgsign", "false")]:
+        run(["git", "config", key, value], path)
+    per_dir = 100
+    for i in range(count):
+        directory = path / f"pkg{i // per_dir:04d}"
+        directory.mkdir(exist_ok=True)
+        (directory / f"module_{i:05d}.py").write_text(f"value = {i}\n")
+    run(["git", "add", "-A"], path)
+    run(["git", "commit", "-q", "-m", "init"], path)
+
+
+def write_configs(repo, gates, files_arg):
+    """gates: list of (name, shell command or None for a no-op that takes the files)."""
+    gate_toml, pre_commit, lefthook = [], ["repos:", "- repo: local", "  hooks:"], ["pre-commit:", "  parallel: true", "  commands:"]
+    for name, spin in gates:
+        if spin is None:
+            gate_toml.append(f'[gates.{name}]\nkind = "lint"\nfiles = ["*.py"]\nrun = ["true", "{{files}}"]\n')
+            pre_commit += [f"  - id: {name}", f"    name: {name}", "    entry: 'true'", "    language: system", r"    files: \.py$"]
+            lefthook += [f"    {name}:", '      glob: "*.py"', "      run: true {staged_files}"]
+        else:
+            gate_toml.append(f'[gates.{name}]\nkind = "lint"\nfiles = ["*.py"]\nrun = ["sh", "-c", "{spin}"]\n')
+            pre_commit += [f"  - id: {name}", f"    name: {name}", f"    entry: sh -c '{spin}'", "    language: system",
+                           r"    files: \.py$", "    pass_filenames: false", "    require_serial: true"]
+            lefthook += [f"    {name}:", '      glob: "*.py"', f"      run: sh -c '{spin}'"]
+    (repo / "gates.toml").write_text("\n".join(gate_toml))
+    (repo / ".pre-commit-config.yaml").write_text("\n".join(pre_commit) + "\n")
+    (repo / "lefthook.yml").write_text("\n".join(lefthook) + "\n")
+    run(["git", "add", "gates.toml", ".pre-commit-config.yaml", "lefthook.yml"], repo)
+    run(["git", "commit", "-q", "--no-verify", "-m", "configs"], repo)
+
+
+def stage(repo, count):
+    run(["git", "reset", "-q", "--hard"], repo)
+    changed = []
+    for i in range(count):
+        path = f"pkg{i // 100:04d}/module_{i:05d}.py"
+        with open(repo / path, "a") as f:
+            f.write("# changed\n")
+        changed.append(path)
+    for start in range(0, len(changed), 1000):
+        run(["git", "add", "--", *changed[start:start + 1000]], repo)
+
+
+def time_all(commands, repo, env, reps):
+    samples = {name: [] for name in commands}
+    for name, cmd in commands.items():  # warm-up: caches, first-run setup
+        run(cmd, repo, env)
+    for _ in range(reps):
+        for name, cmd in commands.items():  # interleaved, so noise hits every tool alike
+            start = time.perf_counter()
+            run(cmd, repo, env)
+            samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--gate", required=True, help="the gate binary")
+    parser.add_argument("--files", type=int, default=20000, help="files in the repository")
+    parser.add_argument("--reps", type=int, default=7, help="timed runs per tool and scenario (median shown)")
+    parser.add_argument("--work", default=str(HERE / "work"), help="scratch directory")
+    args = parser.parse_args()
+
+    work = Path(args.work)
+    repo = work / "repo"
+    env = dict(os.environ, PRE_COMMIT_HOME=str(work / "pre-commit-home"), PREK_HOME=str(work / "prek-home"),
+               NO_COLOR="1", LEFTHOOK_QUIET="meta,summary,success,execution_info")
+    peers = {"pre-commit": ["pre-commit", "run"], "prek": ["prek", "run"], "lefthook": ["lefthook", "run", "pre-commit"]}
+    missing = [name for name, cmd in peers.items() if shutil.which(cmd[0]) is None]
+    for name in missing:
+        print(f"bench: `{name}` not found; it is left out (bench/run.sh installs it)", file=sys.stderr)
+    gate = str(Path(args.gate).resolve())
+    commands = {"floor": ["git", "diff", "--cached", "--name-only"], "gate": [gate, "hook", "pre-commit"]}
+    commands.update({name: cmd for name, cmd in peers.items() if name not in missing})
+
+    print(f"building a {args.files}-file repository in {repo} ...", file=sys.stderr)
+    make_repo(repo, args.files)
+    noop = [(f"noop{i}", None) for i in range(1, 5)]
+    spin = [(f"cpu{i}", SPIN) for i in range(1, 5)]
+    scenarios = [
+        ("4 no-op gates, 1 file", noop, 1),
+        ("4 no-op gates, 100 files", noop, 100),
+        ("4 no-op gates, 5000 files", noop, 5000),
+        ("4 CPU-bound gates (2 cores)", spin, 1),
+        ("1 gate, all 5000 files", noop[:1], 5000),
+    ]
+    cpus = os.cpu_count()
+    print(f"{args.reps} runs each, median; {cpus} CPUs; ratios only mean something within this run\n")
+    tools = [name for name in commands if name != "floor"]
+    header = f"{'scenario':30} " + " ".join(f"{name:>11}" for name in tools)
+    print("what each tool adds to the floor (git diff --cached --name-only), in floors: (time - floor) / floor")
+    print(header)
+    results = []
+    for title, gates, staged in scenarios:
+        write_configs(repo, gates, staged)
+        stage(repo, staged)
+        medians = time_all(commands, repo, env, args.reps)
+        results.append((title, medians))
+        floor = medians["floor"]
+        print(f"{title:30} " + " ".join(f"{(medians[name] - floor) / floor:>10.1f}x" for name in tools), flush=True)
+    print("\nhow many times longer each peer takes than gate (higher is better for gate):")
+    print(f"{'scenario':30} " + " ".join(f"{name:>11}" for name in tools if name != "gate"))
+    for title, medians in results:
+        print(f"{title:30} " + " ".join(f"{medians[name] / medians['gate']:>10.1f}x" for name in tools if name != "gate"))
+    run(["git", "reset", "-q", "--hard"], repo)
+
+
+if __name__ == "__main__":
+    main()
