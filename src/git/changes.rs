@@ -65,20 +65,39 @@ pub(crate) fn staged(repo: &Repo) -> Result<ChangeSet> {
         .map(git2::Commit::tree)
         .transpose()
         .context("failed to read HEAD's tree")?;
-    let index = repo.index()?;
-    let mut options = diff_options();
-    let diff = repo
-        .git
-        .diff_tree_to_index(tree.as_ref(), Some(&index), Some(&mut options))
-        .context("failed to compare the index with HEAD")?;
+    let files = match super::staged::staged(&repo.git, &repo.index_path()?, tree.as_ref()) {
+        Some(files) => files,
+        None => staged_by_libgit2(repo, tree.as_ref())?,
+    };
     let head_id = head.map(|c| c.id());
     Ok(ChangeSet {
         source: Source::Staged,
         base: head_id,
         head: head_id,
-        files: files_of(diff)?,
+        files,
     })
 }
+
+/// The same comparison through libgit2's diff: slower on large trees, but it detects renames.
+pub(super) fn staged_by_libgit2(repo: &Repo, tree: Option<&Tree<'_>>) -> Result<Vec<ChangedFile>> {
+    let index = repo.index()?;
+    let mut options = diff_options();
+    let diff = repo
+        .git
+        .diff_tree_to_index(tree, Some(&index), Some(&mut options))
+        .context("failed to compare the index with HEAD")?;
+    let mut files = files_of(diff)?;
+    // `git add -N` records an intent, not content: `git diff --cached` and commits skip it.
+    files.retain(|file| {
+        index
+            .get_path(&file.path, 0)
+            .is_none_or(|entry| entry.flags_extended & INTENT_TO_ADD == 0)
+    });
+    Ok(files)
+}
+
+/// `GIT_INDEX_ENTRY_INTENT_TO_ADD` in an index entry's extended flags.
+const INTENT_TO_ADD: u16 = 1 << 13;
 
 /// HEAD against the work tree: staged, unstaged and untracked-but-not-ignored files.
 pub(crate) fn worktree(repo: &Repo) -> Result<ChangeSet> {
@@ -306,7 +325,7 @@ fn files_of(mut diff: Diff<'_>) -> Result<Vec<ChangedFile>> {
             Delta::Untracked => (delta.new_file(), FileStatus::Untracked),
             Delta::Deleted => (delta.old_file(), FileStatus::Deleted),
             Delta::Renamed => (delta.new_file(), FileStatus::Renamed),
-            Delta::Modified | Delta::Typechange => (delta.new_file(), FileStatus::Modified),
+            Delta::Modified | Delta::Typechange | Delta::Conflicted => (delta.new_file(), FileStatus::Modified),
             _ => continue,
         };
         // Submodules are another repository's business.

@@ -1,8 +1,10 @@
 //! The repository, read through git2.
 //!
 //! - `changes`: the change sets (staged, worktree, base, push, all, explicit files).
+//! - `staged`: the fast path for the staged change set, through the index's cache-tree.
 
 pub(crate) mod changes;
+mod staged;
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
@@ -22,6 +24,8 @@ impl Repo {
     /// Opens the repository the way git itself would from here, so that gate works inside
     /// hooks (`GIT_DIR`, `GIT_WORK_TREE`) and from any subdirectory.
     pub(crate) fn open() -> Result<Self> {
+        // git does not re-hash objects it reads; neither need we (it is a third of the cost).
+        git2::opts::strict_hash_verification(false);
         let git = Repository::open_from_env().map_err(|err| {
             anyhow::anyhow!(
                 "not inside a git repository ({})\nhint: run gate from a git work tree, or `git init` one",
@@ -46,13 +50,18 @@ impl Repo {
     /// The index a commit will record: `GIT_INDEX_FILE` when git set one (`git commit -a`,
     /// `git commit PATH` write a temporary index), else the repository's own.
     pub(crate) fn index(&self) -> Result<Index> {
-        if let Some(file) = env::var_os(env::GIT_INDEX_FILE).filter(|f| !f.is_empty()) {
+        let path = self.index_path()?;
+        Index::open(&path).with_context(|| format!("failed to read the index `{}`", path.display()))
+    }
+
+    /// Where the index is: `GIT_INDEX_FILE`, else the git dir's `index`.
+    pub(crate) fn index_path(&self) -> Result<PathBuf> {
+        match env::var_os(env::GIT_INDEX_FILE).filter(|f| !f.is_empty()) {
             // A relative value is relative to where git started the hook, which is our cwd.
-            let path = std::path::absolute(PathBuf::from(&file))
-                .with_context(|| format!("failed to resolve `GIT_INDEX_FILE` `{}`", Path::new(&file).display()))?;
-            return Index::open(&path).with_context(|| format!("failed to read the index `{}`", path.display()));
+            Some(file) => std::path::absolute(PathBuf::from(&file))
+                .with_context(|| format!("failed to resolve `GIT_INDEX_FILE` `{}`", Path::new(&file).display())),
+            None => Ok(self.git.path().join("index")),
         }
-        self.git.index().context("failed to read the git index")
     }
 
     /// The commit HEAD points at, or `None` before the first commit.

@@ -38,6 +38,8 @@ fn staged_sees_the_index_not_unstaged_or_untracked_files() {
     repo.git(&["add", "staged.py"]);
     repo.git(&["rm", "-q", "gone.py"]);
     repo.git(&["mv", "old_name.py", "new_name.py"]);
+    repo.write("intent.py", "1\n");
+    repo.git(&["add", "-N", "intent.py"]);
     let run = repo.gate(&["check", "--staged", "--report", "json=out/r.json"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(files_seen(&log), ["new_name.py", "staged.py"]);
@@ -53,7 +55,9 @@ fn staged_sees_the_index_not_unstaged_or_untracked_files() {
     assert!(listed.contains(&("new_name.py", "renamed")), "{listed:?}");
     assert!(listed.contains(&("staged.py", "modified")), "{listed:?}");
     assert!(
-        !listed.iter().any(|(p, _)| *p == "unstaged.py" || *p == "untracked.py"),
+        !listed
+            .iter()
+            .any(|(p, _)| ["unstaged.py", "untracked.py", "intent.py"].contains(p)),
         "{listed:?}"
     );
     let renamed = files

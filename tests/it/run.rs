@@ -383,9 +383,12 @@ fn base_and_head_placeholders_name_the_compared_commits() {
     let repo = TestRepo::new();
     let log = repo.bin().join("record.log");
     repo.tool("record", &recorder(&log));
-    repo.config(&gate_toml("range", "files = [\"*.py\"]\nrun = [\"record\", \"{base}..{head}\"]"))
-        .write("a.py", "1\n")
-        .commit_all("init");
+    repo.config(&gate_toml(
+        "range",
+        "files = [\"*.py\"]\nrun = [\"record\", \"{base}..{head}\"]",
+    ))
+    .write("a.py", "1\n")
+    .commit_all("init");
     let base = repo.git(&["rev-parse", "HEAD"]).trim().to_owned();
     repo.git(&["checkout", "-q", "-b", "topic"]);
     repo.write("a.py", "2\n").commit_all("change");
@@ -399,7 +402,8 @@ fn base_and_head_placeholders_name_the_compared_commits() {
 fn colour_follows_the_flag_and_no_color() {
     let repo = TestRepo::new();
     repo.tool("ok", "exit 0");
-    repo.config(&gate_toml("g", "run = [\"ok\"]\nalways = true")).commit_all("init");
+    repo.config(&gate_toml("g", "run = [\"ok\"]\nalways = true"))
+        .commit_all("init");
     let run = repo.gate(&["check", "--color", "always"]);
     assert!(run.stdout.contains("\u{1b}[32mpassed"), "{run:?}");
     // The harness sets NO_COLOR; a pipe is no terminal either: plain text.
