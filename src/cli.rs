@@ -85,7 +85,7 @@ pub(crate) struct CheckArgs {
 /// Options of a run that override `[settings]`.
 #[derive(Debug, Clone, Default, Args)]
 pub(crate) struct RunArgs {
-    /// Processes to run at once, across all gates (default: `settings.jobs`, else one per CPU).
+    /// Processes to run at once, across all gates (default: `settings.jobs`, else one per CPU; 0: one per CPU).
     #[arg(short, long, value_name = "N")]
     pub(crate) jobs: Option<usize>,
     /// Start no new gate after the first failure.

@@ -62,6 +62,7 @@ pub(crate) fn run_gates(
 
     let jobs = run
         .jobs
+        .filter(|&jobs| jobs > 0)
         .or(config.settings.jobs)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     let options = Options {

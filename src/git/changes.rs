@@ -198,20 +198,30 @@ pub(crate) fn explicit(repo: &Repo, cwd: &Path, paths: &[PathBuf]) -> Result<Cha
                     )
                 })?,
         };
-        let status = if repo.root().join(&relative).exists() {
-            FileStatus::Modified
-        } else {
+        let on_disk = repo.root().join(&relative);
+        if on_disk.is_dir() {
+            // A directory stands for the tracked files below it.
+            let tracked = all(repo)?.files.into_iter().filter(|f| f.path.starts_with(&relative));
+            files.extend(tracked.map(|f| ChangedFile {
+                status: FileStatus::Modified,
+                ..f
+            }));
+            continue;
+        }
+        if !on_disk.exists() {
             bail!(
                 "`{}` does not exist\nhint: `--files` takes existing files; deleted files come from `--staged` or `--base`",
                 path.display()
             );
-        };
+        }
         files.push(ChangedFile {
             path: relative,
-            status,
+            status: FileStatus::Modified,
             from: None,
         });
     }
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|f| seen.insert(f.path.clone()));
     let head = repo.head()?.map(|c| c.id());
     Ok(ChangeSet {
         source: Source::Files,

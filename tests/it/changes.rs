@@ -174,6 +174,12 @@ fn all_and_explicit_files() {
     assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
     assert_eq!(files_seen(&log), ["a.py", "sub/b.py"]);
 
+    // A directory means the tracked files below it.
+    clear_recorded(&log);
+    let run = repo.gate(&["check", "--files", "sub"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(files_seen(&log), ["sub/b.py"]);
+
     let run = repo.gate(&["check", "--files", "missing.py"]);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("`missing.py` does not exist"), "{run:?}");
