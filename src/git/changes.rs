@@ -59,17 +59,11 @@ pub(crate) struct ChangeSet {
 
 /// Index against HEAD: what the next commit records. Works before the first commit.
 pub(crate) fn staged(repo: &Repo) -> Result<ChangeSet> {
-    let head = repo.head()?;
-    let tree = head
-        .as_ref()
-        .map(git2::Commit::tree)
-        .transpose()
-        .context("failed to read HEAD's tree")?;
+    let (head_id, tree) = head_and_tree(repo)?;
     let files = match super::staged::staged(&repo.git, &repo.index_path()?, tree.as_ref()) {
         Some(files) => files,
         None => staged_by_libgit2(repo, tree.as_ref())?,
     };
-    let head_id = head.map(|c| c.id());
     Ok(ChangeSet {
         source: Source::Staged,
         base: head_id,
@@ -99,21 +93,24 @@ pub(super) fn staged_by_libgit2(repo: &Repo, tree: Option<&Tree<'_>>) -> Result<
 /// `GIT_INDEX_ENTRY_INTENT_TO_ADD` in an index entry's extended flags.
 const INTENT_TO_ADD: u16 = 1 << 13;
 
+/// HEAD's commit id and tree; both `None` before the first commit.
+fn head_and_tree(repo: &Repo) -> Result<(Option<Oid>, Option<Tree<'_>>)> {
+    let Some(head) = repo.head()? else {
+        return Ok((None, None));
+    };
+    let tree = head.tree().context("failed to read HEAD's tree")?;
+    Ok((Some(head.id()), Some(tree)))
+}
+
 /// HEAD against the work tree: staged, unstaged and untracked-but-not-ignored files.
 pub(crate) fn worktree(repo: &Repo) -> Result<ChangeSet> {
-    let head = repo.head()?;
-    let tree = head
-        .as_ref()
-        .map(git2::Commit::tree)
-        .transpose()
-        .context("failed to read HEAD's tree")?;
+    let (head_id, tree) = head_and_tree(repo)?;
     let mut options = diff_options();
     options.include_untracked(true).recurse_untracked_dirs(true);
     let diff = repo
         .git
         .diff_tree_to_workdir_with_index(tree.as_ref(), Some(&mut options))
         .context("failed to compare the work tree with HEAD")?;
-    let head_id = head.map(|c| c.id());
     Ok(ChangeSet {
         source: Source::Worktree,
         base: head_id,
