@@ -49,6 +49,8 @@ pub(crate) enum Command {
     Uninstall(UninstallArgs),
     /// What the installed hook shims call.
     Hook(HookArgs),
+    /// Put back unstaged changes saved by a run that was killed before it could.
+    Recover(RecoverArgs),
 }
 
 /// Which files a run considers and which gates it runs.
@@ -78,6 +80,9 @@ pub(crate) struct Selection {
 pub(crate) struct CheckArgs {
     #[command(flatten)]
     pub(crate) selection: Selection,
+    /// Run each gate's `fix` command instead of `run` (never in CI).
+    #[arg(long)]
+    pub(crate) fix: bool,
     #[command(flatten)]
     pub(crate) run: RunArgs,
 }
@@ -141,4 +146,13 @@ pub(crate) struct HookArgs {
     pub(crate) args: Vec<std::ffi::OsString>,
     #[command(flatten)]
     pub(crate) run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RecoverArgs {
+    /// The backup to restore (default: every backup, oldest first).
+    pub(crate) id: Option<String>,
+    /// List the backups instead of restoring.
+    #[arg(long)]
+    pub(crate) list: bool,
 }

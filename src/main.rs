@@ -6,6 +6,7 @@ mod config;
 mod env;
 mod gates;
 mod git;
+mod keeper;
 mod printer;
 mod report;
 mod run;
@@ -53,6 +54,7 @@ fn main() -> ExitCode {
         Command::Install(args) => commands::install::install(&globals, args),
         Command::Uninstall(args) => commands::uninstall::uninstall(&globals, args),
         Command::Hook(args) => commands::hook::hook(&globals, args),
+        Command::Recover(args) => commands::recover::recover(&globals, args),
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(EXIT_ERROR)),

@@ -1,13 +1,19 @@
 //! `gate check`: run the gates on a change set and report.
 
+use std::collections::HashSet;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Result;
 
 use super::{Globals, Session, stage};
 use crate::cli::{CheckArgs, RunArgs};
+use crate::config::OnFix;
 use crate::env;
-use crate::git::changes::ChangeSet;
+use crate::gates::{Outcome, Status};
+use crate::git::changes::{ChangeSet, Source};
+use crate::keeper::lock::RunLock;
+use crate::keeper::{self, Keeper, Restored};
 use crate::report::console::Console;
 use crate::report::{self, Report, Target};
 use crate::run::plan::{self, Request};
@@ -18,48 +24,78 @@ use crate::select;
 /// Exit code when Ctrl-C or SIGTERM stopped the run.
 const INTERRUPTED: i32 = 130;
 
+/// What kind of run this is, beyond the change set.
+pub(crate) struct Mode<'a> {
+    pub(crate) stage: &'a str,
+    /// Gates named with `--gate`.
+    pub(crate) only: &'a [String],
+    /// Run fixers instead of checkers.
+    pub(crate) fix: bool,
+}
+
 pub(crate) fn check(globals: &Globals, args: &CheckArgs) -> Result<i32> {
     let stage = stage(&args.selection)?;
     let session = Session::open(globals)?;
     session.check_gate_names(&args.selection.gates)?;
     let changes = session.changes(&args.selection)?;
-    run_gates(globals, &session, &changes, &stage, &args.selection.gates, &args.run)
+    let fix = args.fix && !refuse_fix_in_ci(globals);
+    let mode = Mode {
+        stage: &stage,
+        only: &args.selection.gates,
+        fix,
+    };
+    run_gates(globals, &session, &changes, &mode, &args.run)
 }
 
-/// Plans, runs and reports: shared by `gate check` and the hooks.
+/// In CI fixers never run: a fix there would be lost or, worse, pass unreviewed.
+pub(crate) fn refuse_fix_in_ci(globals: &Globals) -> bool {
+    if env::in_ci() {
+        globals.printer.warn("fixers never run in CI; `--fix` is ignored");
+        return true;
+    }
+    false
+}
+
+/// Plans, runs and reports: shared by `gate check` and the hooks. A run on the staged
+/// change set sets unstaged edits aside first and puts them back afterwards.
 pub(crate) fn run_gates(
     globals: &Globals,
     session: &Session,
     changes: &ChangeSet,
-    stage: &str,
-    only: &[String],
+    mode: &Mode<'_>,
     run: &RunArgs,
 ) -> Result<i32> {
-    let targets = run
-        .report
-        .iter()
-        .map(|t| Target::parse(t))
-        .collect::<Result<Vec<_>>>()?;
+    let targets = run.report.iter().map(|t| Target::parse(t)).collect::<Result<Vec<_>>>()?;
     let config = &session.config;
-    let root = session.repo.root();
-    let skip = env::skipped_gates();
-    let file_sets = select::select(config, changes);
-    let plans = plan::plan(
-        config,
-        root,
-        changes,
-        file_sets,
-        &Request {
-            stage,
-            only,
-            skip: &skip,
-        },
-    );
-
-    // Children run in their own process groups, so the terminal's Ctrl-C reaches only
-    // gate; it stops them. A second handler (a nested call) is not needed.
+    let repo = &session.repo;
+    let root = repo.root();
+    // Children run in their own process groups, so the terminal's Ctrl-C reaches only gate,
+    // which stops them and still restores the working tree. Installed before anything is
+    // set aside; a second call in one process is refused harmlessly.
     let _ = ctrlc::set_handler(process::interrupt_all);
 
+    let keeps = changes.source == Source::Staged;
+    let _lock = if keeps || mode.fix {
+        Some(RunLock::acquire(repo.git.path(), globals.printer)?)
+    } else {
+        None
+    };
+    keeper::check_no_leftover(repo.git.path())?;
+    let keeper = if keeps {
+        Some(Keeper::stash(repo, changes, globals.printer)?)
+    } else {
+        None
+    };
+
+    let skip = env::skipped_gates();
+    let file_sets = select::select(config, changes);
+    let request = Request {
+        stage: mode.stage,
+        only: mode.only,
+        skip: &skip,
+        fix: mode.fix,
+    };
+    let plans = plan::plan(config, root, changes, file_sets, &request);
     let jobs = run
         .jobs
         .filter(|&jobs| jobs > 0)
@@ -72,7 +108,18 @@ pub(crate) fn run_gates(
     let names = config.gates.iter().map(|g| g.name.clone()).collect();
     let mut console = Console::new(globals.printer, names, Console::is_interactive());
     let start = Instant::now();
-    let outcomes = scheduler::execute(config, &plans, &options, &mut |event| console.on_event(event))?;
+    let mut outcomes = scheduler::execute(root, config, &plans, &options, &mut |event| console.on_event(event))?;
+
+    if let Some(keeper) = keeper {
+        stage_fixes(session, &mut outcomes, &keeper.affected())?;
+        let restored = keeper.restore()?;
+        tell_restored(globals, &restored);
+    } else {
+        // By hand, `--fix` asked for fixes in the working tree: having them is success.
+        for outcome in outcomes.iter_mut().filter(|o| o.status == Status::Fixed) {
+            outcome.fix_staged = true;
+        }
+    }
     let wall = start.elapsed();
     console.finish(&outcomes, wall);
 
@@ -84,7 +131,7 @@ pub(crate) fn run_gates(
     };
     let report = Report {
         root,
-        stage,
+        stage: mode.stage,
         changes,
         outcomes: &outcomes,
         duration: wall,
@@ -94,4 +141,66 @@ pub(crate) fn run_gates(
         target.write(&report)?;
     }
     Ok(exit_code)
+}
+
+/// `on_fix = "stage"`: fixes to files that were fully staged go into the commit. A file with
+/// unstaged edits keeps its fix in the working tree only: staging it would stage those too.
+fn stage_fixes(session: &Session, outcomes: &mut [Outcome], affected: &HashSet<PathBuf>) -> Result<()> {
+    let wants_stage = |o: &Outcome| {
+        o.status == Status::Fixed
+            && session
+                .config
+                .gates
+                .iter()
+                .any(|g| g.name == o.name && g.on_fix == OnFix::Stage)
+    };
+    if !outcomes.iter().any(wants_stage) {
+        return Ok(());
+    }
+    let repo = &session.repo;
+    let mut index = repo.index()?;
+    for outcome in outcomes.iter_mut().filter(|o| wants_stage(o)) {
+        let mut held_back = Vec::new();
+        for file in &outcome.fixed {
+            if affected.contains(&file.path) {
+                held_back.push(format!("`{}`", file.path.display()));
+            } else if file.after.is_some() {
+                index.add_path(&file.path)?;
+            } else {
+                index.remove_path(&file.path)?;
+            }
+        }
+        let staged = outcome.fixed.len() - held_back.len();
+        outcome.fix_staged = held_back.is_empty();
+        outcome.reason = Some(if held_back.is_empty() {
+            format!("fixed and staged {staged} {}", if staged == 1 { "file" } else { "files" })
+        } else {
+            format!(
+                "the fix to {} is in the working tree but not staged: the file has unstaged changes\nhint: review it, then `git add` it and commit again",
+                held_back.join(", ")
+            )
+        });
+    }
+    repo.write_index(&mut index)
+}
+
+fn tell_restored(globals: &Globals, restored: &Restored) {
+    for path in &restored.merged {
+        globals.printer.note(format_args!(
+            "merged the fix to `{}` with your unstaged changes",
+            path.display()
+        ));
+    }
+    for (path, saved) in &restored.conflicts {
+        let how = if saved.extension().is_some_and(|e| e == "patch") {
+            format!("apply it with `git apply {}`", saved.display())
+        } else {
+            format!("copy it over `{}`", path.display())
+        };
+        globals.printer.warn(format_args!(
+            "the fix to `{}` conflicts with your unstaged changes, which were kept; the fix is saved in `{}`\nhint: review it, then {how}",
+            path.display(),
+            saved.display(),
+        ));
+    }
 }

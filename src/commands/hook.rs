@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 
 use anyhow::Result;
 
-use super::check::run_gates;
+use super::check::{Mode, run_gates};
 use super::{Globals, Session};
 use crate::cli::HookArgs;
 use crate::git::changes;
@@ -36,5 +36,12 @@ pub(crate) fn hook(globals: &Globals, args: &HookArgs) -> Result<i32> {
         "pre-commit" | "pre-merge-commit" | "prepare-commit-msg" | "commit-msg" => changes::staged(&session.repo)?,
         _ => changes::worktree(&session.repo)?,
     };
-    run_gates(globals, &session, &changes, &args.name, &[], &args.run)
+    // The pre-commit hook runs fixers, as formatters do under every hook manager.
+    let fix = args.name == "pre-commit" && !crate::env::in_ci();
+    let mode = Mode {
+        stage: &args.name,
+        only: &[],
+        fix,
+    };
+    run_gates(globals, &session, &changes, &mode, &args.run)
 }

@@ -22,6 +22,7 @@ pub(crate) fn list(globals: &Globals, args: &ListArgs) -> Result<i32> {
         stage: &stage,
         only: &args.selection.gates,
         skip: &skip,
+        fix: false,
     };
     let plans = plan::plan(&session.config, session.repo.root(), &changes, file_sets, &request);
 

@@ -5,6 +5,7 @@ pub(crate) mod check;
 pub(crate) mod hook;
 pub(crate) mod install;
 pub(crate) mod list;
+pub(crate) mod recover;
 pub(crate) mod uninstall;
 
 use std::path::PathBuf;

@@ -30,6 +30,18 @@ pub(crate) struct RawSettings {
     #[serde(default)]
     pub(crate) exclude: Vec<Pattern>,
     pub(crate) timeout: Option<Timeout>,
+    pub(crate) on_fix: Option<OnFix>,
+}
+
+/// What a pre-commit run does with a fixer's changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum OnFix {
+    /// Leave the fix in the working tree and fail the commit, for the user to review.
+    #[default]
+    Fail,
+    /// Add the fix to the commit (only for files that had no unstaged changes).
+    Stage,
 }
 
 #[derive(Debug, Deserialize)]
@@ -52,6 +64,7 @@ pub(crate) struct RawGate {
     pub(crate) always: bool,
     #[serde(default)]
     pub(crate) shell: bool,
+    pub(crate) on_fix: Option<OnFix>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]

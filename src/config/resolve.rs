@@ -8,7 +8,7 @@ use std::time::Duration;
 use globset::{GlobSet, GlobSetBuilder};
 use toml::Spanned;
 
-use super::raw::{CommandLine, Kind, Pattern, RawConfig, RawGate};
+use super::raw::{CommandLine, Kind, OnFix, Pattern, RawConfig, RawGate};
 
 type Failure = (Range<usize>, String);
 
@@ -53,12 +53,9 @@ pub(crate) struct Gate {
     pub(crate) name: String,
     pub(crate) kind: Kind,
     pub(crate) run: Program,
-    /// The command that repairs instead of checks.
-    #[expect(
-        dead_code,
-        reason = "parsed and checked now; fixers run with the pre-commit safety work (issue 3)"
-    )]
+    /// The command that repairs instead of checks: run in the pre-commit hook and with `--fix`.
     pub(crate) fix: Option<Program>,
+    pub(crate) on_fix: OnFix,
     /// `None`: every file matches.
     pub(crate) files: Option<GlobSet>,
     pub(crate) exclude: GlobSet,
@@ -82,6 +79,7 @@ impl Gate {
 }
 
 pub(super) fn resolve(raw: RawConfig, root: &Path) -> Result<Config, Failure> {
+    let default_on_fix = raw.settings.on_fix.unwrap_or_default();
     let settings = Settings {
         jobs: raw.settings.jobs.filter(|&jobs| jobs > 0),
         fail_fast: raw.settings.fail_fast.unwrap_or(false),
@@ -93,7 +91,7 @@ pub(super) fn resolve(raw: RawConfig, root: &Path) -> Result<Config, Failure> {
     let mut gates = Vec::with_capacity(raw.gates.len());
     let mut dependency_spans = Vec::with_capacity(raw.gates.len());
     for (name, gate) in raw.gates {
-        let (gate, spans) = resolve_gate(&name, gate, &names, root)?;
+        let (gate, spans) = resolve_gate(&name, gate, &names, root, default_on_fix)?;
         gates.push(gate);
         dependency_spans.push(spans);
     }
@@ -106,6 +104,7 @@ fn resolve_gate(
     gate: Spanned<RawGate>,
     names: &[String],
     root: &Path,
+    default_on_fix: OnFix,
 ) -> Result<(Gate, Vec<Range<usize>>), Failure> {
     let gate_span = gate.span();
     let raw = gate.into_inner();
@@ -153,6 +152,7 @@ fn resolve_gate(
         kind: raw.kind,
         run,
         fix,
+        on_fix: raw.on_fix.unwrap_or(default_on_fix),
         files: raw.files.as_deref().map(glob_set),
         exclude: glob_set(&raw.exclude),
         workdir,

@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::config::Kind;
+use crate::run::fixes::FixedFile;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -82,6 +83,10 @@ pub(crate) struct Outcome {
     /// Everything the processes printed (stdout and stderr, in order), batch after batch.
     pub(crate) output: String,
     pub(crate) diagnostics: Vec<Diagnostic>,
+    /// Files a fixer rewrote.
+    pub(crate) fixed: Vec<FixedFile>,
+    /// Every fix went into the commit (`on_fix = "stage"`), so the fix does not fail the run.
+    pub(crate) fix_staged: bool,
 }
 
 impl Outcome {
@@ -105,6 +110,8 @@ impl Outcome {
             exit_code: None,
             output: String::new(),
             diagnostics: Vec::new(),
+            fixed: Vec::new(),
+            fix_staged: false,
         }
     }
 }

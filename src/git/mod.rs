@@ -15,6 +15,9 @@ use git2::{Index, Repository};
 
 use crate::env;
 
+/// How long to wait for another git process to release `index.lock`.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub(crate) struct Repo {
     pub(crate) git: Repository,
     root: PathBuf,
@@ -50,8 +53,29 @@ impl Repo {
     /// The index a commit will record: `GIT_INDEX_FILE` when git set one (`git commit -a`,
     /// `git commit PATH` write a temporary index), else the repository's own.
     pub(crate) fn index(&self) -> Result<Index> {
-        let path = self.index_path()?;
-        Index::open(&path).with_context(|| format!("failed to read the index `{}`", path.display()))
+        // libgit2 reads `GIT_INDEX_FILE` itself for a repository opened from the environment.
+        let mut index = self.git.index().context("failed to read the git index")?;
+        // The repository keeps one index object; pick up what other processes wrote since.
+        index.read(false).context("failed to read the git index")?;
+        Ok(index)
+    }
+
+    /// Writes the index, waiting a little while another git process holds `index.lock`.
+    pub(crate) fn write_index(&self, index: &mut Index) -> Result<()> {
+        let start = std::time::Instant::now();
+        loop {
+            match index.write() {
+                Ok(()) => return Ok(()),
+                Err(err) if err.code() == git2::ErrorCode::Locked && start.elapsed() < LOCK_WAIT => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(err) => {
+                    return Err(err).context(
+                        "failed to write the index\nhint: another git process may hold `index.lock`; if none runs, remove it",
+                    );
+                }
+            }
+        }
     }
 
     /// Where the index is: `GIT_INDEX_FILE`, else the git dir's `index`.

@@ -138,16 +138,20 @@ impl Console {
             }
             _ => {
                 let _ = write!(line, "  {:>7}  {files}", seconds(outcome.duration));
-                if let Some(reason) = &outcome.reason
-                    && outcome.status == Status::Error
-                {
-                    let first = reason.lines().next().unwrap_or_default();
-                    let _ = write!(line, "  {}", style(Status::Error).apply_to(format!("error: {first}")));
+                let first = outcome.reason.as_deref().and_then(|r| r.lines().next());
+                match (outcome.status, first) {
+                    (Status::Error, Some(first)) => {
+                        let _ = write!(line, "  {}", style(Status::Error).apply_to(format!("error: {first}")));
+                    }
+                    (Status::Fixed, Some(first)) => {
+                        let _ = write!(line, "  {}", style(Status::Fixed).apply_to(first));
+                    }
+                    _ => {}
                 }
             }
         }
         line.push('\n');
-        if outcome.status == Status::Error
+        if matches!(outcome.status, Status::Error | Status::Fixed)
             && let Some(hint) = outcome
                 .reason
                 .as_deref()
@@ -162,6 +166,24 @@ impl Console {
                 matches!(outcome.status, Status::Failed | Status::Error | Status::Fixed)
             }
         };
+        for file in &outcome.fixed {
+            match crate::run::fixes::unified_diff(file) {
+                Some(diff) => {
+                    for diff_line in diff.lines() {
+                        let style = match diff_line.as_bytes().first() {
+                            Some(b'+') => Style::new().green(),
+                            Some(b'-') => Style::new().red(),
+                            Some(b'@') => Style::new().cyan(),
+                            _ => Style::new(),
+                        };
+                        let _ = writeln!(line, "{}", style.apply_to(diff_line));
+                    }
+                }
+                None => {
+                    let _ = writeln!(line, "binary file `{}` changed", file.path.display());
+                }
+            }
+        }
         if show_output && !outcome.output.is_empty() {
             line.push_str(&outcome.output);
             if !outcome.output.ends_with('\n') {

@@ -29,6 +29,7 @@ pub(crate) struct Report<'a> {
 pub(crate) fn exit_code(outcomes: &[Outcome]) -> i32 {
     let worst = |o: &Outcome| match o.status {
         Status::Error => 2,
+        Status::Fixed if o.fix_staged => 0,
         Status::Failed | Status::Blocked | Status::Fixed => 1,
         Status::Passed | Status::Skipped => 0,
     };

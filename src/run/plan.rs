@@ -26,14 +26,18 @@ pub(crate) enum Decision {
 pub(crate) struct GatePlan {
     pub(crate) decision: Decision,
     pub(crate) files: FileSet,
+    /// It runs its `fix` command, which may rewrite its files.
+    pub(crate) fixing: bool,
 }
 
-/// Who asked for what: the stage, `--gate` and `GATE_SKIP`.
+/// Who asked for what: the stage, `--gate` and `GATE_SKIP`, and whether fixers run.
 pub(crate) struct Request<'a> {
     pub(crate) stage: &'a str,
     /// Gates named with `--gate`; empty for all. Their dependencies run too.
     pub(crate) only: &'a [String],
     pub(crate) skip: &'a [String],
+    /// Gates with a `fix` command run it instead of `run`.
+    pub(crate) fix: bool,
 }
 
 pub(crate) fn plan(
@@ -44,15 +48,21 @@ pub(crate) fn plan(
     request: &Request<'_>,
 ) -> Vec<GatePlan> {
     let wanted = wanted_gates(config, request.only);
-    let placeholders = Placeholders::new(root, changes);
-    let budget = argument_budget();
-    let mut programs = HashMap::new();
+    let mut planner = Planner {
+        root,
+        placeholders: Placeholders::new(root, changes),
+        default_timeout: config.settings.timeout,
+        budget: argument_budget(),
+        programs: HashMap::new(),
+    };
     config
         .gates
         .iter()
         .zip(file_sets)
         .zip(wanted)
         .map(|((gate, files), wanted)| {
+            let fix = gate.fix.as_ref().filter(|_| request.fix);
+            let command = fix.unwrap_or(&gate.run);
             let decision = if !wanted {
                 Decision::Skip("not selected with `--gate`".to_owned())
             } else if request.skip.iter().any(|name| name == &gate.name) {
@@ -61,20 +71,16 @@ pub(crate) fn plan(
                 Decision::Skip(format!("not in stage `{}`", request.stage))
             } else if files.matched.is_empty() && !gate.always {
                 Decision::Skip("no matching files".to_owned())
-            } else if gate.run.takes_files() && files.args.is_empty() && !gate.always {
+            } else if command.takes_files() && files.args.is_empty() && !gate.always {
                 Decision::Skip("only deleted files matched".to_owned())
             } else {
-                commands(
-                    gate,
-                    root,
-                    &files,
-                    &placeholders,
-                    config.settings.timeout,
-                    budget,
-                    &mut programs,
-                )
+                planner.commands(gate, command, &files)
             };
-            GatePlan { decision, files }
+            GatePlan {
+                fixing: fix.is_some() && matches!(decision, Decision::Run(_)),
+                decision,
+                files,
+            }
         })
         .collect()
 }
@@ -128,92 +134,99 @@ impl Placeholders {
     }
 }
 
-fn commands(
-    gate: &Gate,
-    root: &Path,
-    files: &FileSet,
-    placeholders: &Placeholders,
+/// What every gate's commands are built from.
+struct Planner<'a> {
+    root: &'a Path,
+    placeholders: Placeholders,
     default_timeout: Option<Duration>,
     budget: usize,
-    programs: &mut HashMap<(String, PathBuf), Option<PathBuf>>,
-) -> Decision {
-    let cwd = root.join(&gate.workdir);
-    let (program_name, template): (String, Vec<String>) = match &gate.run {
-        Program::Argv(argv) => (
-            argv[0].clone(),
-            argv[1..].iter().map(|a| placeholders.expand(a)).collect(),
-        ),
-        Program::Shell(script) => (
-            "sh".to_owned(),
-            vec![
-                "-c".to_owned(),
-                Placeholders::expand_for_shell(script),
-                format!("gate:{}", gate.name),
-            ],
-        ),
-    };
-    let program = programs
-        .entry((program_name.clone(), cwd.clone()))
-        .or_insert_with(|| resolve_program(&program_name, &cwd))
-        .clone();
-    let Some(program) = program else {
-        let place = if program_name.contains('/') {
-            format!("does not exist in `{}`", cwd.display())
-        } else {
-            "not found on PATH".to_owned()
+    /// Programs found on PATH, per name and directory: each is looked up once.
+    programs: HashMap<(String, PathBuf), Option<PathBuf>>,
+}
+
+impl Planner<'_> {
+    /// The processes that run `command` of `gate` over its files.
+    fn commands(&mut self, gate: &Gate, command: &Program, files: &FileSet) -> Decision {
+        let (root, placeholders, budget) = (self.root, &self.placeholders, self.budget);
+        let cwd = root.join(&gate.workdir);
+        let (program_name, template): (String, Vec<String>) = match command {
+            Program::Argv(argv) => (
+                argv[0].clone(),
+                argv[1..].iter().map(|a| placeholders.expand(a)).collect(),
+            ),
+            Program::Shell(script) => (
+                "sh".to_owned(),
+                vec![
+                    "-c".to_owned(),
+                    Placeholders::expand_for_shell(script),
+                    format!("gate:{}", gate.name),
+                ],
+            ),
         };
-        return Decision::Error(format!(
-            "`{program_name}` {place}\nhint: install it, or fix `run` of gate `{}`",
-            gate.name
-        ));
-    };
-    let mut env: Vec<(OsString, OsString)> = vec![
-        ("GATE_ROOT".into(), placeholders.root.clone().into()),
-        ("GATE_BASE".into(), placeholders.base.clone().into()),
-        ("GATE_HEAD".into(), placeholders.head.clone().into()),
-        ("GATE_NAME".into(), gate.name.clone().into()),
-    ];
-    env.extend(gate.env.iter().map(|(k, v)| (k.into(), v.into())));
-    let timeout = gate.timeout.or(default_timeout);
-    let make = |args: Vec<OsString>, file_args: usize| Cmd {
-        program: program.clone(),
-        args,
-        cwd: cwd.clone(),
-        env: env.clone(),
-        timeout,
-        file_args,
-    };
-    if !gate.run.takes_files() {
-        return Decision::Run(vec![make(template.into_iter().map(OsString::from).collect(), 0)]);
-    }
-    let fixed_cost: usize = template.iter().map(|a| arg_cost(a.len())).sum::<usize>()
-        + arg_cost(program.as_os_str().len())
-        + env.iter().map(|(k, v)| arg_cost(k.len() + v.len() + 1)).sum::<usize>();
-    let space = budget.saturating_sub(fixed_cost).max(1);
-    let file_args: Vec<OsString> = files.args.iter().map(|p| file_arg(p)).collect();
-    let batches = split(&file_args, space);
-    Decision::Run(
-        batches
-            .into_iter()
-            .map(|batch| {
-                let mut args = Vec::with_capacity(template.len() + batch.len());
-                let mut count = 0;
-                for arg in &template {
-                    if matches!(gate.run, Program::Argv(_)) && arg == FILES {
+        let program = self
+            .programs
+            .entry((program_name.clone(), cwd.clone()))
+            .or_insert_with(|| resolve_program(&program_name, &cwd))
+            .clone();
+        let Some(program) = program else {
+            let place = if program_name.contains('/') {
+                format!("does not exist in `{}`", cwd.display())
+            } else {
+                "not found on PATH".to_owned()
+            };
+            return Decision::Error(format!(
+                "`{program_name}` {place}\nhint: install it, or fix `run` of gate `{}`",
+                gate.name
+            ));
+        };
+        let mut env: Vec<(OsString, OsString)> = vec![
+            ("GATE_ROOT".into(), placeholders.root.clone().into()),
+            ("GATE_BASE".into(), placeholders.base.clone().into()),
+            ("GATE_HEAD".into(), placeholders.head.clone().into()),
+            ("GATE_NAME".into(), gate.name.clone().into()),
+        ];
+        env.extend(gate.env.iter().map(|(k, v)| (k.into(), v.into())));
+        let timeout = gate.timeout.or(self.default_timeout);
+        let make = |args: Vec<OsString>, file_args: usize| Cmd {
+            program: program.clone(),
+            args,
+            cwd: cwd.clone(),
+            env: env.clone(),
+            timeout,
+            file_args,
+        };
+        if !command.takes_files() {
+            return Decision::Run(vec![make(template.into_iter().map(OsString::from).collect(), 0)]);
+        }
+        let fixed_cost: usize = template.iter().map(|a| arg_cost(a.len())).sum::<usize>()
+            + arg_cost(program.as_os_str().len())
+            + env.iter().map(|(k, v)| arg_cost(k.len() + v.len() + 1)).sum::<usize>();
+        let space = budget.saturating_sub(fixed_cost).max(1);
+        let file_args: Vec<OsString> = files.args.iter().map(|p| file_arg(p)).collect();
+        let batches = split(&file_args, space);
+        Decision::Run(
+            batches
+                .into_iter()
+                .map(|batch| {
+                    let mut args = Vec::with_capacity(template.len() + batch.len());
+                    let mut count = 0;
+                    for arg in &template {
+                        if matches!(command, Program::Argv(_)) && arg == FILES {
+                            args.extend(batch.iter().cloned());
+                            count = batch.len();
+                        } else {
+                            args.push(OsString::from(arg));
+                        }
+                    }
+                    if matches!(command, Program::Shell(_)) {
                         args.extend(batch.iter().cloned());
                         count = batch.len();
-                    } else {
-                        args.push(OsString::from(arg));
                     }
-                }
-                if matches!(gate.run, Program::Shell(_)) {
-                    args.extend(batch.iter().cloned());
-                    count = batch.len();
-                }
-                make(args, count)
-            })
-            .collect(),
-    )
+                    make(args, count)
+                })
+                .collect(),
+        )
+    }
 }
 
 /// Finds a program once per gate plan: a path with `/` is relative to the gate's workdir.

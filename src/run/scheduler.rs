@@ -4,6 +4,7 @@
 //! gate that did not, and hands every event to the reporter, in one place.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::time::{Duration, Instant};
@@ -13,6 +14,7 @@ use anyhow::{Context, Result};
 use crate::config::{Config, Kind};
 use crate::gates::{Outcome, Status};
 use crate::run::event::Event;
+use crate::run::fixes::{self, Snapshot};
 use crate::run::plan::{Decision, GatePlan};
 use crate::run::process::{Cmd, Exit, Finished, INTERRUPTED};
 
@@ -41,9 +43,14 @@ struct State {
     results: Vec<Option<Finished>>,
     left: usize,
     started: Option<Instant>,
+    /// Spawned and not finished: gates that share files with a fixer wait for it.
+    running: bool,
+    /// A fixer's files before it ran.
+    snapshot: Option<Snapshot>,
 }
 
 pub(crate) fn execute(
+    root: &Path,
     config: &Config,
     plans: &[GatePlan],
     options: &Options,
@@ -56,6 +63,7 @@ pub(crate) fn execute(
         .context("failed to start the worker threads")?;
     let stop = AtomicBool::new(false);
     let mut coordinator = Coordinator::new(config, plans, options.fail_fast, &stop, on_event);
+    coordinator.root = root;
     let (send, receive) = mpsc::channel::<Message>();
     pool.in_place_scope(|scope| {
         loop {
@@ -104,6 +112,7 @@ fn run_batch(command: &Cmd, gate: usize, batch: usize, stop: &AtomicBool, fail_f
 
 /// The scheduler's state on the coordinating thread.
 struct Coordinator<'a, 'e> {
+    root: &'a Path,
     config: &'a Config,
     plans: &'a [GatePlan],
     fail_fast: bool,
@@ -115,6 +124,10 @@ struct Coordinator<'a, 'e> {
     /// Gates to start, lowest index on top. A gate that ends at once (skip, error) may
     /// make others ready, so this is a work list rather than one pass.
     ready: Vec<usize>,
+    /// Ready gates waiting for a fixer they share files with to finish.
+    deferred: Vec<usize>,
+    /// Per gate, the gates it must not run beside: a fixer and any gate sharing its files.
+    exclusive_with: Vec<Vec<usize>>,
     on_event: &'e mut dyn FnMut(Event<'_>),
 }
 
@@ -140,6 +153,8 @@ impl<'a, 'e> Coordinator<'a, 'e> {
                     results: (0..batches).map(|_| None).collect(),
                     left: batches,
                     started: None,
+                    running: false,
+                    snapshot: None,
                 }
             })
             .collect();
@@ -152,6 +167,9 @@ impl<'a, 'e> Coordinator<'a, 'e> {
             .collect();
         let ready = (0..plans.len()).filter(|&g| states[g].waiting_on == 0).rev().collect();
         Self {
+            root: Path::new(""),
+            exclusive_with: exclusive_with(plans),
+            deferred: Vec::new(),
             config,
             plans,
             fail_fast,
@@ -199,7 +217,17 @@ impl<'a, 'e> Coordinator<'a, 'e> {
             Decision::Run(_) if self.stop.load(Ordering::SeqCst) || INTERRUPTED.load(Ordering::SeqCst) => {
                 self.finish(gate, not_run(Status::Blocked, not_started_reason()));
             }
-            Decision::Run(commands) => return commands,
+            Decision::Run(_) if self.exclusive_with[gate].iter().any(|&other| self.states[other].running) => {
+                self.deferred.push(gate);
+            }
+            Decision::Run(commands) => {
+                let state = &mut self.states[gate];
+                state.running = true;
+                if plans[gate].fixing {
+                    state.snapshot = Some(fixes::snapshot(self.root, &plans[gate].files.matched));
+                }
+                return commands;
+            }
         }
         &[]
     }
@@ -230,6 +258,17 @@ impl<'a, 'e> Coordinator<'a, 'e> {
                     outcome.started = Some(started.duration_since(self.run_start));
                     outcome.duration = started.elapsed();
                     combine(&mut outcome, &results, self.fail_fast);
+                    if let Some(snapshot) = state.snapshot.take() {
+                        outcome.fixed = fixes::changed(self.root, snapshot);
+                        if outcome.status == Status::Passed && !outcome.fixed.is_empty() {
+                            outcome.status = Status::Fixed;
+                            let count = outcome.fixed.len();
+                            outcome.reason = Some(format!("fixed {count} {}", if count == 1 { "file" } else { "files" }));
+                        }
+                    }
+                    state.running = false;
+                    // A fixer ending may let gates that share its files start.
+                    self.ready.append(&mut self.deferred);
                     self.finish(gate, outcome);
                 }
             }
@@ -260,6 +299,31 @@ impl<'a, 'e> Coordinator<'a, 'e> {
             }
         }
     }
+}
+
+/// Pairs of gates that must not run at once: a fixer rewrites files, so no other gate may
+/// read or write them meanwhile. A fixer that is not handed its files may touch any file.
+fn exclusive_with(plans: &[GatePlan]) -> Vec<Vec<usize>> {
+    let takes_files = |plan: &GatePlan| match &plan.decision {
+        Decision::Run(commands) => commands.iter().all(|c| c.file_args > 0),
+        _ => true,
+    };
+    let shares_files = |a: &GatePlan, b: &GatePlan| {
+        let theirs: std::collections::HashSet<_> = b.files.matched.iter().collect();
+        a.files.matched.iter().any(|path| theirs.contains(path))
+    };
+    (0..plans.len())
+        .map(|a| {
+            (0..plans.len())
+                .filter(|&b| b != a && (plans[a].fixing || plans[b].fixing))
+                .filter(|&b| {
+                    let fixer_without_files =
+                        (plans[a].fixing && !takes_files(&plans[a])) || (plans[b].fixing && !takes_files(&plans[b]));
+                    fixer_without_files || shares_files(&plans[a], &plans[b])
+                })
+                .collect()
+        })
+        .collect()
 }
 
 fn not_started_reason() -> String {

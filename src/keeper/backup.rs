@@ -1,0 +1,184 @@
+//! The backup of a pre-commit run, under `.git/gate/backups/<id>/`, written before the
+//! working tree is touched and removed only after the restored tree was checked against it:
+//!
+//! - `manifest.json`: the paths, what each was (file and mode, link, nothing), and the phase;
+//! - `worktree/<n>`: the bytes the user had in the working tree (the unstaged edits);
+//! - `staged/<n>`: the staged content gate put in their place (from the `swapped` phase on);
+//! - `index`: a copy of the index as it was, so nothing depends on the live index.
+
+use std::fs;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use super::content::Content;
+use crate::git::path_from_bytes;
+
+const MANIFEST: &str = "manifest.json";
+const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Phase {
+    /// The user's files are saved; the working tree may or may not hold staged content yet.
+    Saved,
+    /// The working tree holds the staged content, which is saved too.
+    Swapped,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Entry {
+    /// Repository-relative path, as bytes (paths need not be UTF-8).
+    pub(crate) path: Vec<u8>,
+    /// The same path for people reading the manifest.
+    pub(crate) shown: String,
+    /// What the user had at this path.
+    pub(crate) worktree: Content,
+    /// What gate put there (in the `swapped` phase).
+    pub(crate) staged: Option<Content>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Manifest {
+    pub(crate) version: u32,
+    pub(crate) id: String,
+    /// Seconds since the Unix epoch.
+    pub(crate) created: u64,
+    pub(crate) pid: u32,
+    pub(crate) phase: Phase,
+    pub(crate) entries: Vec<Entry>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Backup {
+    pub(crate) dir: PathBuf,
+    pub(crate) manifest: Manifest,
+}
+
+/// Where backups live in a repository's git dir.
+pub(crate) fn backups_dir(git_dir: &Path) -> PathBuf {
+    git_dir.join("gate").join("backups")
+}
+
+impl Backup {
+    /// Saves the working-tree state of `paths` (repository-relative) and a copy of the index.
+    pub(crate) fn create(git_dir: &Path, root: &Path, paths: &[PathBuf], index: &Path) -> Result<Self> {
+        let created = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let pid = std::process::id();
+        let id = format!("{created}-{pid}");
+        let dir = backups_dir(git_dir).join(&id);
+        let files = dir.join("worktree");
+        fs::create_dir_all(&files).with_context(|| format!("failed to create `{}`", files.display()))?;
+        if index.exists() {
+            fs::copy(index, dir.join("index")).with_context(|| format!("failed to copy the index `{}`", index.display()))?;
+        }
+        let mut entries = Vec::with_capacity(paths.len());
+        for (n, path) in paths.iter().enumerate() {
+            let worktree = Content::read(&root.join(path)).with_context(|| format!("failed to read `{}`", path.display()))?;
+            write_synced(&files.join(n.to_string()), worktree.data())?;
+            entries.push(Entry {
+                path: path.as_os_str().as_bytes().to_vec(),
+                shown: path.to_string_lossy().into_owned(),
+                worktree,
+                staged: None,
+            });
+        }
+        let backup = Self {
+            dir,
+            manifest: Manifest {
+                version: VERSION,
+                id,
+                created,
+                pid,
+                phase: Phase::Saved,
+                entries,
+            },
+        };
+        // The manifest makes the backup count: written last, atomically.
+        backup.write_manifest()?;
+        Ok(backup)
+    }
+
+    /// Records the staged content now in the working tree.
+    pub(crate) fn mark_swapped(&mut self, root: &Path) -> Result<()> {
+        let staged_dir = self.dir.join("staged");
+        fs::create_dir_all(&staged_dir).with_context(|| format!("failed to create `{}`", staged_dir.display()))?;
+        for (n, entry) in self.manifest.entries.iter_mut().enumerate() {
+            let path = root.join(path_from_bytes(&entry.path));
+            let staged = Content::read(&path).with_context(|| format!("failed to read `{}`", path.display()))?;
+            write_synced(&staged_dir.join(n.to_string()), staged.data())?;
+            entry.staged = Some(staged);
+        }
+        self.manifest.phase = Phase::Swapped;
+        self.write_manifest()
+    }
+
+    /// Every complete backup in the repository, oldest first. A directory without a manifest
+    /// is a backup that never became complete, so the working tree was never touched: removed.
+    pub(crate) fn list(git_dir: &Path) -> Result<Vec<Self>> {
+        let dir = backups_dir(git_dir);
+        let Ok(entries) = fs::read_dir(&dir) else { return Ok(Vec::new()) };
+        let mut backups = Vec::new();
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if !path.join(MANIFEST).exists() {
+                let _ = fs::remove_dir_all(&path);
+                continue;
+            }
+            backups.push(Self::load(&path)?);
+        }
+        backups.sort_by(|a, b| (a.manifest.created, &a.manifest.id).cmp(&(b.manifest.created, &b.manifest.id)));
+        Ok(backups)
+    }
+
+    fn load(dir: &Path) -> Result<Self> {
+        let path = dir.join(MANIFEST);
+        let text = fs::read_to_string(&path).with_context(|| format!("failed to read `{}`", path.display()))?;
+        let manifest: Manifest =
+            serde_json::from_str(&text).with_context(|| format!("`{}` is not a gate backup manifest", path.display()))?;
+        Ok(Self { dir: dir.to_owned(), manifest })
+    }
+
+    /// What the user had at entry `n`, bytes included.
+    pub(crate) fn worktree(&self, n: usize) -> Result<Content> {
+        let entry = &self.manifest.entries[n];
+        let data = self.data("worktree", n)?;
+        Ok(entry.worktree.with_data(data))
+    }
+
+    /// What gate put at entry `n`, if the backup got that far.
+    pub(crate) fn staged(&self, n: usize) -> Result<Option<Content>> {
+        match &self.manifest.entries[n].staged {
+            Some(staged) => Ok(Some(staged.with_data(self.data("staged", n)?))),
+            None => Ok(None),
+        }
+    }
+
+    fn data(&self, part: &str, n: usize) -> Result<Vec<u8>> {
+        let path = self.dir.join(part).join(n.to_string());
+        fs::read(&path).with_context(|| format!("failed to read the backup file `{}`", path.display()))
+    }
+
+    pub(crate) fn remove(self) -> Result<()> {
+        fs::remove_dir_all(&self.dir).with_context(|| format!("failed to remove the backup `{}`", self.dir.display()))
+    }
+
+    fn write_manifest(&self) -> Result<()> {
+        let text = serde_json::to_string_pretty(&self.manifest)?;
+        let temp = self.dir.join(format!("{MANIFEST}.tmp"));
+        write_synced(&temp, text.as_bytes())?;
+        fs::rename(&temp, self.dir.join(MANIFEST)).with_context(|| format!("failed to write `{}`", self.dir.display()))
+    }
+}
+
+/// Writes and flushes to disk: a backup must survive a crash right after it is written.
+fn write_synced(path: &Path, data: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut file = fs::File::create(path).with_context(|| format!("failed to create `{}`", path.display()))?;
+    file.write_all(data)
+        .and_then(|()| file.sync_data())
+        .with_context(|| format!("failed to write `{}`", path.display()))
+}

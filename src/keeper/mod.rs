@@ -1,0 +1,242 @@
+//! Pre-commit safety: while gates run, the working tree shows exactly what will be
+//! committed, and no unstaged byte is ever lost.
+//!
+//! - `backup`: the on-disk backup of the paths gate touches, written before it touches them.
+//! - `content`: a path's state (file and mode, link, nothing), read and written exactly.
+//! - `lock`: one run per repository at a time.
+//!
+//! Only staged paths whose working tree differs from the index are touched ("affected");
+//! untracked, ignored and unrelated files never are. Afterwards each affected path gets the
+//! user's content back; where a fixer changed the staged content meanwhile, the fix and the
+//! user's edits are merged, and on a conflict the user's edits win and the fix is saved as a
+//! patch under `.git/gate/fixes/`.
+
+pub(crate) mod backup;
+mod content;
+pub(crate) mod lock;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use git2::build::CheckoutBuilder;
+use git2::{Status, StatusOptions};
+
+use self::backup::Backup;
+use self::content::Content;
+use crate::git::Repo;
+use crate::git::changes::{ChangeSet, FileStatus};
+use crate::git::path_from_bytes;
+use crate::printer::Printer;
+use crate::run::fixes;
+
+/// The unstaged edits set aside for one run; put back by [`Keeper::restore`], or on drop
+/// (a panic) as a last resort.
+pub(crate) struct Keeper<'r> {
+    repo: &'r Repo,
+    backup: Option<Backup>,
+    printer: Printer,
+}
+
+/// What putting the edits back did beyond a plain restore.
+#[derive(Debug, Default)]
+pub(crate) struct Restored {
+    /// Paths where a fix and the user's edits were merged.
+    pub(crate) merged: Vec<PathBuf>,
+    /// Paths where they conflicted: the user's edits were kept, the fix saved here.
+    pub(crate) conflicts: Vec<(PathBuf, PathBuf)>,
+}
+
+impl<'r> Keeper<'r> {
+    /// Sets aside the unstaged edits of staged files and puts the staged content in their place.
+    pub(crate) fn stash(repo: &'r Repo, changes: &ChangeSet, printer: Printer) -> Result<Self> {
+        let affected = affected(repo, changes)?;
+        if affected.is_empty() {
+            return Ok(Self { repo, backup: None, printer });
+        }
+        let mut backup = Backup::create(repo.git.path(), repo.root(), &affected, &repo.index_path()?)?;
+        let mut keeper = Self { repo, backup: None, printer };
+        let mut index = repo.index()?;
+        let mut checkout = CheckoutBuilder::new();
+        checkout.force().update_index(false).disable_pathspec_match(true);
+        for path in &affected {
+            checkout.path(path);
+        }
+        let swapped = repo
+            .git
+            .checkout_index(Some(&mut index), Some(&mut checkout))
+            .context("failed to put the staged content into the working tree")
+            .and_then(|()| backup.mark_swapped(repo.root()));
+        keeper.backup = Some(backup);
+        swapped?;
+        Ok(keeper)
+    }
+
+    /// Paths whose unstaged edits are set aside.
+    pub(crate) fn affected(&self) -> HashSet<PathBuf> {
+        self.backup
+            .iter()
+            .flat_map(|b| b.manifest.entries.iter().map(|e| path_from_bytes(&e.path)))
+            .collect()
+    }
+
+    /// Puts the user's edits back, merged with any fix, checks the result against the
+    /// backup and only then deletes the backup.
+    pub(crate) fn restore(mut self) -> Result<Restored> {
+        match self.backup.take() {
+            Some(backup) => put_back(self.repo.root(), self.repo.git.path(), backup, false),
+            None => Ok(Restored::default()),
+        }
+    }
+}
+
+impl Drop for Keeper<'_> {
+    fn drop(&mut self) {
+        if let Some(backup) = self.backup.take() {
+            let id = backup.manifest.id.clone();
+            if let Err(err) = put_back(self.repo.root(), self.repo.git.path(), backup, false) {
+                self.printer.error(&err.context(format!(
+                    "failed to restore your unstaged changes; they are safe in backup `{id}`\nhint: run `gate recover {id}`"
+                )));
+            }
+        }
+    }
+}
+
+/// Staged paths whose working tree differs from the index. Only the staged paths are looked
+/// at, never the whole tree.
+fn affected(repo: &Repo, changes: &ChangeSet) -> Result<Vec<PathBuf>> {
+    let staged: Vec<&Path> = changes
+        .files
+        .iter()
+        .filter(|f| f.status != FileStatus::Deleted)
+        .map(|f| f.path.as_path())
+        .collect();
+    if staged.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut options = StatusOptions::new();
+    options
+        .include_untracked(false)
+        .include_ignored(false)
+        .exclude_submodules(true)
+        .disable_pathspec_match(true)
+        .update_index(false);
+    for path in &staged {
+        options.pathspec(path);
+    }
+    let statuses = repo.git.statuses(Some(&mut options)).context("failed to compare the index with the working tree")?;
+    let unstaged = Status::WT_MODIFIED | Status::WT_DELETED | Status::WT_TYPECHANGE | Status::WT_RENAMED;
+    Ok(statuses
+        .iter()
+        .filter(|entry| entry.status().intersects(unstaged))
+        .map(|entry| path_from_bytes(entry.path_bytes()))
+        .collect())
+}
+
+/// Restores a backup. `recovering`: after a killed run, where the user may have edited since;
+/// content that is neither theirs nor gate's is kept beside the backup, never overwritten.
+pub(crate) fn put_back(root: &Path, git_dir: &Path, backup: Backup, recovering: bool) -> Result<Restored> {
+    let mut restored = Restored::default();
+    let mut expected = Vec::with_capacity(backup.manifest.entries.len());
+    let mut patch = String::new();
+    let fixes_dir = git_dir.join("gate").join("fixes");
+    for n in 0..backup.manifest.entries.len() {
+        let relative = path_from_bytes(&backup.manifest.entries[n].path);
+        let path = root.join(&relative);
+        let ours = backup.worktree(n)?;
+        let staged = backup.staged(n)?;
+        let current = Content::read(&path).with_context(|| format!("failed to read `{}`", path.display()))?;
+        let wanted = if current == ours {
+            ours
+        } else if staged.as_ref().is_none_or(|s| *s == current) {
+            // Untouched since gate put the staged content there (or gate never got that far).
+            ours
+        } else if recovering {
+            let kept = keep_aside(&fixes_dir, &backup.manifest.id, n, &relative, &current)?;
+            restored.conflicts.push((relative.clone(), kept));
+            ours
+        } else {
+            let staged = staged.unwrap_or(Content::Missing);
+            match merge(&staged, &ours, &current) {
+                Some(merged) => {
+                    restored.merged.push(relative.clone());
+                    merged
+                }
+                None => {
+                    let patch_text = match (staged.text(), current.text()) {
+                        (Some(before), Some(after)) => fixes::text_diff(&relative, before, after),
+                        _ => None,
+                    };
+                    let saved = match patch_text {
+                        Some(text) => {
+                            patch.push_str(&text);
+                            fixes_dir.join(format!("{}.patch", backup.manifest.id))
+                        }
+                        None => keep_aside(&fixes_dir, &backup.manifest.id, n, &relative, &current)?,
+                    };
+                    restored.conflicts.push((relative.clone(), saved));
+                    ours
+                }
+            }
+        };
+        wanted.write(&path).with_context(|| format!("failed to restore `{}`", path.display()))?;
+        expected.push((path, wanted));
+    }
+    if !patch.is_empty() {
+        std::fs::create_dir_all(&fixes_dir).with_context(|| format!("failed to create `{}`", fixes_dir.display()))?;
+        let file = fixes_dir.join(format!("{}.patch", backup.manifest.id));
+        std::fs::write(&file, patch).with_context(|| format!("failed to write `{}`", file.display()))?;
+    }
+    for (path, wanted) in &expected {
+        let now = Content::read(path).with_context(|| format!("failed to read `{}`", path.display()))?;
+        if now != *wanted {
+            bail!(
+                "`{}` does not hold what was restored; the backup `{}` is kept\nhint: run `gate recover {}`",
+                path.display(),
+                backup.manifest.id,
+                backup.manifest.id
+            );
+        }
+    }
+    backup.remove()?;
+    Ok(restored)
+}
+
+/// The user's edits (`ours`, from `base`) merged with a fixer's change (`theirs`, from `base`),
+/// or `None` when they conflict or are not text.
+fn merge(base: &Content, ours: &Content, theirs: &Content) -> Option<Content> {
+    let (Some(base_text), Some(our_text), Some(their_text)) = (base.text(), ours.text(), theirs.text()) else {
+        return None;
+    };
+    let input = |text| {
+        let mut input = git2::MergeFileInput::new();
+        input.content(text);
+        input
+    };
+    let result = git2::merge_file(&input(base_text), &input(our_text), &input(their_text), None).ok()?;
+    result.is_automergeable().then(|| ours.with_data(result.content().to_vec()))
+}
+
+/// Saves content that must not be overwritten and is no text patch: a copy under `fixes/`.
+fn keep_aside(dir: &Path, id: &str, n: usize, relative: &Path, content: &Content) -> Result<PathBuf> {
+    let dir = dir.join(id);
+    std::fs::create_dir_all(&dir).with_context(|| format!("failed to create `{}`", dir.display()))?;
+    let name = relative.file_name().map_or_else(|| n.to_string(), |f| format!("{n}-{}", f.to_string_lossy()));
+    let path = dir.join(name);
+    std::fs::write(&path, content.data()).with_context(|| format!("failed to write `{}`", path.display()))?;
+    Ok(path)
+}
+
+/// Refuses to run while an interrupted run's backup is waiting to be restored.
+pub(crate) fn check_no_leftover(git_dir: &Path) -> Result<()> {
+    let backups = Backup::list(git_dir)?;
+    if let Some(backup) = backups.last() {
+        bail!(
+            "an interrupted gate run left a backup of your unstaged changes (`{}`, {} files); gate will not run until it is restored\nhint: run `gate recover` to put them back (`gate recover --list` shows the backups)",
+            backup.manifest.id,
+            backup.manifest.entries.len()
+        );
+    }
+    Ok(())
+}
