@@ -65,7 +65,11 @@ pub(crate) fn run_gates(
     mode: &Mode<'_>,
     run: &RunArgs,
 ) -> Result<i32> {
-    let targets = run.report.iter().map(|t| Target::parse(t)).collect::<Result<Vec<_>>>()?;
+    let targets = run
+        .report
+        .iter()
+        .map(|t| Target::parse(t))
+        .collect::<Result<Vec<_>>>()?;
     let config = &session.config;
     let repo = &session.repo;
     let root = repo.root();
@@ -111,7 +115,7 @@ pub(crate) fn run_gates(
     let mut outcomes = scheduler::execute(root, config, &plans, &options, &mut |event| console.on_event(event))?;
 
     if let Some(keeper) = keeper {
-        stage_fixes(session, &mut outcomes, &keeper.affected())?;
+        stage_fixes(globals, session, &mut outcomes, &keeper.affected())?;
         let restored = keeper.restore()?;
         tell_restored(globals, &restored);
     } else {
@@ -145,7 +149,12 @@ pub(crate) fn run_gates(
 
 /// `on_fix = "stage"`: fixes to files that were fully staged go into the commit. A file with
 /// unstaged edits keeps its fix in the working tree only: staging it would stage those too.
-fn stage_fixes(session: &Session, outcomes: &mut [Outcome], affected: &HashSet<PathBuf>) -> Result<()> {
+fn stage_fixes(
+    globals: &Globals,
+    session: &Session,
+    outcomes: &mut [Outcome],
+    affected: &HashSet<PathBuf>,
+) -> Result<()> {
     let wants_stage = |o: &Outcome| {
         o.status == Status::Fixed
             && session
@@ -172,16 +181,24 @@ fn stage_fixes(session: &Session, outcomes: &mut [Outcome], affected: &HashSet<P
         }
         let staged = outcome.fixed.len() - held_back.len();
         outcome.fix_staged = held_back.is_empty();
-        outcome.reason = Some(if held_back.is_empty() {
-            format!("fixed and staged {staged} {}", if staged == 1 { "file" } else { "files" })
+        let reason = if held_back.is_empty() {
+            let message = format!(
+                "fixed and staged {staged} {}",
+                if staged == 1 { "file" } else { "files" }
+            );
+            globals.printer.note(format_args!("{}: {message}", outcome.name));
+            message
         } else {
-            format!(
+            let message = format!(
                 "the fix to {} is in the working tree but not staged: the file has unstaged changes\nhint: review it, then `git add` it and commit again",
                 held_back.join(", ")
-            )
-        });
+            );
+            globals.printer.warn(format_args!("{}: {message}", outcome.name));
+            message
+        };
+        outcome.reason = Some(reason);
     }
-    repo.write_index(&mut index)
+    crate::git::Repo::write_index(&mut index)
 }
 
 fn tell_restored(globals: &Globals, restored: &Restored) {

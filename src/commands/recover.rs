@@ -25,8 +25,16 @@ pub(crate) fn recover(globals: &Globals, args: &RecoverArgs) -> Result<i32> {
     if args.list {
         for backup in &backups {
             let manifest = &backup.manifest;
-            let when = humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(manifest.created));
-            writeln!(out, "{}  {when}  pid {}  {} files:", manifest.id, manifest.pid, manifest.entries.len())?;
+            let when = humantime::format_rfc3339_seconds(
+                std::time::UNIX_EPOCH + std::time::Duration::from_secs(manifest.created),
+            );
+            writeln!(
+                out,
+                "{}  {when}  pid {}  {} files:",
+                manifest.id,
+                manifest.pid,
+                manifest.entries.len()
+            )?;
             for entry in &manifest.entries {
                 writeln!(out, "    {}", entry.shown)?;
             }

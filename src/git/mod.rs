@@ -61,7 +61,7 @@ impl Repo {
     }
 
     /// Writes the index, waiting a little while another git process holds `index.lock`.
-    pub(crate) fn write_index(&self, index: &mut Index) -> Result<()> {
+    pub(crate) fn write_index(index: &mut Index) -> Result<()> {
         let start = std::time::Instant::now();
         loop {
             match index.write() {

@@ -73,11 +73,13 @@ impl Backup {
         let files = dir.join("worktree");
         fs::create_dir_all(&files).with_context(|| format!("failed to create `{}`", files.display()))?;
         if index.exists() {
-            fs::copy(index, dir.join("index")).with_context(|| format!("failed to copy the index `{}`", index.display()))?;
+            fs::copy(index, dir.join("index"))
+                .with_context(|| format!("failed to copy the index `{}`", index.display()))?;
         }
         let mut entries = Vec::with_capacity(paths.len());
         for (n, path) in paths.iter().enumerate() {
-            let worktree = Content::read(&root.join(path)).with_context(|| format!("failed to read `{}`", path.display()))?;
+            let worktree =
+                Content::read(&root.join(path)).with_context(|| format!("failed to read `{}`", path.display()))?;
             write_synced(&files.join(n.to_string()), worktree.data())?;
             entries.push(Entry {
                 path: path.as_os_str().as_bytes().to_vec(),
@@ -120,7 +122,9 @@ impl Backup {
     /// is a backup that never became complete, so the working tree was never touched: removed.
     pub(crate) fn list(git_dir: &Path) -> Result<Vec<Self>> {
         let dir = backups_dir(git_dir);
-        let Ok(entries) = fs::read_dir(&dir) else { return Ok(Vec::new()) };
+        let Ok(entries) = fs::read_dir(&dir) else {
+            return Ok(Vec::new());
+        };
         let mut backups = Vec::new();
         for entry in entries.flatten() {
             let path = entry.path();
@@ -137,9 +141,12 @@ impl Backup {
     fn load(dir: &Path) -> Result<Self> {
         let path = dir.join(MANIFEST);
         let text = fs::read_to_string(&path).with_context(|| format!("failed to read `{}`", path.display()))?;
-        let manifest: Manifest =
-            serde_json::from_str(&text).with_context(|| format!("`{}` is not a gate backup manifest", path.display()))?;
-        Ok(Self { dir: dir.to_owned(), manifest })
+        let manifest: Manifest = serde_json::from_str(&text)
+            .with_context(|| format!("`{}` is not a gate backup manifest", path.display()))?;
+        Ok(Self {
+            dir: dir.to_owned(),
+            manifest,
+        })
     }
 
     /// What the user had at entry `n`, bytes included.

@@ -87,7 +87,10 @@ impl Content {
     /// The same state with its bytes filled in from a backup.
     pub(crate) fn with_data(&self, data: Vec<u8>) -> Self {
         match self {
-            Content::File { mode, .. } => Content::File { bytes: data, mode: *mode },
+            Content::File { mode, .. } => Content::File {
+                bytes: data,
+                mode: *mode,
+            },
             Content::Symlink { .. } => Content::Symlink { target: data },
             Content::Missing => Content::Missing,
         }
@@ -118,9 +121,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub/f");
         for content in [
-            Content::File { bytes: b"a\r\n\0b".to_vec(), mode: 0o755 },
-            Content::Symlink { target: b"../elsewhere".to_vec() },
-            Content::File { bytes: Vec::new(), mode: 0o644 },
+            Content::File {
+                bytes: b"a\r\n\0b".to_vec(),
+                mode: 0o755,
+            },
+            Content::Symlink {
+                target: b"../elsewhere".to_vec(),
+            },
+            Content::File {
+                bytes: Vec::new(),
+                mode: 0o644,
+            },
             Content::Missing,
         ] {
             content.write(&path).unwrap();

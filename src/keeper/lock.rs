@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 use crate::printer::Printer;
 
 /// How long a second run waits for the first.
-const WAIT: Duration = Duration::from_secs(120);
+const WAIT: Duration = Duration::from_mins(2);
 
 pub(crate) struct RunLock {
     path: PathBuf,
@@ -37,7 +37,9 @@ impl RunLock {
                 Err(err) if err.kind() == ErrorKind::AlreadyExists => {}
                 Err(err) => return Err(err).with_context(|| format!("failed to create `{}`", path.display())),
             }
-            let holder = fs::read_to_string(&path).ok().and_then(|pid| pid.trim().parse::<i32>().ok());
+            let holder = fs::read_to_string(&path)
+                .ok()
+                .and_then(|pid| pid.trim().parse::<i32>().ok());
             match holder {
                 Some(pid) if alive(pid) => {
                     if start.elapsed() >= wait {
@@ -47,7 +49,9 @@ impl RunLock {
                         );
                     }
                     if !said {
-                        printer.note(format_args!("waiting for another gate run (pid {pid}) in this repository"));
+                        printer.note(format_args!(
+                            "waiting for another gate run (pid {pid}) in this repository"
+                        ));
                         said = true;
                     }
                     std::thread::sleep(Duration::from_millis(100));

@@ -52,10 +52,18 @@ impl<'r> Keeper<'r> {
     pub(crate) fn stash(repo: &'r Repo, changes: &ChangeSet, printer: Printer) -> Result<Self> {
         let affected = affected(repo, changes)?;
         if affected.is_empty() {
-            return Ok(Self { repo, backup: None, printer });
+            return Ok(Self {
+                repo,
+                backup: None,
+                printer,
+            });
         }
         let mut backup = Backup::create(repo.git.path(), repo.root(), &affected, &repo.index_path()?)?;
-        let mut keeper = Self { repo, backup: None, printer };
+        let mut keeper = Self {
+            repo,
+            backup: None,
+            printer,
+        };
         let mut index = repo.index()?;
         let mut checkout = CheckoutBuilder::new();
         checkout.force().update_index(false).disable_pathspec_match(true);
@@ -125,7 +133,10 @@ fn affected(repo: &Repo, changes: &ChangeSet) -> Result<Vec<PathBuf>> {
     for path in &staged {
         options.pathspec(path);
     }
-    let statuses = repo.git.statuses(Some(&mut options)).context("failed to compare the index with the working tree")?;
+    let statuses = repo
+        .git
+        .statuses(Some(&mut options))
+        .context("failed to compare the index with the working tree")?;
     let unstaged = Status::WT_MODIFIED | Status::WT_DELETED | Status::WT_TYPECHANGE | Status::WT_RENAMED;
     Ok(statuses
         .iter()
@@ -135,67 +146,63 @@ fn affected(repo: &Repo, changes: &ChangeSet) -> Result<Vec<PathBuf>> {
 }
 
 /// Restores a backup. `recovering`: after a killed run, where the user may have edited since;
-/// content that is neither theirs nor gate's is kept beside the backup, never overwritten.
+/// content that is neither theirs nor gate's is kept aside, never overwritten.
 pub(crate) fn put_back(root: &Path, git_dir: &Path, backup: Backup, recovering: bool) -> Result<Restored> {
     let mut restored = Restored::default();
     let mut expected = Vec::with_capacity(backup.manifest.entries.len());
     let mut patch = String::new();
-    let fixes_dir = git_dir.join("gate").join("fixes");
+    let id = backup.manifest.id.clone();
+    let (fixes_dir, recovered_dir) = (git_dir.join("gate/fixes"), git_dir.join("gate/recovered"));
     for n in 0..backup.manifest.entries.len() {
         let relative = path_from_bytes(&backup.manifest.entries[n].path);
-        let path = root.join(&relative);
+        let full = root.join(&relative);
         let ours = backup.worktree(n)?;
         let staged = backup.staged(n)?;
-        let current = Content::read(&path).with_context(|| format!("failed to read `{}`", path.display()))?;
-        let wanted = if current == ours {
-            ours
-        } else if staged.as_ref().is_none_or(|s| *s == current) {
-            // Untouched since gate put the staged content there (or gate never got that far).
+        let current = Content::read(&full).with_context(|| format!("failed to read `{}`", full.display()))?;
+        // Untouched since gate put the staged content there (or gate never got that far).
+        let untouched = current == ours || staged.as_ref().is_none_or(|s| *s == current);
+        let wanted = if untouched {
             ours
         } else if recovering {
-            let kept = keep_aside(&fixes_dir, &backup.manifest.id, n, &relative, &current)?;
+            let kept = keep_aside(&recovered_dir.join(&id), n, &relative, &current)?;
             restored.conflicts.push((relative.clone(), kept));
             ours
         } else {
             let staged = staged.unwrap_or(Content::Missing);
-            match merge(&staged, &ours, &current) {
-                Some(merged) => {
-                    restored.merged.push(relative.clone());
-                    merged
-                }
-                None => {
-                    let patch_text = match (staged.text(), current.text()) {
-                        (Some(before), Some(after)) => fixes::text_diff(&relative, before, after),
-                        _ => None,
-                    };
-                    let saved = match patch_text {
-                        Some(text) => {
-                            patch.push_str(&text);
-                            fixes_dir.join(format!("{}.patch", backup.manifest.id))
-                        }
-                        None => keep_aside(&fixes_dir, &backup.manifest.id, n, &relative, &current)?,
-                    };
-                    restored.conflicts.push((relative.clone(), saved));
-                    ours
-                }
+            if let Some(merged) = merge(&staged, &ours, &current) {
+                restored.merged.push(relative.clone());
+                merged
+            } else {
+                let diff = match (staged.text(), current.text()) {
+                    (Some(before), Some(after)) => fixes::text_diff(&relative, before, after),
+                    _ => None,
+                };
+                let saved = if let Some(diff) = diff {
+                    patch.push_str(&diff);
+                    fixes_dir.join(format!("{id}.patch"))
+                } else {
+                    keep_aside(&fixes_dir.join(&id), n, &relative, &current)?
+                };
+                restored.conflicts.push((relative.clone(), saved));
+                ours
             }
         };
-        wanted.write(&path).with_context(|| format!("failed to restore `{}`", path.display()))?;
-        expected.push((path, wanted));
+        wanted
+            .write(&full)
+            .with_context(|| format!("failed to restore `{}`", full.display()))?;
+        expected.push((full, wanted));
     }
     if !patch.is_empty() {
         std::fs::create_dir_all(&fixes_dir).with_context(|| format!("failed to create `{}`", fixes_dir.display()))?;
-        let file = fixes_dir.join(format!("{}.patch", backup.manifest.id));
+        let file = fixes_dir.join(format!("{id}.patch"));
         std::fs::write(&file, patch).with_context(|| format!("failed to write `{}`", file.display()))?;
     }
-    for (path, wanted) in &expected {
-        let now = Content::read(path).with_context(|| format!("failed to read `{}`", path.display()))?;
+    for (full, wanted) in &expected {
+        let now = Content::read(full).with_context(|| format!("failed to read `{}`", full.display()))?;
         if now != *wanted {
             bail!(
-                "`{}` does not hold what was restored; the backup `{}` is kept\nhint: run `gate recover {}`",
-                path.display(),
-                backup.manifest.id,
-                backup.manifest.id
+                "`{}` does not hold what was restored; the backup `{id}` is kept\nhint: run `gate recover {id}`",
+                full.display()
             );
         }
     }
@@ -215,14 +222,17 @@ fn merge(base: &Content, ours: &Content, theirs: &Content) -> Option<Content> {
         input
     };
     let result = git2::merge_file(&input(base_text), &input(our_text), &input(their_text), None).ok()?;
-    result.is_automergeable().then(|| ours.with_data(result.content().to_vec()))
+    result
+        .is_automergeable()
+        .then(|| ours.with_data(result.content().to_vec()))
 }
 
-/// Saves content that must not be overwritten and is no text patch: a copy under `fixes/`.
-fn keep_aside(dir: &Path, id: &str, n: usize, relative: &Path, content: &Content) -> Result<PathBuf> {
-    let dir = dir.join(id);
-    std::fs::create_dir_all(&dir).with_context(|| format!("failed to create `{}`", dir.display()))?;
-    let name = relative.file_name().map_or_else(|| n.to_string(), |f| format!("{n}-{}", f.to_string_lossy()));
+/// Saves content that must not be overwritten and is no text patch: a copy in `dir`.
+fn keep_aside(dir: &Path, n: usize, relative: &Path, content: &Content) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("failed to create `{}`", dir.display()))?;
+    let name = relative
+        .file_name()
+        .map_or_else(|| n.to_string(), |f| format!("{n}-{}", f.to_string_lossy()));
     let path = dir.join(name);
     std::fs::write(&path, content.data()).with_context(|| format!("failed to write `{}`", path.display()))?;
     Ok(path)

@@ -217,7 +217,11 @@ impl<'a, 'e> Coordinator<'a, 'e> {
             Decision::Run(_) if self.stop.load(Ordering::SeqCst) || INTERRUPTED.load(Ordering::SeqCst) => {
                 self.finish(gate, not_run(Status::Blocked, not_started_reason()));
             }
-            Decision::Run(_) if self.exclusive_with[gate].iter().any(|&other| self.states[other].running) => {
+            Decision::Run(_)
+                if self.exclusive_with[gate]
+                    .iter()
+                    .any(|&other| self.states[other].running) =>
+            {
                 self.deferred.push(gate);
             }
             Decision::Run(commands) => {
@@ -263,7 +267,8 @@ impl<'a, 'e> Coordinator<'a, 'e> {
                         if outcome.status == Status::Passed && !outcome.fixed.is_empty() {
                             outcome.status = Status::Fixed;
                             let count = outcome.fixed.len();
-                            outcome.reason = Some(format!("fixed {count} {}", if count == 1 { "file" } else { "files" }));
+                            outcome.reason =
+                                Some(format!("fixed {count} {}", if count == 1 { "file" } else { "files" }));
                         }
                     }
                     state.running = false;

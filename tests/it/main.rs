@@ -4,5 +4,7 @@ mod changes;
 mod common;
 mod config;
 mod hooks;
+mod keeper;
+mod keeper_random;
 mod report;
 mod run;

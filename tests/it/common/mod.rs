@@ -144,6 +144,15 @@ impl TestRepo {
         run.stdout
     }
 
+    /// Runs git, asserting success; returns stdout as bytes (for binary content).
+    pub(crate) fn git_bytes(&self, args: &[&str]) -> Vec<u8> {
+        let mut command = Command::new("git");
+        self.env(&mut command);
+        let output = command.args(args).stdin(Stdio::null()).output().unwrap();
+        assert!(output.status.success(), "git {args:?} failed");
+        output.stdout
+    }
+
     /// Runs git with an extra environment; returns the whole result (for `git commit` with hooks).
     pub(crate) fn git_run<S: AsRef<OsStr>>(&self, args: &[S], extra_env: Option<&[(&str, &str)]>) -> Run {
         let mut command = Command::new("git");
