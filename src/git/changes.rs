@@ -60,7 +60,10 @@ pub(crate) struct ChangeSet {
 /// Index against HEAD: what the next commit records. Works before the first commit.
 pub(crate) fn staged(repo: &Repo) -> Result<ChangeSet> {
     let (head_id, tree) = head_and_tree(repo)?;
-    let files = match super::staged::staged(&repo.git, &repo.index_path()?, tree.as_ref()) {
+    let fast = repo
+        .fast_index()?
+        .and_then(|index| super::staged::staged(&repo.git, index, tree.as_ref()));
+    let files = match fast {
         Some(files) => files,
         None => staged_by_libgit2(repo, tree.as_ref())?,
     };

@@ -4,7 +4,7 @@
 //! - `staged`: the fast path for the staged change set, through the index's cache-tree.
 
 pub(crate) mod changes;
-mod staged;
+pub(crate) mod staged;
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
@@ -21,6 +21,8 @@ const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 pub(crate) struct Repo {
     pub(crate) git: Repository,
     root: PathBuf,
+    /// The index as gix reads it (fast, no re-hashing), read once per run.
+    fast_index: std::cell::OnceCell<Option<gix_index::File>>,
 }
 
 impl Repo {
@@ -42,7 +44,11 @@ impl Repo {
             );
         };
         let root = root.canonicalize().unwrap_or_else(|_| root.to_owned());
-        Ok(Self { git, root })
+        Ok(Self {
+            git,
+            root,
+            fast_index: std::cell::OnceCell::new(),
+        })
     }
 
     /// The work tree root; every path gate keeps is relative to it.
@@ -76,6 +82,16 @@ impl Repo {
                 }
             }
         }
+    }
+
+    /// The index read the fast way; `None` if gix cannot read it (libgit2 then does the work).
+    /// Read once: callers that change the index use [`Repo::index`].
+    pub(crate) fn fast_index(&self) -> Result<Option<&gix_index::File>> {
+        if let Some(index) = self.fast_index.get() {
+            return Ok(index.as_ref());
+        }
+        let index = staged::read_index(&self.index_path()?);
+        Ok(self.fast_index.get_or_init(|| index).as_ref())
     }
 
     /// Where the index is: `GIT_INDEX_FILE`, else the git dir's `index`.

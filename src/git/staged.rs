@@ -8,10 +8,12 @@
 //! not handle (sparse or unreadable index, possible renames) returns `None`, and the
 //! caller falls back to libgit2's diff.
 
-use std::path::Path;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 
 use git2::{ObjectType, Oid, Repository, Tree};
 use gix_index::extension;
+use rayon::prelude::*;
 
 use super::changes::{ChangedFile, FileStatus};
 use super::path_from_bytes;
@@ -24,15 +26,14 @@ struct Entry<'a> {
     conflicted: bool,
 }
 
+/// Reads an index the way git does: without re-hashing it. `None` when gix cannot read it
+/// (then libgit2 does the work).
+pub(super) fn read_index(path: &Path) -> Option<gix_index::File> {
+    gix_index::File::at(path, gix_hash::Kind::Sha1, true, gix_index::decode::Options::default()).ok()
+}
+
 /// The staged files, or `None` when the caller should use libgit2 instead.
-pub(super) fn staged(repo: &Repository, index_path: &Path, head: Option<&Tree<'_>>) -> Option<Vec<ChangedFile>> {
-    let index = gix_index::File::at(
-        index_path,
-        gix_hash::Kind::Sha1,
-        true,
-        gix_index::decode::Options::default(),
-    )
-    .ok()?;
+pub(super) fn staged(repo: &Repository, index: &gix_index::File, head: Option<&Tree<'_>>) -> Option<Vec<ChangedFile>> {
     let mut entries = Vec::with_capacity(index.entries().len());
     for entry in index.entries() {
         if entry.mode.is_sparse() {
@@ -41,7 +42,7 @@ pub(super) fn staged(repo: &Repository, index_path: &Path, head: Option<&Tree<'_
         if entry.flags.contains(gix_index::entry::Flags::INTENT_TO_ADD) || entry.mode.is_submodule() {
             continue; // not staged content (git add -N), or another repository's business
         }
-        let path: &[u8] = entry.path(&index);
+        let path: &[u8] = entry.path(index);
         if entries.last().is_some_and(|last: &Entry<'_>| last.path == path) {
             // The stages of a conflict: one file.
             if let Some(last) = entries.last_mut() {
@@ -66,6 +67,56 @@ pub(super) fn staged(repo: &Repository, index_path: &Path, head: Option<&Tree<'_
         return None; // renames: libgit2's similarity detection decides
     }
     Some(walk.changes)
+}
+
+/// Of the staged `paths`, those whose working tree differs from the index. Stat data that
+/// matches what the index recorded (and is not too recent to trust) proves a file clean, as
+/// in git; otherwise the raw bytes are hashed and compared with the staged blob. Content
+/// filters (`core.autocrlf`) are not applied: a file they would call clean may be reported,
+/// which only costs a needless (and lossless) set-aside.
+pub(crate) fn unstaged(index: &gix_index::File, root: &Path, paths: &[&Path]) -> Vec<PathBuf> {
+    let options = gix_index::entry::stat::Options::default();
+    let timestamp = index.timestamp();
+    let differs = |path: &Path| {
+        let key: &[u8] = path.as_os_str().as_bytes();
+        let Some(entry) = index.entry_by_path(key.into()) else {
+            return true;
+        };
+        let full = root.join(path);
+        let Ok(metadata) = gix_index::fs::Metadata::from_path_no_follow(&full) else {
+            return true;
+        };
+        if metadata.is_dir() {
+            return false; // a directory where a file is staged: never touched
+        }
+        let kind_matches = match entry.mode {
+            gix_index::entry::Mode::SYMLINK => metadata.is_symlink(),
+            gix_index::entry::Mode::FILE_EXECUTABLE => metadata.is_file() && metadata.is_executable(),
+            _ => metadata.is_file() && !metadata.is_executable(),
+        };
+        if !kind_matches {
+            return true;
+        }
+        if let Ok(stat) = gix_index::entry::Stat::from_fs(&metadata)
+            && entry.stat.matches(&stat, options)
+            && !entry.stat.is_racy(timestamp, options)
+        {
+            return false;
+        }
+        let bytes = if metadata.is_symlink() {
+            std::fs::read_link(&full).map(|target| target.as_os_str().as_bytes().to_vec())
+        } else {
+            std::fs::read(&full)
+        };
+        let Ok(bytes) = bytes else { return true };
+        Oid::hash_object(ObjectType::Blob, &bytes).map_or(true, |oid| oid.as_bytes() != entry.id.as_slice())
+    };
+    // Thousands of `lstat`s: spread over the cores, as git's preload-index does.
+    paths
+        .par_iter()
+        .filter(|path| differs(path))
+        .map(|path| path.to_path_buf())
+        .collect()
 }
 
 struct Walk<'r> {
@@ -288,7 +339,8 @@ mod tests {
                 lines.sort();
                 lines
             };
-            let fast = staged(&repo, &repo.path().join("index"), tree.as_ref()).map(lines);
+            let index = read_index(&repo.path().join("index")).unwrap();
+            let fast = staged(&repo, &index, tree.as_ref()).map(lines);
             let mut options = git2::DiffOptions::new();
             options.ignore_submodules(true).include_typechange(true);
             let index = repo.index().unwrap();

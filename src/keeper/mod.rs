@@ -120,8 +120,8 @@ fn affected(repo: &Repo, changes: &ChangeSet) -> Result<Vec<PathBuf>> {
         .filter(|f| f.status != FileStatus::Deleted)
         .map(|f| f.path.as_path())
         .collect();
-    if staged.is_empty() {
-        return Ok(Vec::new());
+    if let Some(index) = repo.fast_index()? {
+        return Ok(crate::git::staged::unstaged(index, repo.root(), &staged));
     }
     let mut options = StatusOptions::new();
     options
