@@ -65,6 +65,8 @@ struct GateJson<'a> {
     files: Vec<String>,
     output: &'a str,
     diagnostics: &'a [Diagnostic],
+    /// Files a fixer rewrote.
+    fixed: Vec<String>,
 }
 
 /// Paths are text in JSON; a non-UTF-8 byte becomes U+FFFD.
@@ -122,6 +124,7 @@ pub(crate) fn render(report: &Report<'_>) -> Result<String> {
                 files: outcome.files.iter().map(|f| text(f)).collect(),
                 output: &outcome.output,
                 diagnostics: &outcome.diagnostics,
+                fixed: outcome.fixed.iter().map(|f| text(&f.path)).collect(),
             })
             .collect(),
     };
