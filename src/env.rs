@@ -13,6 +13,9 @@ pub(crate) const CI: &str = "CI";
 pub(crate) const GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";
 /// Set by git for `git commit -a` and `git commit PATH`: the temporary index to check.
 pub(crate) const GIT_INDEX_FILE: &str = "GIT_INDEX_FILE";
+/// Fault injection for tests only: `panic-after-stash` makes gate panic right after it set
+/// unstaged changes aside, to prove that a panic restores them.
+pub(crate) const GATE_FAULT: &str = "GATE_FAULT";
 /// The search path for the programs gates run.
 pub(crate) const PATH: &str = "PATH";
 

@@ -90,6 +90,10 @@ pub(crate) fn run_gates(
     } else {
         None
     };
+    assert!(
+        env::var(env::GATE_FAULT).as_deref() != Some("panic-after-stash"),
+        "injected fault: panic after setting unstaged changes aside"
+    );
 
     let skip = env::skipped_gates();
     let file_sets = select::select(config, changes);

@@ -567,3 +567,62 @@ fn the_backup_does_not_depend_on_the_index() {
             .is_none()
     );
 }
+
+#[test]
+fn a_panic_in_gate_itself_restores() {
+    let (repo, _) = partially_staged(0);
+    let run = repo.gate_env(&["check", "--staged"], &[("GATE_FAULT", "panic-after-stash")]);
+    assert_eq!(run.code, 101, "{run:?}");
+    assert!(run.stderr.contains("injected fault"), "{run:?}");
+    assert_eq!(repo.read("a.txt"), "one\nTWO staged\nthree\nfour unstaged\n");
+    assert_eq!(staged(&repo, "a.txt"), "one\nTWO staged\nthree\n");
+    no_backup_left(&repo);
+}
+
+#[test]
+fn a_fixer_never_runs_beside_a_gate_that_shares_its_files() {
+    let repo = TestRepo::new();
+    let lock = repo.root().join(".git/busy");
+    // Both tools fail if the other is running: a directory serves as the flag.
+    let exclusive = format!(
+        "mkdir '{0}' 2>/dev/null || {{ echo overlap; exit 1; }}; sleep 0.3; rmdir '{0}'",
+        lock.display()
+    );
+    repo.tool("fixer", &exclusive)
+        .tool("reader", &exclusive)
+        .tool("other", "sleep 0.3");
+    repo.config(
+        "[gates.fix]\nkind = \"format\"\nfiles = [\"*.txt\"]\nrun = [\"true\"]\nfix = [\"fixer\", \"{files}\"]\n\
+         [gates.read]\nkind = \"lint\"\nfiles = [\"*.txt\"]\nrun = [\"reader\", \"{files}\"]\n\
+         [gates.elsewhere]\nkind = \"lint\"\nfiles = [\"*.py\"]\nrun = [\"other\", \"{files}\"]\n",
+    )
+    .write("a.txt", "a\n")
+    .write("b.py", "b\n")
+    .commit_all("init");
+    repo.write("a.txt", "a2\n").write("b.py", "b2\n");
+    let start = Instant::now();
+    let run = repo.gate(&["check", "--fix", "--jobs", "3"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.status("fix"), "passed");
+    assert_eq!(run.status("read"), "passed");
+    assert!(
+        start.elapsed() >= Duration::from_millis(600),
+        "the fixer and the reader ran one after the other"
+    );
+}
+
+#[test]
+fn check_fix_by_hand_applies_fixes_and_ci_never_runs_fixers() {
+    let repo = fixer_repo("fail");
+    repo.write("a.txt", "changed\ntwo\nthree\n");
+    let run = repo.gate_env(&["check", "--fix"], &[("CI", "true")]);
+    assert_eq!(run.code, 1, "in CI the checker (`false`) runs: {run:?}");
+    assert!(run.stderr.contains("fixers never run in CI"), "{run:?}");
+    assert_eq!(repo.read("a.txt"), "changed\ntwo\nthree\n");
+
+    let run = repo.gate(&["check", "--fix"]);
+    assert_eq!(run.code, 0, "asked-for fixes are success: {run:?}");
+    assert_eq!(run.status("fmt"), "fixed");
+    assert!(run.stdout.contains("-changed\n+CHANGED"), "{run:?}");
+    assert_eq!(repo.read("a.txt"), "CHANGED\ntwo\nthree\n");
+}
