@@ -65,6 +65,8 @@ pub(crate) struct RawGate {
     #[serde(default)]
     pub(crate) shell: bool,
     pub(crate) on_fix: Option<OnFix>,
+    /// `gnu`, `json-lines`, or a regex with named groups.
+    pub(crate) problem_format: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]

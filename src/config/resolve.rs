@@ -9,6 +9,7 @@ use globset::{GlobSet, GlobSetBuilder};
 use toml::Spanned;
 
 use super::raw::{CommandLine, Kind, OnFix, Pattern, RawConfig, RawGate};
+use crate::gates::problems::ProblemFormat;
 
 type Failure = (Range<usize>, String);
 
@@ -68,6 +69,7 @@ pub(crate) struct Gate {
     pub(crate) timeout: Option<Duration>,
     pub(crate) env: Vec<(String, String)>,
     pub(crate) always: bool,
+    pub(crate) problem_format: Option<ProblemFormat>,
 }
 
 impl Gate {
@@ -147,6 +149,11 @@ fn resolve_gate(
         depends_on.push(index);
         spans.push(dependency.span());
     }
+    let problem_format = raw
+        .problem_format
+        .as_ref()
+        .map(|format| ProblemFormat::parse(format.get_ref()).map_err(|message| (format.span(), message)))
+        .transpose()?;
     let gate = Gate {
         name: name.get_ref().clone(),
         kind: raw.kind,
@@ -161,6 +168,7 @@ fn resolve_gate(
         timeout: raw.timeout.map(|t| t.0),
         env: raw.env.into_iter().collect(),
         always: raw.always,
+        problem_format,
     };
     Ok((gate, spans))
 }

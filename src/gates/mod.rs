@@ -1,4 +1,8 @@
 //! What a gate produced: its [`Outcome`], the one model every report renders.
+//!
+//! - `problems`: diagnostics read out of a tool's output (`problem_format`).
+
+pub(crate) mod problems;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -41,12 +45,8 @@ impl Status {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
-#[expect(
-    dead_code,
-    reason = "diagnostics are parsed from tool output by the CI reporting work (issue 4)"
-)]
 pub(crate) enum Severity {
     Error,
     Warning,
@@ -54,13 +54,15 @@ pub(crate) enum Severity {
 }
 
 /// A finding at a place in a file, parsed from a tool's output or made by a built-in gate.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub(crate) struct Diagnostic {
     /// Repository-relative.
     pub(crate) file: String,
     pub(crate) line: Option<u32>,
     pub(crate) column: Option<u32>,
     pub(crate) severity: Severity,
+    /// The tool's rule or error code, e.g. `F401` or `unused_variables`.
+    pub(crate) code: Option<String>,
     pub(crate) message: String,
 }
 

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 
 use crate::config::{Config, Kind};
+use crate::gates::problems::{self, Places};
 use crate::gates::{Outcome, Status};
 use crate::run::event::Event;
 use crate::run::fixes::{self, Snapshot};
@@ -262,6 +263,13 @@ impl<'a, 'e> Coordinator<'a, 'e> {
                     outcome.started = Some(started.duration_since(self.run_start));
                     outcome.duration = started.elapsed();
                     combine(&mut outcome, &results, self.fail_fast);
+                    if let Some(format) = &gate_config.problem_format {
+                        let places = Places {
+                            root: self.root,
+                            workdir: &gate_config.workdir,
+                        };
+                        outcome.diagnostics = problems::parse(format, &outcome.output, &places);
+                    }
                     if let Some(snapshot) = state.snapshot.take() {
                         outcome.fixed = fixes::changed(self.root, snapshot);
                         if outcome.status == Status::Passed && !outcome.fixed.is_empty() {

@@ -1,0 +1,256 @@
+//! Diagnostics from a tool's output (`problem_format`): GNU-style lines, the JSON that
+//! rustc/cargo (`--message-format=json`) and ruff (`--output-format=json` or `json-lines`)
+//! print, or a user's regex with named groups. Paths become repository-relative.
+
+use std::path::{Component, Path, PathBuf};
+
+use regex::Regex;
+use serde_json::Value;
+
+use super::{Diagnostic, Severity};
+
+/// How to read diagnostics out of a gate's output.
+#[derive(Debug, Clone)]
+pub(crate) enum ProblemFormat {
+    /// `file:line:col: severity: message` and `file:line: message`.
+    Gnu,
+    /// One JSON object per line (or a JSON array) in a shape gate knows.
+    JsonLines,
+    /// Named groups `file`, `line`, `col`, `severity`, `message` (and optionally `code`).
+    Regex(Regex),
+}
+
+impl ProblemFormat {
+    /// `gnu`, `json-lines`, or a regex, checked for the groups it needs.
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
+        match text {
+            "gnu" => Ok(Self::Gnu),
+            "json-lines" | "json" => Ok(Self::JsonLines),
+            pattern => {
+                let regex = Regex::new(&format!("(?m){pattern}")).map_err(|err| {
+                    format!("`problem_format` is not `gnu`, `json-lines` or a valid regex: {err}")
+                })?;
+                let names: Vec<&str> = regex.capture_names().flatten().collect();
+                for required in ["file", "message"] {
+                    if !names.contains(&required) {
+                        return Err(format!(
+                            "the `problem_format` regex has no named group `{required}`\nhint: write e.g. `(?P<file>[^:]+):(?P<line>\\d+): (?P<message>.*)`"
+                        ));
+                    }
+                }
+                Ok(Self::Regex(regex))
+            }
+        }
+    }
+}
+
+fn gnu() -> &'static Regex {
+    static GNU: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    GNU.get_or_init(|| {
+        Regex::new(
+            r"(?m)^(?P<file>[^:\s][^:\n]*):(?P<line>\d+)(?::(?P<col>\d+))?:\s*(?:(?P<severity>error|warning|note|info|notice)(?:\[(?P<code>[^\]]+)\])?\s*:\s*)?(?P<message>\S.*?)\s*$",
+        )
+        .unwrap_or_else(|_| unreachable_regex())
+    })
+}
+
+/// A regex that matches nothing, in place of one that cannot fail to compile.
+fn unreachable_regex() -> Regex {
+    Regex::new(r"[^\s\S]").unwrap_or_else(|_| unreachable_regex())
+}
+
+/// Where a tool ran and where the repository is, to make its paths repository-relative.
+pub(crate) struct Places<'a> {
+    pub(crate) root: &'a Path,
+    /// The gate's working directory, relative to the root.
+    pub(crate) workdir: &'a Path,
+}
+
+impl Places<'_> {
+    /// A tool's path (absolute, or relative to where it ran) as a repository-relative path.
+    fn relative(&self, file: &str) -> String {
+        let path = Path::new(file.trim());
+        let absolute = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.root.join(self.workdir).join(path)
+        };
+        let normal = normalize(&absolute);
+        match normal.strip_prefix(self.root) {
+            Ok(relative) => relative.to_string_lossy().into_owned(),
+            Err(_) => file.trim().to_owned(),
+        }
+    }
+}
+
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The diagnostics in `output`.
+pub(crate) fn parse(format: &ProblemFormat, output: &str, places: &Places<'_>) -> Vec<Diagnostic> {
+    let output = strip_ansi(output);
+    match format {
+        ProblemFormat::Gnu => by_regex(gnu(), &output, places),
+        ProblemFormat::Regex(regex) => by_regex(regex, &output, places),
+        ProblemFormat::JsonLines => by_json(&output, places),
+    }
+}
+
+/// Removes terminal colour codes, which tools add even when piped if told to.
+pub(crate) fn strip_ansi(text: &str) -> String {
+    static ANSI: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    let ansi = ANSI.get_or_init(|| Regex::new(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07").unwrap_or_else(|_| unreachable_regex()));
+    ansi.replace_all(text, "").into_owned()
+}
+
+fn severity(text: Option<&str>) -> Severity {
+    match text.map(str::to_ascii_lowercase).as_deref() {
+        Some("warning" | "warn") => Severity::Warning,
+        Some("note" | "info" | "notice" | "help") => Severity::Note,
+        _ => Severity::Error,
+    }
+}
+
+fn by_regex(regex: &Regex, output: &str, places: &Places<'_>) -> Vec<Diagnostic> {
+    regex
+        .captures_iter(output)
+        .filter_map(|caps| {
+            let number = |name| caps.name(name).and_then(|m| m.as_str().parse::<u32>().ok());
+            Some(Diagnostic {
+                file: places.relative(caps.name("file")?.as_str()),
+                line: number("line"),
+                column: number("col"),
+                severity: severity(caps.name("severity").map(|m| m.as_str())),
+                code: caps.name("code").map(|m| m.as_str().to_owned()),
+                message: caps.name("message")?.as_str().trim().to_owned(),
+            })
+        })
+        .collect()
+}
+
+fn by_json(output: &str, places: &Places<'_>) -> Vec<Diagnostic> {
+    let trimmed = output.trim_start();
+    let values: Vec<Value> = if trimmed.starts_with('[') {
+        serde_json::from_str::<Vec<Value>>(trimmed).unwrap_or_default()
+    } else {
+        output
+            .lines()
+            .filter_map(|line| serde_json::from_str(line.trim()).ok())
+            .collect()
+    };
+    values.iter().filter_map(|value| from_rustc(value, places).or_else(|| from_ruff(value, places))).collect()
+}
+
+/// cargo's `{"reason":"compiler-message","message":{…}}` or rustc's bare message.
+fn from_rustc(value: &Value, places: &Places<'_>) -> Option<Diagnostic> {
+    let message = if value.get("reason").and_then(Value::as_str) == Some("compiler-message") {
+        value.get("message")?
+    } else {
+        value
+    };
+    let level = message.get("level")?.as_str()?;
+    if level.starts_with("failure") || level == "error: internal compiler error" {
+        return None;
+    }
+    let spans = message.get("spans")?.as_array()?;
+    let span = spans
+        .iter()
+        .find(|s| s.get("is_primary").and_then(Value::as_bool) == Some(true))
+        .or_else(|| spans.first())?;
+    let number = |key| span.get(key).and_then(Value::as_u64).map(|n| n as u32);
+    // Paths in cargo's messages are relative to the workspace root, where cargo ran.
+    Some(Diagnostic {
+        file: places.relative(span.get("file_name")?.as_str()?),
+        line: number("line_start"),
+        column: number("column_start"),
+        severity: severity(Some(level)),
+        code: message
+            .get("code")
+            .and_then(|c| c.get("code"))
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        message: message.get("message")?.as_str()?.to_owned(),
+    })
+}
+
+/// ruff's `{"code","filename","location":{"row","column"},"message"}`.
+fn from_ruff(value: &Value, places: &Places<'_>) -> Option<Diagnostic> {
+    let location = value.get("location")?;
+    let number = |key| location.get(key).and_then(Value::as_u64).map(|n| n as u32);
+    Some(Diagnostic {
+        file: places.relative(value.get("filename")?.as_str()?),
+        line: number("row"),
+        column: number("column"),
+        severity: Severity::Error,
+        code: value.get("code").and_then(Value::as_str).map(str::to_owned),
+        message: value.get("message")?.as_str()?.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn places() -> Places<'static> {
+        Places {
+            root: Path::new("/repo"),
+            workdir: Path::new("services/api"),
+        }
+    }
+
+    #[test]
+    fn gnu_lines_with_and_without_column_and_severity() {
+        let output = "\u{1b}[1mapp/main.py\u{1b}[0m:12:5: error[E501]: line too long\nlib.c:3: missing semicolon\n/repo/other/x.py:1:1: warning: unused\nnot a diagnostic\n";
+        let found = parse(&ProblemFormat::Gnu, output, &places());
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert_eq!(found[0].file, "services/api/app/main.py");
+        assert_eq!((found[0].line, found[0].column), (Some(12), Some(5)));
+        assert_eq!(found[0].code.as_deref(), Some("E501"));
+        assert_eq!(found[0].message, "line too long");
+        assert_eq!(found[1].file, "services/api/lib.c");
+        assert_eq!((found[1].line, found[1].column, found[1].severity), (Some(3), None, Severity::Error));
+        assert_eq!(found[2].file, "other/x.py");
+        assert_eq!(found[2].severity, Severity::Warning);
+    }
+
+    #[test]
+    fn cargo_and_ruff_json() {
+        let cargo = r#"{"reason":"compiler-artifact","target":{}}
+{"reason":"compiler-message","message":{"message":"unused variable: `x`","code":{"code":"unused_variables"},"level":"warning","spans":[{"file_name":"src/main.rs","line_start":2,"column_start":9,"is_primary":true}]}}
+{"reason":"build-finished","success":true}"#;
+        let found = parse(&ProblemFormat::JsonLines, cargo, &places());
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].file, "services/api/src/main.rs");
+        assert_eq!(found[0].code.as_deref(), Some("unused_variables"));
+        assert_eq!(found[0].severity, Severity::Warning);
+
+        let ruff = r#"[{"code":"F401","filename":"/repo/services/api/app.py","location":{"row":1,"column":8},"message":"`os` imported but unused"}]"#;
+        let found = parse(&ProblemFormat::JsonLines, ruff, &places());
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].file, "services/api/app.py");
+        assert_eq!((found[0].line, found[0].column), (Some(1), Some(8)));
+        assert_eq!(found[0].code.as_deref(), Some("F401"));
+    }
+
+    #[test]
+    fn a_user_regex_needs_file_and_message() {
+        let format = ProblemFormat::parse(r"^(?P<file>\S+) line (?P<line>\d+): (?P<message>.+)$").unwrap();
+        let found = parse(&format, "a.sh line 4: oops\n", &places());
+        assert_eq!(found[0].file, "services/api/a.sh");
+        assert_eq!(found[0].line, Some(4));
+        let err = ProblemFormat::parse(r"(?P<line>\d+)").unwrap_err();
+        assert!(err.contains("no named group `file`"), "{err}");
+        assert!(ProblemFormat::parse("(unclosed").unwrap_err().contains("valid regex"));
+    }
+}
