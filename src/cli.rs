@@ -51,6 +51,10 @@ pub(crate) enum Command {
     Hook(HookArgs),
     /// Put back unstaged changes saved by a run that was killed before it could.
     Recover(RecoverArgs),
+    /// Post the commit statuses of a saved JSON report (from a job that may write them).
+    Publish(PublishArgs),
+    /// Print the status check names to require in branch protection.
+    RequiredChecks,
 }
 
 /// Which files a run considers and which gates it runs.
@@ -99,9 +103,12 @@ pub(crate) struct RunArgs {
     /// Start every gate even after a failure (overrides `settings.fail_fast`).
     #[arg(long)]
     pub(crate) no_fail_fast: bool,
-    /// Also write the result as FORMAT to PATH, e.g. `json=gate.json` (repeatable).
+    /// Also write the result as FORMAT (json, junit, sarif) to PATH, e.g. `junit=gate.xml` (repeatable).
     #[arg(long, value_name = "FORMAT=PATH")]
     pub(crate) report: Vec<String>,
+    /// In GitHub Actions, do not post commit statuses.
+    #[arg(long)]
+    pub(crate) no_statuses: bool,
 }
 
 impl RunArgs {
@@ -155,4 +162,13 @@ pub(crate) struct RecoverArgs {
     /// List the backups instead of restoring.
     #[arg(long)]
     pub(crate) list: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PublishArgs {
+    /// A report written by `gate check --report json=PATH`.
+    pub(crate) report: PathBuf,
+    /// The commit to post to (default: the report's head commit).
+    #[arg(long)]
+    pub(crate) sha: Option<String>,
 }

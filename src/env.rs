@@ -16,6 +16,23 @@ pub(crate) const GIT_INDEX_FILE: &str = "GIT_INDEX_FILE";
 /// Fault injection for tests only: `panic-after-stash` makes gate panic right after it set
 /// unstaged changes aside, to prove that a panic restores them.
 pub(crate) const GATE_FAULT: &str = "GATE_FAULT";
+/// GitHub Actions: the event that started the workflow, and the file with its payload.
+pub(crate) const GITHUB_EVENT_NAME: &str = "GITHUB_EVENT_NAME";
+pub(crate) const GITHUB_EVENT_PATH: &str = "GITHUB_EVENT_PATH";
+/// GitHub Actions: the commit the workflow runs on (for pull requests, a test merge commit).
+pub(crate) const GITHUB_SHA: &str = "GITHUB_SHA";
+/// GitHub Actions: `owner/name`.
+pub(crate) const GITHUB_REPOSITORY: &str = "GITHUB_REPOSITORY";
+/// GitHub Actions: where the REST API is (default `https://api.github.com`); tests point it
+/// at a server of their own.
+pub(crate) const GITHUB_API_URL: &str = "GITHUB_API_URL";
+pub(crate) const GITHUB_SERVER_URL: &str = "GITHUB_SERVER_URL";
+pub(crate) const GITHUB_RUN_ID: &str = "GITHUB_RUN_ID";
+/// GitHub Actions: the file the job summary is appended to.
+pub(crate) const GITHUB_STEP_SUMMARY: &str = "GITHUB_STEP_SUMMARY";
+/// The token for commit statuses: `GATE_GITHUB_TOKEN` first, else `GITHUB_TOKEN`. Never printed.
+pub(crate) const GATE_GITHUB_TOKEN: &str = "GATE_GITHUB_TOKEN";
+pub(crate) const GITHUB_TOKEN: &str = "GITHUB_TOKEN";
 /// The search path for the programs gates run.
 pub(crate) const PATH: &str = "PATH";
 
@@ -51,6 +68,11 @@ pub(crate) fn skipped_gates() -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Whether gate runs as a step of a GitHub Actions job.
+pub(crate) fn in_github_actions() -> bool {
+    flag(GITHUB_ACTIONS)
 }
 
 /// Whether gate runs inside CI, where the `ci` stage applies.

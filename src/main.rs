@@ -6,6 +6,7 @@ mod config;
 mod env;
 mod gates;
 mod git;
+mod github;
 mod keeper;
 mod printer;
 mod report;
@@ -55,6 +56,8 @@ fn main() -> ExitCode {
         Command::Uninstall(args) => commands::uninstall::uninstall(&globals, args),
         Command::Hook(args) => commands::hook::hook(&globals, args),
         Command::Recover(args) => commands::recover::recover(&globals, args),
+        Command::Publish(args) => commands::publish::publish(&globals, args),
+        Command::RequiredChecks => commands::publish::required_checks(&globals),
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(EXIT_ERROR)),

@@ -12,11 +12,13 @@ use crate::config::OnFix;
 use crate::env;
 use crate::gates::{Outcome, Status};
 use crate::git::changes::{ChangeSet, Source};
+use crate::github::{Actions, StatusTarget};
 use crate::keeper::lock::RunLock;
 use crate::keeper::{self, Keeper, Restored};
 use crate::report::console::Console;
 use crate::report::{self, Report, Target};
-use crate::run::plan::{self, Request};
+use crate::run::event::Event;
+use crate::run::plan::{self, Decision, Request};
 use crate::run::process;
 use crate::run::scheduler::{self, Options};
 use crate::select;
@@ -113,10 +115,31 @@ pub(crate) fn run_gates(
         jobs,
         fail_fast: run.fail_fast().unwrap_or(config.settings.fail_fast),
     };
+    let running = config
+        .gates
+        .iter()
+        .zip(&plans)
+        .filter(|(_, plan)| matches!(plan.decision, Decision::Run(_)))
+        .map(|(gate, _)| gate.name.as_str());
+    let status_target = StatusTarget {
+        sha: changes
+            .head
+            .map(|oid| oid.to_string())
+            .filter(|_| changes.source == Source::Base),
+        prefix: &config.settings.status_prefix,
+        enabled: !run.no_statuses,
+    };
+    let actions = Actions::start(&status_target, running, globals.printer);
     let names = config.gates.iter().map(|g| g.name.clone()).collect();
-    let mut console = Console::new(globals.printer, names, Console::is_interactive());
+    // In GitHub Actions raw output goes in groups that no tool can inject commands into.
+    let mut console = Console::new(globals.printer, names, Console::is_interactive(), actions.is_none());
     let start = Instant::now();
-    let mut outcomes = scheduler::execute(root, config, &plans, &options, &mut |event| console.on_event(event))?;
+    let mut outcomes = scheduler::execute(root, config, &plans, &options, &mut |event| {
+        if let (Some(actions), Event::Finished { outcome, .. }) = (&actions, &event) {
+            actions.finished(outcome);
+        }
+        console.on_event(event);
+    })?;
 
     if let Some(keeper) = keeper {
         stage_fixes(globals, session, &mut outcomes, &keeper.affected())?;
@@ -147,6 +170,9 @@ pub(crate) fn run_gates(
     };
     for target in &targets {
         target.write(&report)?;
+    }
+    if let Some(actions) = actions {
+        actions.finish(&report, repo, globals.printer)?;
     }
     Ok(exit_code)
 }

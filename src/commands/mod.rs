@@ -5,6 +5,7 @@ pub(crate) mod check;
 pub(crate) mod hook;
 pub(crate) mod install;
 pub(crate) mod list;
+pub(crate) mod publish;
 pub(crate) mod recover;
 pub(crate) mod uninstall;
 
@@ -17,6 +18,7 @@ use crate::config::{self, Config, Origin};
 use crate::env;
 use crate::git::Repo;
 use crate::git::changes::{self, ChangeSet};
+use crate::github::{self, event::Range};
 use crate::printer::Printer;
 
 /// Options every subcommand takes.
@@ -54,6 +56,16 @@ impl Session {
         if !selection.files.is_empty() {
             let cwd = std::env::current_dir().context("failed to read the current directory")?;
             return changes::explicit(&self.repo, &cwd, &selection.files);
+        }
+        if env::in_github_actions()
+            && let Some(range) = github::event_range()?
+        {
+            return match range {
+                Range::Between { base, head } => changes::between(&self.repo, &base, &head),
+                Range::NewBranch { head, default_branch } => {
+                    changes::between(&self.repo, &format!("origin/{default_branch}"), &head)
+                }
+            };
         }
         match &self.config.settings.base {
             Some(base) if env::in_ci() => changes::base(&self.repo, base),

@@ -31,6 +31,8 @@ pub(crate) struct RawSettings {
     pub(crate) exclude: Vec<Pattern>,
     pub(crate) timeout: Option<Timeout>,
     pub(crate) on_fix: Option<OnFix>,
+    /// Commit status contexts are `<prefix><gate>`.
+    pub(crate) status_prefix: Option<String>,
 }
 
 /// What a pre-commit run does with a fixer's changes.

@@ -28,6 +28,8 @@ pub(crate) struct Settings {
     pub(crate) base: Option<String>,
     pub(crate) exclude: GlobSet,
     pub(crate) timeout: Option<Duration>,
+    /// Commit status contexts are `<prefix><gate>` (default `gate/`).
+    pub(crate) status_prefix: String,
 }
 
 /// What a gate runs: an argv run directly, or a script for `sh -c`.
@@ -88,6 +90,7 @@ pub(super) fn resolve(raw: RawConfig, root: &Path) -> Result<Config, Failure> {
         base: raw.settings.base,
         exclude: glob_set(&raw.settings.exclude),
         timeout: raw.settings.timeout.map(|t| t.0),
+        status_prefix: raw.settings.status_prefix.unwrap_or_else(|| "gate/".to_owned()),
     };
     let names: Vec<String> = raw.gates.keys().map(|name| name.get_ref().clone()).collect();
     let mut gates = Vec::with_capacity(raw.gates.len());

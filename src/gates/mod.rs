@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::config::Kind;
 use crate::run::fixes::FixedFile;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Status {
     Passed,
@@ -45,7 +45,7 @@ impl Status {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Severity {
     Error,
@@ -92,6 +92,43 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
+    /// One line that says what happened, for status checks, summaries and test reports.
+    pub(crate) fn summary(&self) -> String {
+        let reason = self
+            .reason
+            .as_deref()
+            .and_then(|r| r.lines().next())
+            .unwrap_or_default();
+        let count = |severity| self.diagnostics.iter().filter(|d| d.severity == severity).count();
+        let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+        let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
+        let mut files: Vec<&str> = self.diagnostics.iter().map(|d| d.file.as_str()).collect();
+        files.sort_unstable();
+        files.dedup();
+        let found = match (errors, warnings) {
+            (0, 0) => None,
+            (e, 0) => Some(format!("{} in {}", plural(e, "error"), plural(files.len(), "file"))),
+            (0, w) => Some(format!("{} in {}", plural(w, "warning"), plural(files.len(), "file"))),
+            (e, w) => Some(format!(
+                "{}, {} in {}",
+                plural(e, "error"),
+                plural(w, "warning"),
+                plural(files.len(), "file")
+            )),
+        };
+        match self.status {
+            Status::Passed => match found {
+                Some(found) => format!("passed with {found}"),
+                None => format!("passed in {:.1}s", self.duration.as_secs_f64()),
+            },
+            Status::Failed => found.unwrap_or_else(|| format!("failed: {reason}")),
+            Status::Fixed => reason.to_owned(),
+            Status::Skipped => format!("skipped: {reason}"),
+            Status::Blocked => format!("blocked: {reason}"),
+            Status::Error => format!("error: {reason}"),
+        }
+    }
+
     /// An outcome for a gate that did not run.
     pub(crate) fn not_run(
         name: &str,

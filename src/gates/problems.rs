@@ -27,9 +27,8 @@ impl ProblemFormat {
             "gnu" => Ok(Self::Gnu),
             "json-lines" | "json" => Ok(Self::JsonLines),
             pattern => {
-                let regex = Regex::new(&format!("(?m){pattern}")).map_err(|err| {
-                    format!("`problem_format` is not `gnu`, `json-lines` or a valid regex: {err}")
-                })?;
+                let regex = Regex::new(&format!("(?m){pattern}"))
+                    .map_err(|err| format!("`problem_format` is not `gnu`, `json-lines` or a valid regex: {err}"))?;
                 let names: Vec<&str> = regex.capture_names().flatten().collect();
                 for required in ["file", "message"] {
                     if !names.contains(&required) {
@@ -110,7 +109,9 @@ pub(crate) fn parse(format: &ProblemFormat, output: &str, places: &Places<'_>) -
 /// Removes terminal colour codes, which tools add even when piped if told to.
 pub(crate) fn strip_ansi(text: &str) -> String {
     static ANSI: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
-    let ansi = ANSI.get_or_init(|| Regex::new(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07").unwrap_or_else(|_| unreachable_regex()));
+    let ansi = ANSI.get_or_init(|| {
+        Regex::new(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07").unwrap_or_else(|_| unreachable_regex())
+    });
     ansi.replace_all(text, "").into_owned()
 }
 
@@ -149,7 +150,10 @@ fn by_json(output: &str, places: &Places<'_>) -> Vec<Diagnostic> {
             .filter_map(|line| serde_json::from_str(line.trim()).ok())
             .collect()
     };
-    values.iter().filter_map(|value| from_rustc(value, places).or_else(|| from_ruff(value, places))).collect()
+    values
+        .iter()
+        .filter_map(|value| from_rustc(value, places).or_else(|| from_ruff(value, places)))
+        .collect()
 }
 
 /// cargo's `{"reason":"compiler-message","message":{…}}` or rustc's bare message.
@@ -219,7 +223,10 @@ mod tests {
         assert_eq!(found[0].code.as_deref(), Some("E501"));
         assert_eq!(found[0].message, "line too long");
         assert_eq!(found[1].file, "services/api/lib.c");
-        assert_eq!((found[1].line, found[1].column, found[1].severity), (Some(3), None, Severity::Error));
+        assert_eq!(
+            (found[1].line, found[1].column, found[1].severity),
+            (Some(3), None, Severity::Error)
+        );
         assert_eq!(found[2].file, "other/x.py");
         assert_eq!(found[2].severity, Severity::Warning);
     }

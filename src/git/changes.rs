@@ -124,34 +124,54 @@ pub(crate) fn worktree(repo: &Repo) -> Result<ChangeSet> {
 
 /// merge-base(REF, HEAD)..HEAD: what a pull request against REF would change.
 pub(crate) fn base(repo: &Repo, reference: &str) -> Result<ChangeSet> {
-    let target = repo
-        .git
-        .revparse_single(reference)
-        .and_then(|object| object.peel_to_commit())
-        .map_err(|err| {
-            anyhow::anyhow!(
-                "unknown revision `{reference}` ({})\nhint: fetch it first, e.g. `git fetch origin main`, or name a branch, tag or commit that exists",
-                err.message()
-            )
-        })?;
     let Some(head) = repo.head()? else {
         bail!(
             "HEAD has no commit yet, so there is nothing to compare with `{reference}`\nhint: use `--staged` before the first commit"
         );
     };
-    let merge_base = repo.git.merge_base(target.id(), head.id()).map_err(|_| {
+    let target = commit(repo, reference)?;
+    range(repo, &target, &head, reference, "HEAD")
+}
+
+/// merge-base(base, head)..head for two commits named by id or ref, as a CI event names them.
+pub(crate) fn between(repo: &Repo, base: &str, head: &str) -> Result<ChangeSet> {
+    let (base_commit, head_commit) = (commit(repo, base)?, commit(repo, head)?);
+    range(repo, &base_commit, &head_commit, base, head)
+}
+
+/// A commit by id or ref; a missing one usually means a shallow clone.
+fn commit<'r>(repo: &'r Repo, reference: &str) -> Result<git2::Commit<'r>> {
+    repo.git
+        .revparse_single(reference)
+        .and_then(|object| object.peel_to_commit())
+        .map_err(|err| {
+            anyhow::anyhow!(
+                "unknown revision `{reference}` ({})\nhint: fetch it first (`git fetch origin main`; in GitHub Actions `fetch-depth: 0` in actions/checkout), or name a branch, tag or commit that exists",
+                err.message()
+            )
+        })
+}
+
+fn range(
+    repo: &Repo,
+    base: &git2::Commit<'_>,
+    head: &git2::Commit<'_>,
+    base_name: &str,
+    head_name: &str,
+) -> Result<ChangeSet> {
+    let merge_base = repo.git.merge_base(base.id(), head.id()).map_err(|_| {
         let shallow = if repo.git.is_shallow() { "this clone is shallow, so " } else { "" };
         anyhow::anyhow!(
-            "no merge base between `{reference}` and HEAD: {shallow}their histories do not meet\nhint: fetch the full history (`git fetch --unshallow`, or `fetch-depth: 0` in actions/checkout)"
+            "no merge base between `{base_name}` and `{head_name}`: {shallow}their histories do not meet\nhint: fetch the full history (`git fetch --unshallow`, or `fetch-depth: 0` in actions/checkout)"
         )
     })?;
     let base_tree = repo.git.find_commit(merge_base)?.tree()?;
-    let changes = between(repo, Some(&base_tree), &head.tree()?)?;
+    let files = tree_diff(repo, Some(&base_tree), &head.tree()?)?;
     Ok(ChangeSet {
         source: Source::Base,
         base: Some(merge_base),
         head: Some(head.id()),
-        files: changes,
+        files,
     })
 }
 
@@ -273,7 +293,7 @@ pub(crate) fn push(repo: &Repo, remote: &str, input: impl BufRead) -> Result<Cha
         let base_tree = base
             .map(|oid| repo.git.find_commit(oid).and_then(|c| c.tree()))
             .transpose()?;
-        for file in between(repo, base_tree.as_ref(), &head.tree()?)? {
+        for file in tree_diff(repo, base_tree.as_ref(), &head.tree()?)? {
             if !files.iter().any(|f| f.path == file.path) {
                 files.push(file);
             }
@@ -307,7 +327,7 @@ fn new_branch_base(repo: &Repo, remote: &str, local: Oid) -> Result<Option<Oid>>
     Ok(repo.git.find_commit(oldest)?.parent_ids().next())
 }
 
-fn between(repo: &Repo, old: Option<&Tree<'_>>, new: &Tree<'_>) -> Result<Vec<ChangedFile>> {
+fn tree_diff(repo: &Repo, old: Option<&Tree<'_>>, new: &Tree<'_>) -> Result<Vec<ChangedFile>> {
     let mut options = diff_options();
     let diff = repo
         .git

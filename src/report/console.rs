@@ -22,6 +22,8 @@ pub(crate) struct Console {
     /// Plain mode: finished lines waiting for the gates above them.
     pending: Vec<Option<String>>,
     next: usize,
+    /// Whether a gate's output is printed under its line.
+    show_output: bool,
 }
 
 struct Live {
@@ -30,7 +32,7 @@ struct Live {
 }
 
 impl Console {
-    pub(crate) fn new(printer: Printer, names: Vec<String>, live: bool) -> Self {
+    pub(crate) fn new(printer: Printer, names: Vec<String>, live: bool, show_output: bool) -> Self {
         let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0).max(20) + 4;
         let live = (live && printer.verbosity != Verbosity::Quiet).then(|| Live {
             bars: MultiProgress::with_draw_target(ProgressDrawTarget::stdout()),
@@ -43,6 +45,7 @@ impl Console {
             width,
             live,
             next: 0,
+            show_output,
         }
     }
 
@@ -184,7 +187,7 @@ impl Console {
                 }
             }
         }
-        if show_output && !outcome.output.is_empty() {
+        if show_output && self.show_output && !outcome.output.is_empty() {
             line.push_str(&outcome.output);
             if !outcome.output.ends_with('\n') {
                 line.push('\n');

@@ -132,3 +132,57 @@ pub(crate) fn render(report: &Report<'_>) -> Result<String> {
     text.push('\n');
     Ok(text)
 }
+
+/// What `gate publish` needs of a saved report.
+#[derive(serde::Deserialize)]
+struct Saved {
+    change_set: SavedChangeSet,
+    gates: Vec<SavedGate>,
+}
+
+#[derive(serde::Deserialize)]
+struct SavedChangeSet {
+    head: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct SavedGate {
+    name: String,
+    kind: crate::config::Kind,
+    status: Status,
+    reason: Option<String>,
+    duration_ms: u64,
+    #[serde(default)]
+    files: Vec<String>,
+    #[serde(default)]
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// A saved report's head commit and outcomes (without output).
+pub(crate) fn load(path: &Path) -> anyhow::Result<(Option<String>, Vec<crate::gates::Outcome>)> {
+    use anyhow::Context;
+    let text = std::fs::read_to_string(path).with_context(|| format!("failed to read `{}`", path.display()))?;
+    let saved: Saved = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "`{}` is not a gate JSON report\nhint: write one with `gate check --report json=PATH`",
+            path.display()
+        )
+    })?;
+    let outcomes = saved
+        .gates
+        .into_iter()
+        .map(|gate| {
+            let mut outcome = crate::gates::Outcome::not_run(
+                &gate.name,
+                gate.kind,
+                gate.status,
+                gate.reason.unwrap_or_default(),
+                gate.files.into_iter().map(Into::into).collect(),
+            );
+            outcome.duration = std::time::Duration::from_millis(gate.duration_ms);
+            outcome.diagnostics = gate.diagnostics;
+            outcome
+        })
+        .collect();
+    Ok((saved.change_set.head, outcomes))
+}

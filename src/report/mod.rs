@@ -1,10 +1,15 @@
 //! Rendering the result. Every format reads the same [`Report`] model.
 //!
 //! - `console`: the live or plain terminal view, while gates run and at the end.
-//! - `json`: the full result as one JSON document, the model later renderers read.
+//! - `json`: the full result as one JSON document, the model the others follow.
+//! - `junit`, `sarif`: the same result for test dashboards and code scanning.
+//! - `github`: workflow commands (output groups, annotations) and the job summary.
 
 pub(crate) mod console;
+pub(crate) mod github;
 pub(crate) mod json;
+pub(crate) mod junit;
+pub(crate) mod sarif;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -39,6 +44,8 @@ pub(crate) fn exit_code(outcomes: &[Outcome]) -> i32 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Format {
     Json,
+    Junit,
+    Sarif,
 }
 
 /// A `--report FORMAT=PATH` request.
@@ -55,7 +62,9 @@ impl Target {
         };
         let format = match format {
             "json" => Format::Json,
-            other => bail!("unknown report format `{other}`\nhint: the formats are: json"),
+            "junit" => Format::Junit,
+            "sarif" => Format::Sarif,
+            other => bail!("unknown report format `{other}`\nhint: the formats are: json, junit, sarif"),
         };
         Ok(Self {
             format,
@@ -66,6 +75,8 @@ impl Target {
     pub(crate) fn write(&self, report: &Report<'_>) -> Result<()> {
         let text = match self.format {
             Format::Json => json::render(report)?,
+            Format::Junit => junit::render(report)?,
+            Format::Sarif => sarif::render(report)?,
         };
         if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).with_context(|| format!("failed to create `{}`", parent.display()))?;

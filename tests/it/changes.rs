@@ -130,7 +130,10 @@ fn base_without_a_merge_base_or_unknown_ref_explains_the_fix() {
     repo.write("b.py", "1\n").commit_all("unrelated");
     let run = repo.gate(&["check", "--base", "main"]);
     assert_eq!(run.code, 2, "{run:?}");
-    assert!(run.stderr.contains("no merge base between `main` and HEAD"), "{run:?}");
+    assert!(
+        run.stderr.contains("no merge base between `main` and `HEAD`"),
+        "{run:?}"
+    );
     assert!(run.stderr.contains("fetch-depth: 0"), "{run:?}");
     let run = repo.gate(&["check", "--base", "origin/nope"]);
     assert_eq!(run.code, 2, "{run:?}");

@@ -1,0 +1,163 @@
+//! Commit statuses, one context per gate: `pending` when the run starts, the final state when
+//! the gate ends. Posted from a thread of its own so gates never wait on the network; a
+//! read-only token (pull requests from forks) turns posting off with a warning.
+
+use std::sync::mpsc::{self, Sender};
+use std::thread::JoinHandle;
+
+use super::api::{PostError, Status, StatusApi};
+use crate::gates::{Outcome, Status as GateStatus};
+
+/// GitHub refuses descriptions longer than this.
+const MAX_DESCRIPTION: usize = 140;
+
+pub(crate) struct Poster {
+    send: Option<Sender<Status>>,
+    worker: Option<JoinHandle<Ending>>,
+    prefix: String,
+    target_url: Option<String>,
+}
+
+/// How posting ended.
+#[derive(Debug, Default)]
+pub(crate) struct Ending {
+    /// The HTTP code of a refusal that turned posting off (a warning, not an error).
+    pub(crate) not_allowed: Option<u16>,
+    /// A failure that is an error of the run.
+    pub(crate) failed: Option<String>,
+    pub(crate) posted: usize,
+}
+
+impl Poster {
+    pub(crate) fn start(api: Box<dyn StatusApi>, sha: String, prefix: String, target_url: Option<String>) -> Self {
+        let (send, receive) = mpsc::channel::<Status>();
+        let worker = std::thread::spawn(move || {
+            let mut ending = Ending::default();
+            for status in receive {
+                if ending.not_allowed.is_some() || ending.failed.is_some() {
+                    continue; // drain: once refused, the rest would be too
+                }
+                match api.post(&sha, &status) {
+                    Ok(()) => ending.posted += 1,
+                    Err(PostError::NotAllowed(code)) => ending.not_allowed = Some(code),
+                    Err(PostError::Failed(message)) => ending.failed = Some(message),
+                }
+            }
+            ending
+        });
+        Self {
+            send: Some(send),
+            worker: Some(worker),
+            prefix,
+            target_url,
+        }
+    }
+
+    pub(crate) fn pending(&self, gate: &str) {
+        self.post(gate, "pending", "running".to_owned());
+    }
+
+    pub(crate) fn finished(&self, outcome: &Outcome) {
+        self.post(&outcome.name, state(outcome.status), outcome.summary());
+    }
+
+    fn post(&self, gate: &str, state: &'static str, description: String) {
+        if let Some(send) = &self.send {
+            let _ = send.send(Status {
+                state,
+                target_url: self.target_url.clone(),
+                description: cut(&description, MAX_DESCRIPTION),
+                context: format!("{}{gate}", self.prefix),
+            });
+        }
+    }
+
+    /// Waits until everything is posted.
+    pub(crate) fn finish(mut self) -> Ending {
+        drop(self.send.take());
+        self.worker
+            .take()
+            .and_then(|worker| worker.join().ok())
+            .unwrap_or_else(|| Ending {
+                failed: Some("the status thread stopped unexpectedly".to_owned()),
+                ..Ending::default()
+            })
+    }
+}
+
+/// The state a required check shows: skipped gates succeed, so a required check never hangs.
+pub(crate) fn state(status: GateStatus) -> &'static str {
+    match status {
+        GateStatus::Passed | GateStatus::Skipped => "success",
+        GateStatus::Failed | GateStatus::Fixed | GateStatus::Blocked => "failure",
+        GateStatus::Error => "error",
+    }
+}
+
+/// At most `max` characters, cut on a character boundary, with `…` when cut.
+pub(crate) fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(max - 1).collect();
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    struct Fake {
+        posted: Arc<Mutex<Vec<(String, Status)>>>,
+        refuse_after: usize,
+    }
+
+    impl StatusApi for Fake {
+        fn post(&self, sha: &str, status: &Status) -> Result<(), PostError> {
+            let mut posted = self.posted.lock().unwrap();
+            if posted.len() >= self.refuse_after {
+                return Err(PostError::NotAllowed(403));
+            }
+            posted.push((sha.to_owned(), status.clone()));
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn pending_then_final_in_order_and_a_refusal_stops_posting() {
+        let posted = Arc::new(Mutex::new(Vec::new()));
+        let api = Fake {
+            posted: posted.clone(),
+            refuse_after: 2,
+        };
+        let poster = Poster::start(
+            Box::new(api),
+            "abc".into(),
+            "gate/".into(),
+            Some("https://x/run".into()),
+        );
+        poster.pending("lint");
+        poster.post("lint", "success", "passed in 0.1s".into());
+        poster.post("test", "failure", "x".into());
+        poster.post("other", "failure", "y".into());
+        let ending = poster.finish();
+        assert_eq!(ending.posted, 2);
+        assert_eq!(ending.not_allowed, Some(403));
+        let posted = posted.lock().unwrap();
+        assert_eq!(posted[0].1.state, "pending");
+        assert_eq!(posted[1].1.context, "gate/lint");
+        assert_eq!(posted[1].0, "abc");
+    }
+
+    #[test]
+    fn descriptions_are_cut_on_a_character_boundary() {
+        let long = "é".repeat(200);
+        let cut_text = cut(&long, 140);
+        assert_eq!(cut_text.chars().count(), 140);
+        assert!(cut_text.ends_with('…'));
+        assert_eq!(cut("short", 140), "short");
+    }
+}
