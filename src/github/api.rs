@@ -50,7 +50,7 @@ impl Http {
             agent: ureq::Agent::new_with_config(config),
             url: format!("{}/repos/{repository}/statuses", api_url.trim_end_matches('/')),
             token,
-            budget: Duration::from_secs(60),
+            budget: Duration::from_mins(1),
         }
     }
 }
@@ -79,7 +79,11 @@ impl StatusApi for Http {
                 .send(&body)
             {
                 Ok(response) => classify(&response),
-                Err(err) => Next::Retry(None, format!("could not reach `{url}`: {err}")),
+                // Unreachable: worth a couple of quick tries, not the whole budget.
+                Err(err) if attempt < 2 => Next::Retry(None, format!("could not reach `{url}`: {err}")),
+                Err(err) => Next::Stop(PostError::Failed(
+                    self.token.redact(&format!("could not reach `{url}`: {err}")),
+                )),
             };
             let (wait, why) = match next {
                 Next::Done => return Ok(()),

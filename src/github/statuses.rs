@@ -54,19 +54,19 @@ impl Poster {
     }
 
     pub(crate) fn pending(&self, gate: &str) {
-        self.post(gate, "pending", "running".to_owned());
+        self.post(gate, "pending", "running");
     }
 
     pub(crate) fn finished(&self, outcome: &Outcome) {
-        self.post(&outcome.name, state(outcome.status), outcome.summary());
+        self.post(&outcome.name, state(outcome.status), &outcome.summary());
     }
 
-    fn post(&self, gate: &str, state: &'static str, description: String) {
+    fn post(&self, gate: &str, state: &'static str, description: &str) {
         if let Some(send) = &self.send {
             let _ = send.send(Status {
                 state,
                 target_url: self.target_url.clone(),
-                description: cut(&description, MAX_DESCRIPTION),
+                description: cut(description, MAX_DESCRIPTION),
                 context: format!("{}{gate}", self.prefix),
             });
         }
@@ -128,9 +128,9 @@ mod tests {
 
     #[test]
     fn pending_then_final_in_order_and_a_refusal_stops_posting() {
-        let posted = Arc::new(Mutex::new(Vec::new()));
+        let record = Arc::new(Mutex::new(Vec::new()));
         let api = Fake {
-            posted: posted.clone(),
+            posted: record.clone(),
             refuse_after: 2,
         };
         let poster = Poster::start(
@@ -140,13 +140,13 @@ mod tests {
             Some("https://x/run".into()),
         );
         poster.pending("lint");
-        poster.post("lint", "success", "passed in 0.1s".into());
-        poster.post("test", "failure", "x".into());
-        poster.post("other", "failure", "y".into());
+        poster.post("lint", "success", "passed in 0.1s");
+        poster.post("test", "failure", "x");
+        poster.post("other", "failure", "y");
         let ending = poster.finish();
         assert_eq!(ending.posted, 2);
         assert_eq!(ending.not_allowed, Some(403));
-        let posted = posted.lock().unwrap();
+        let posted = record.lock().unwrap();
         assert_eq!(posted[0].1.state, "pending");
         assert_eq!(posted[1].1.context, "gate/lint");
         assert_eq!(posted[1].0, "abc");

@@ -298,3 +298,32 @@ fn longest_backtick_run(text: &str) -> usize {
 fn html(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_follows_githubs_rules() {
+        for (raw, data, property) in [
+            ("plain", "plain", "plain"),
+            ("100%", "100%25", "100%25"),
+            ("a\r\nb", "a%0D%0Ab", "a%0D%0Ab"),
+            ("file:line,col", "file:line,col", "file%3Aline%2Ccol"),
+            (
+                "::set-output name=x::y",
+                "::set-output name=x::y",
+                "%3A%3Aset-output name=x%3A%3Ay",
+            ),
+            ("%0A", "%250A", "%250A"),
+        ] {
+            assert_eq!(escape_data(raw), data, "{raw:?}");
+            assert_eq!(escape_property(raw), property, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn stop_tokens_differ_between_calls() {
+        assert_ne!(stop_token(), stop_token());
+    }
+}

@@ -1,4 +1,4 @@
-//! JUnit XML: one testsuite per gate; one testcase per diagnostic, or one for the gate when
+//! `JUnit` XML: one testsuite per gate; one testcase per diagnostic, or one for the gate when
 //! it has none. Failures carry the output, without terminal colours, escaped for XML.
 
 use std::io;

@@ -9,6 +9,8 @@ use std::process::{Command, Output, Stdio};
 
 use tempfile::TempDir;
 
+pub(crate) mod server;
+
 pub(crate) const GATE: &str = env!("CARGO_BIN_EXE_gate");
 
 pub(crate) struct TestRepo {
