@@ -146,10 +146,10 @@ mod tests {
         let ending = poster.finish();
         assert_eq!(ending.posted, 2);
         assert_eq!(ending.not_allowed, Some(403));
-        let posted = record.lock().unwrap();
-        assert_eq!(posted[0].1.state, "pending");
-        assert_eq!(posted[1].1.context, "gate/lint");
-        assert_eq!(posted[1].0, "abc");
+        let sent = record.lock().unwrap();
+        assert_eq!(sent[0].1.state, "pending");
+        assert_eq!(sent[1].1.context, "gate/lint");
+        assert_eq!(sent[1].0, "abc");
     }
 
     #[test]
