@@ -398,3 +398,37 @@ fn junit_and_sarif_reports_are_well_formed() {
     let errors: Vec<String> = validator.iter_errors(&sarif).map(|e| e.to_string()).collect();
     assert!(errors.is_empty(), "{errors:#?}");
 }
+
+#[test]
+fn a_push_that_creates_a_branch_is_compared_with_the_default_branch() {
+    let repo = TestRepo::new();
+    repo.tool("record", &crate::common::recorder(&repo.bin().join("seen")));
+    repo.config("[gates.record]\nkind = \"lint\"\nrun = [\"record\", \"{files}\"]\n")
+        .write("a.txt", "1\n")
+        .commit_all("init");
+    let main = repo.git(&["rev-parse", "HEAD"]).trim().to_owned();
+    repo.git(&["update-ref", "refs/remotes/origin/main", &main]);
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.write("b.txt", "1\n").commit_all("feature");
+    let head = repo.git(&["rev-parse", "HEAD"]).trim().to_owned();
+    let event = repo.bin().join("push.json");
+    std::fs::write(
+        &event,
+        format!(
+            r#"{{"before":"0000000000000000000000000000000000000000","after":"{head}","repository":{{"default_branch":"main"}}}}"#
+        ),
+    )
+    .unwrap();
+    let run = repo.gate_env(
+        &["check"],
+        &[
+            ("GITHUB_ACTIONS", "true"),
+            ("CI", "true"),
+            ("GITHUB_EVENT_NAME", "push"),
+            ("GITHUB_EVENT_PATH", event.to_str().unwrap()),
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let seen: Vec<String> = crate::common::recorded(&repo.bin().join("seen")).concat();
+    assert_eq!(seen, ["b.txt"]);
+}
