@@ -55,6 +55,8 @@ pub(crate) enum Command {
     Publish(PublishArgs),
     /// Print the status check names to require in branch protection.
     RequiredChecks,
+    /// Check coverage reports by hand: total and patch coverage against thresholds.
+    Coverage(CoverageArgs),
 }
 
 /// Which files a run considers and which gates it runs.
@@ -171,4 +173,23 @@ pub(crate) struct PublishArgs {
     /// The commit to post to (default: the report's head commit).
     #[arg(long)]
     pub(crate) sha: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CoverageArgs {
+    /// `LCOV`, `Cobertura` XML, `JaCoCo` XML or Go cover profile files (merged).
+    #[arg(required = true)]
+    pub(crate) reports: Vec<PathBuf>,
+    /// Fail below this total coverage, in percent.
+    #[arg(long, value_name = "PERCENT")]
+    pub(crate) min_total: Option<f64>,
+    /// Fail below this coverage of the changed lines, in percent.
+    #[arg(long, value_name = "PERCENT")]
+    pub(crate) min_patch: Option<f64>,
+    /// The changed lines are those of merge-base(REF, HEAD)..HEAD (default: changes against HEAD).
+    #[arg(long, value_name = "REF")]
+    pub(crate) base: Option<String>,
+    /// Rewrite a report path prefix, `FROM=TO` (repeatable).
+    #[arg(long, value_name = "FROM=TO")]
+    pub(crate) path_map: Vec<String>,
 }

@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod config;
+mod coverage;
 mod env;
 mod gates;
 mod git;
@@ -58,6 +59,7 @@ fn main() -> ExitCode {
         Command::Recover(args) => commands::recover::recover(&globals, args),
         Command::Publish(args) => commands::publish::publish(&globals, args),
         Command::RequiredChecks => commands::publish::required_checks(&globals),
+        Command::Coverage(args) => commands::coverage::coverage(&globals, args),
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(EXIT_ERROR)),

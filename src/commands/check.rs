@@ -105,7 +105,7 @@ pub(crate) fn run_gates(
         skip: &skip,
         fix: mode.fix,
     };
-    let plans = plan::plan(config, root, changes, file_sets, &request);
+    let plans = plan::plan(config, repo, changes, file_sets, &request);
     let jobs = run
         .jobs
         .filter(|&jobs| jobs > 0)
@@ -119,7 +119,7 @@ pub(crate) fn run_gates(
         .gates
         .iter()
         .zip(&plans)
-        .filter(|(_, plan)| matches!(plan.decision, Decision::Run(_)))
+        .filter(|(_, plan)| matches!(plan.decision, Decision::Run(_) | Decision::Builtin(_)))
         .map(|(gate, _)| gate.name.as_str());
     let status_target = StatusTarget {
         sha: changes

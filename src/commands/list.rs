@@ -24,7 +24,7 @@ pub(crate) fn list(globals: &Globals, args: &ListArgs) -> Result<i32> {
         skip: &skip,
         fix: false,
     };
-    let plans = plan::plan(&session.config, session.repo.root(), &changes, file_sets, &request);
+    let plans = plan::plan(&session.config, &session.repo, &changes, file_sets, &request);
 
     let mut out = globals.printer.stdout();
     let origin = match &session.origin {
@@ -63,6 +63,7 @@ pub(crate) fn list(globals: &Globals, args: &ListArgs) -> Result<i32> {
                 let plural = if processes == 1 { "process" } else { "processes" };
                 format!("run   {files:>10}  {processes} {plural}{after}: {first}")
             }
+            Decision::Builtin(_) => format!("run   {files:>10}  built in"),
             Decision::Skip(reason) => format!("skip  {files:>10}  {reason}"),
             Decision::Error(message) => format!("error {files:>10}  {}", message.lines().next().unwrap_or_default()),
         };

@@ -2,6 +2,7 @@
 //! choosing the change set, running the gates) lives here and in `check`.
 
 pub(crate) mod check;
+pub(crate) mod coverage;
 pub(crate) mod hook;
 pub(crate) mod install;
 pub(crate) mod list;

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 pub(crate) use raw::{Kind, OnFix, STAGES};
-pub(crate) use resolve::{Config, FILES, Gate, Program};
+pub(crate) use resolve::{Builtin, Config, FILES, Gate, Program};
 
 use crate::printer::Printer;
 

@@ -69,6 +69,39 @@ pub(crate) struct RawGate {
     pub(crate) on_fix: Option<OnFix>,
     /// `gnu`, `json-lines`, or a regex with named groups.
     pub(crate) problem_format: Option<Spanned<String>>,
+    /// Coverage gates: the report files (one path or a list), relative to the root.
+    pub(crate) report: Option<Spanned<OneOrMany>>,
+    pub(crate) min_total: Option<Spanned<f64>>,
+    pub(crate) min_patch: Option<Spanned<f64>>,
+    /// Coverage gates: rewrite report path prefixes, `{ from = "/build/", to = "src/" }`.
+    #[serde(default)]
+    pub(crate) path_map: Vec<PathMap>,
+    /// Coverage gates: where `JaCoCo`'s package paths start.
+    pub(crate) source_roots: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PathMap {
+    pub(crate) from: String,
+    pub(crate) to: String,
+}
+
+/// A string, or a list of them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    pub(crate) fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(one) => vec![one],
+            OneOrMany::Many(many) => many,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -79,6 +112,8 @@ pub(crate) enum Kind {
     Typecheck,
     Test,
     Custom,
+    /// Built in: total and patch coverage from coverage reports.
+    Coverage,
 }
 
 impl Kind {
@@ -89,6 +124,7 @@ impl Kind {
             Kind::Typecheck => "typecheck",
             Kind::Test => "test",
             Kind::Custom => "custom",
+            Kind::Coverage => "coverage",
         }
     }
 }

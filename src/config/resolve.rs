@@ -9,6 +9,7 @@ use globset::{GlobSet, GlobSetBuilder};
 use toml::Spanned;
 
 use super::raw::{CommandLine, Kind, OnFix, Pattern, RawConfig, RawGate};
+use crate::gates::coverage::CoverageSpec;
 use crate::gates::problems::ProblemFormat;
 
 type Failure = (Range<usize>, String);
@@ -37,6 +38,8 @@ pub(crate) struct Settings {
 pub(crate) enum Program {
     Argv(Vec<String>),
     Shell(String),
+    /// A built-in gate: no process.
+    Builtin,
 }
 
 pub(crate) const FILES: &str = "{files}";
@@ -47,6 +50,7 @@ impl Program {
         match self {
             Program::Argv(argv) => argv.iter().any(|arg| arg == FILES),
             Program::Shell(script) => script.contains(FILES),
+            Program::Builtin => false,
         }
     }
 }
@@ -72,6 +76,13 @@ pub(crate) struct Gate {
     pub(crate) env: Vec<(String, String)>,
     pub(crate) always: bool,
     pub(crate) problem_format: Option<ProblemFormat>,
+    /// The work of a built-in gate (`kind = "coverage"`); `run` is then [`Program::Builtin`].
+    pub(crate) builtin: Option<Builtin>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Builtin {
+    Coverage(CoverageSpec),
 }
 
 impl Gate {
@@ -120,16 +131,29 @@ fn resolve_gate(
                 .to_owned(),
         ));
     }
-    let Some(run) = raw.run else {
-        return Err((
-            gate_span,
-            format!(
-                "gate `{}` has no `run` command\nhint: add e.g. `run = [\"ruff\", \"check\", \"{{files}}\"]`",
-                name.get_ref()
-            ),
-        ));
+    let builtin = builtin(name.get_ref(), &raw, gate_span.clone())?;
+    let run = match (&builtin, &raw.run) {
+        (Some(_), Some(run)) => {
+            return Err((
+                run.span(),
+                format!(
+                    "a `{}` gate is built in and takes no `run`\nhint: remove `run`, and make the gate `depends_on` the one that writes its input",
+                    raw.kind.as_str()
+                ),
+            ));
+        }
+        (Some(_), None) => Program::Builtin,
+        (None, Some(run)) => program(run, raw.shell)?,
+        (None, None) => {
+            return Err((
+                gate_span,
+                format!(
+                    "gate `{}` has no `run` command\nhint: add e.g. `run = [\"ruff\", \"check\", \"{{files}}\"]`",
+                    name.get_ref()
+                ),
+            ));
+        }
     };
-    let run = program(&run, raw.shell)?;
     let fix = raw.fix.as_ref().map(|fix| program(fix, raw.shell)).transpose()?;
     let workdir = match &raw.workdir {
         Some(dir) => workdir(dir, root)?,
@@ -172,8 +196,62 @@ fn resolve_gate(
         env: raw.env.into_iter().collect(),
         always: raw.always,
         problem_format,
+        builtin,
     };
     Ok((gate, spans))
+}
+
+/// The built-in work of a `coverage` gate; for command gates, refuses coverage keys.
+fn builtin(name: &str, raw: &RawGate, gate_span: Range<usize>) -> Result<Option<Builtin>, Failure> {
+    if raw.kind != Kind::Coverage {
+        let misplaced = [
+            raw.report.as_ref().map(|r| ("report", r.span())),
+            raw.min_total.as_ref().map(|m| ("min_total", m.span())),
+            raw.min_patch.as_ref().map(|m| ("min_patch", m.span())),
+        ];
+        if let Some((key, span)) = misplaced.into_iter().flatten().next() {
+            return Err((
+                span,
+                format!("`{key}` is for coverage gates\nhint: set `kind = \"coverage\"` on a gate of its own"),
+            ));
+        }
+        return Ok(None);
+    }
+    let Some(report) = &raw.report else {
+        return Err((
+            gate_span,
+            format!("coverage gate `{name}` has no `report`\nhint: add e.g. `report = \"target/lcov.info\"`"),
+        ));
+    };
+    let mut thresholds = [None, None];
+    for (slot, value) in thresholds.iter_mut().zip([&raw.min_total, &raw.min_patch]) {
+        if let Some(value) = value {
+            if !(0.0..=100.0).contains(value.get_ref()) {
+                return Err((
+                    value.span(),
+                    "a coverage threshold is a percentage from 0 to 100".to_owned(),
+                ));
+            }
+            *slot = Some(*value.get_ref());
+        }
+    }
+    Ok(Some(Builtin::Coverage(CoverageSpec {
+        reports: report
+            .get_ref()
+            .clone()
+            .into_vec()
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+        min_total: thresholds[0],
+        min_patch: thresholds[1],
+        path_map: raw.path_map.iter().map(|m| (m.from.clone(), m.to.clone())).collect(),
+        source_roots: raw
+            .source_roots
+            .clone()
+            .unwrap_or_else(|| vec!["src/main/java".to_owned(), "src/main/kotlin".to_owned()]),
+        exclude: glob_set(&raw.exclude),
+    })))
 }
 
 fn program(command: &Spanned<CommandLine>, shell: bool) -> Result<Program, Failure> {
@@ -208,7 +286,7 @@ fn program(command: &Spanned<CommandLine>, shell: bool) -> Result<Program, Failu
                 ));
             }
         }
-        Program::Shell(_) => {}
+        Program::Shell(_) | Program::Builtin => {}
     }
     Ok(program)
 }

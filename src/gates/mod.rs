@@ -1,7 +1,9 @@
 //! What a gate produced: its [`Outcome`], the one model every report renders.
 //!
 //! - `problems`: diagnostics read out of a tool's output (`problem_format`).
+//! - `coverage`: the built-in coverage gate.
 
+pub(crate) mod coverage;
 pub(crate) mod problems;
 
 use std::path::PathBuf;
@@ -60,10 +62,22 @@ pub(crate) struct Diagnostic {
     pub(crate) file: String,
     pub(crate) line: Option<u32>,
     pub(crate) column: Option<u32>,
+    /// The last line of a finding that spans several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) end_line: Option<u32>,
     pub(crate) severity: Severity,
     /// The tool's rule or error code, e.g. `F401` or `unused_variables`.
     pub(crate) code: Option<String>,
     pub(crate) message: String,
+}
+
+/// What a built-in gate found, beyond passing or failing.
+#[derive(Debug, Clone)]
+pub(crate) struct Findings {
+    /// The one-line summary, e.g. "patch 87.50% < 90.00% (7/8 lines); total 81.32%".
+    pub(crate) summary: String,
+    pub(crate) diagnostics: Vec<Diagnostic>,
+    pub(crate) details: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone)]
@@ -87,6 +101,8 @@ pub(crate) struct Outcome {
     pub(crate) diagnostics: Vec<Diagnostic>,
     /// Files a fixer rewrote.
     pub(crate) fixed: Vec<FixedFile>,
+    /// What a built-in gate measured (coverage numbers per file), for the JSON report.
+    pub(crate) details: Option<serde_json::Value>,
     /// Every fix went into the commit (`on_fix = "stage"`), so the fix does not fail the run.
     pub(crate) fix_staged: bool,
 }
@@ -117,10 +133,13 @@ impl Outcome {
             )),
         };
         match self.status {
-            Status::Passed => match found {
-                Some(found) => format!("passed with {found}"),
-                None => format!("passed in {:.1}s", self.duration.as_secs_f64()),
+            Status::Passed => match (found, reason) {
+                (Some(found), _) => format!("passed with {found}"),
+                // A built-in gate says what it measured.
+                (None, reason) if !reason.is_empty() => reason.to_owned(),
+                (None, _) => format!("passed in {:.1}s", self.duration.as_secs_f64()),
             },
+            Status::Failed if self.kind == Kind::Coverage => reason.to_owned(),
             Status::Failed => found.unwrap_or_else(|| format!("failed: {reason}")),
             Status::Fixed => reason.to_owned(),
             Status::Skipped => format!("skipped: {reason}"),
@@ -150,6 +169,7 @@ impl Outcome {
             output: String::new(),
             diagnostics: Vec::new(),
             fixed: Vec::new(),
+            details: None,
             fix_staged: false,
         }
     }

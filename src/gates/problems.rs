@@ -132,6 +132,7 @@ fn by_regex(regex: &Regex, output: &str, places: &Places<'_>) -> Vec<Diagnostic>
                 file: places.relative(caps.name("file")?.as_str()),
                 line: number("line"),
                 column: number("col"),
+                end_line: None,
                 severity: severity(caps.name("severity").map(|m| m.as_str())),
                 code: caps.name("code").map(|m| m.as_str().to_owned()),
                 message: caps.name("message")?.as_str().trim().to_owned(),
@@ -178,6 +179,7 @@ fn from_rustc(value: &Value, places: &Places<'_>) -> Option<Diagnostic> {
         file: places.relative(span.get("file_name")?.as_str()?),
         line: number("line_start"),
         column: number("column_start"),
+        end_line: number("line_end").filter(|&end| Some(end) != number("line_start")),
         severity: severity(Some(level)),
         code: message
             .get("code")
@@ -196,6 +198,7 @@ fn from_ruff(value: &Value, places: &Places<'_>) -> Option<Diagnostic> {
         file: places.relative(value.get("filename")?.as_str()?),
         line: number("row"),
         column: number("column"),
+        end_line: None,
         severity: Severity::Error,
         code: value.get("code").and_then(Value::as_str).map(str::to_owned),
         message: value.get("message")?.as_str()?.to_owned(),

@@ -149,6 +149,10 @@ impl Console {
                     (Status::Fixed, Some(first)) => {
                         let _ = write!(line, "  {}", style(Status::Fixed).apply_to(first));
                     }
+                    // What a built-in gate measured.
+                    (Status::Passed | Status::Failed, Some(first)) if outcome.details.is_some() => {
+                        let _ = write!(line, "  {first}");
+                    }
                     _ => {}
                 }
             }

@@ -67,6 +67,9 @@ struct GateJson<'a> {
     diagnostics: &'a [Diagnostic],
     /// Files a fixer rewrote.
     fixed: Vec<String>,
+    /// What a built-in gate measured (coverage: total, patch and per-file numbers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<&'a serde_json::Value>,
 }
 
 /// Paths are text in JSON; a non-UTF-8 byte becomes U+FFFD.
@@ -125,6 +128,7 @@ pub(crate) fn render(report: &Report<'_>) -> Result<String> {
                 output: &outcome.output,
                 diagnostics: &outcome.diagnostics,
                 fixed: outcome.fixed.iter().map(|f| text(&f.path)).collect(),
+                details: outcome.details.as_ref(),
             })
             .collect(),
     };

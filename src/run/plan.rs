@@ -7,8 +7,11 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::config::Builtin;
 use crate::config::{Config, FILES, Gate, Program};
 use crate::env;
+use crate::gates::coverage::CoverageJob;
+use crate::git::Repo;
 use crate::git::changes::ChangeSet;
 use crate::run::process::Cmd;
 use crate::select::FileSet;
@@ -17,6 +20,8 @@ use crate::select::FileSet;
 #[derive(Debug)]
 pub(crate) enum Decision {
     Run(Vec<Cmd>),
+    /// A built-in gate, run in-process on a worker thread.
+    Builtin(Box<CoverageJob>),
     Skip(String),
     /// It cannot run (e.g. its program is missing): reported as `error` without starting.
     Error(String),
@@ -42,12 +47,16 @@ pub(crate) struct Request<'a> {
 
 pub(crate) fn plan(
     config: &Config,
-    root: &Path,
+    repo: &Repo,
     changes: &ChangeSet,
     file_sets: Vec<FileSet>,
     request: &Request<'_>,
 ) -> Vec<GatePlan> {
+    let root = repo.root();
     let wanted = wanted_gates(config, request.only);
+    // What built-in gates read of the repository, gathered once and only if one runs.
+    let tracked_cache = std::cell::OnceCell::new();
+    let changed_cache = std::cell::OnceCell::new();
     let mut planner = Planner {
         root,
         placeholders: Placeholders::new(root, changes),
@@ -73,6 +82,15 @@ pub(crate) fn plan(
                 Decision::Skip("no matching files".to_owned())
             } else if command.takes_files() && files.args.is_empty() && !gate.always {
                 Decision::Skip("only deleted files matched".to_owned())
+            } else if let Some(Builtin::Coverage(spec)) = &gate.builtin {
+                Decision::Builtin(Box::new(CoverageJob {
+                    spec: spec.clone(),
+                    root: root.to_path_buf(),
+                    tracked: tracked_cache.get_or_init(|| tracked_files(repo)).clone(),
+                    changed: changed_cache
+                        .get_or_init(|| crate::git::lines::changed_lines_all(repo, changes))
+                        .clone(),
+                }))
             } else {
                 planner.commands(gate, command, &files)
             };
@@ -83,6 +101,18 @@ pub(crate) fn plan(
             }
         })
         .collect()
+}
+
+/// Every tracked file, as text (coverage reports name files as text).
+fn tracked_files(repo: &Repo) -> Vec<String> {
+    crate::git::changes::all(repo)
+        .map(|all| {
+            all.files
+                .iter()
+                .map(|f| f.path.to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// `--gate` selection closed over `depends_on`.
@@ -154,6 +184,7 @@ impl Planner<'_> {
                 argv[0].clone(),
                 argv[1..].iter().map(|a| placeholders.expand(a)).collect(),
             ),
+            Program::Builtin => return Decision::Error("a built-in gate has no command".to_owned()),
             Program::Shell(script) => (
                 "sh".to_owned(),
                 vec![

@@ -58,6 +58,18 @@ pub(crate) enum Exit {
 pub(crate) struct Finished {
     pub(crate) exit: Exit,
     pub(crate) output: Vec<u8>,
+    /// What a built-in gate found (summary, diagnostics, details); `None` for processes.
+    pub(crate) findings: Option<Box<crate::gates::Findings>>,
+}
+
+impl Finished {
+    pub(crate) fn new(exit: Exit, output: Vec<u8>) -> Self {
+        Self {
+            exit,
+            output,
+            findings: None,
+        }
+    }
 }
 
 /// Set once Ctrl-C or SIGTERM arrives: no new process starts after it.
@@ -91,17 +103,11 @@ fn kill_group(group: i32, signal: i32) {
 impl Cmd {
     pub(crate) fn run(&self) -> Finished {
         if INTERRUPTED.load(Ordering::SeqCst) {
-            return Finished {
-                exit: Exit::Interrupted,
-                output: Vec::new(),
-            };
+            return Finished::new(Exit::Interrupted, Vec::new());
         }
         match self.spawn_and_wait() {
             Ok(finished) => finished,
-            Err(err) => Finished {
-                exit: Exit::SpawnFailed(format!("failed to run `{self}`: {err}")),
-                output: Vec::new(),
-            },
+            Err(err) => Finished::new(Exit::SpawnFailed(format!("failed to run `{self}`: {err}")), Vec::new()),
         }
     }
 
@@ -154,7 +160,7 @@ impl Cmd {
         } else {
             Exit::Signal(status.signal().unwrap_or(0))
         };
-        Ok(Finished { exit, output })
+        Ok(Finished::new(exit, output))
     }
 }
 

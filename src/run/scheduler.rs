@@ -7,13 +7,14 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Sender};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, Result};
 
 use crate::config::{Config, Kind};
+use crate::gates::coverage::CoverageJob;
 use crate::gates::problems::{self, Places};
-use crate::gates::{Outcome, Status};
+use crate::gates::{Findings, Outcome, Status};
 use crate::run::event::Event;
 use crate::run::fixes::{self, Snapshot};
 use crate::run::plan::{Decision, GatePlan};
@@ -69,10 +70,23 @@ pub(crate) fn execute(
     pool.in_place_scope(|scope| {
         loop {
             while let Some(gate) = coordinator.ready.pop() {
-                for (batch, command) in coordinator.start(gate).iter().enumerate() {
-                    let send = send.clone();
-                    let stop = &stop;
-                    scope.spawn(move |_| run_batch(command, gate, batch, stop, options.fail_fast, &send));
+                let stop = &stop;
+                match coordinator.start(gate) {
+                    Work::Nothing => {}
+                    Work::Commands(commands) => {
+                        for (batch, command) in commands.iter().enumerate() {
+                            let send = send.clone();
+                            let work = move || command.run();
+                            let name = move || command.to_string();
+                            scope.spawn(move |_| run_batch(work, &name, (gate, batch), stop, options.fail_fast, &send));
+                        }
+                    }
+                    Work::Builtin(job, fresh_after) => {
+                        let send = send.clone();
+                        let work = move || builtin(job, fresh_after);
+                        let name = || "the coverage gate".to_owned();
+                        scope.spawn(move |_| run_batch(work, &name, (gate, 0), stop, options.fail_fast, &send));
+                    }
                 }
             }
             if coordinator.outcomes.iter().all(Option::is_some) {
@@ -89,18 +103,24 @@ pub(crate) fn execute(
         .collect())
 }
 
-/// One process on a worker thread. A panic becomes an error result, not a crash.
-fn run_batch(command: &Cmd, gate: usize, batch: usize, stop: &AtomicBool, fail_fast: bool, send: &Sender<Message>) {
+/// One process (or built-in gate) on a worker thread. A panic becomes an error result.
+fn run_batch(
+    work: impl FnOnce() -> Finished,
+    name: &dyn Fn() -> String,
+    (gate, batch): (usize, usize),
+    stop: &AtomicBool,
+    fail_fast: bool,
+    send: &Sender<Message>,
+) {
     let _ = send.send(Message::Started { gate });
     let finished = if stop.load(Ordering::SeqCst) {
-        Finished {
-            exit: Exit::Interrupted,
-            output: Vec::new(),
-        }
+        Finished::new(Exit::Interrupted, Vec::new())
     } else {
-        catch_unwind(AssertUnwindSafe(|| command.run())).unwrap_or_else(|_| Finished {
-            exit: Exit::SpawnFailed(format!("gate crashed while running `{command}`")),
-            output: Vec::new(),
+        catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|_| {
+            Finished::new(
+                Exit::SpawnFailed(format!("gate crashed while running {}", name())),
+                Vec::new(),
+            )
         })
     };
     // Set here, not when the coordinator gets to it, so that no process queued behind
@@ -111,6 +131,40 @@ fn run_batch(command: &Cmd, gate: usize, batch: usize, stop: &AtomicBool, fail_f
     let _ = send.send(Message::Done { gate, batch, finished });
 }
 
+/// Runs a built-in gate as if it were a process: exit 0 or 1, or an error.
+fn builtin(job: &CoverageJob, fresh_after: Option<SystemTime>) -> Finished {
+    match job.run(fresh_after) {
+        Ok(verdict) => {
+            let mut output = String::new();
+            for note in &verdict.notes {
+                output.push_str(note);
+                output.push('\n');
+            }
+            output.push_str(&verdict.summary);
+            output.push('\n');
+            let details = serde_json::to_value(&verdict.measure).ok();
+            let mut finished = Finished::new(Exit::Code(i32::from(!verdict.passed)), output.into_bytes());
+            finished.findings = Some(Box::new(Findings {
+                summary: verdict.summary,
+                diagnostics: verdict.diagnostics,
+                details,
+            }));
+            finished
+        }
+        Err(err) => {
+            let message = err.chain().map(ToString::to_string).collect::<Vec<_>>().join(": ");
+            Finished::new(Exit::SpawnFailed(message), Vec::new())
+        }
+    }
+}
+
+/// What starting a gate gives the worker threads.
+enum Work<'a> {
+    Nothing,
+    Commands(&'a [Cmd]),
+    Builtin(&'a CoverageJob, Option<SystemTime>),
+}
+
 /// The scheduler's state on the coordinating thread.
 struct Coordinator<'a, 'e> {
     root: &'a Path,
@@ -119,6 +173,8 @@ struct Coordinator<'a, 'e> {
     fail_fast: bool,
     stop: &'a AtomicBool,
     run_start: Instant,
+    /// The same moment on the wall clock, to compare with file times.
+    run_start_wall: SystemTime,
     outcomes: Vec<Option<Outcome>>,
     states: Vec<State>,
     dependents: Vec<Vec<usize>>,
@@ -147,7 +203,8 @@ impl<'a, 'e> Coordinator<'a, 'e> {
             .map(|(gate, plan)| {
                 let batches = match &plan.decision {
                     Decision::Run(commands) => commands.len(),
-                    _ => 0,
+                    Decision::Builtin(_) => 1,
+                    Decision::Skip(_) | Decision::Error(_) => 0,
                 };
                 State {
                     waiting_on: gate.depends_on.len(),
@@ -176,6 +233,7 @@ impl<'a, 'e> Coordinator<'a, 'e> {
             fail_fast,
             stop,
             run_start: Instant::now(),
+            run_start_wall: SystemTime::now(),
             outcomes: vec![None; plans.len()],
             states,
             dependents,
@@ -184,8 +242,8 @@ impl<'a, 'e> Coordinator<'a, 'e> {
         }
     }
 
-    /// Starts a ready gate: the commands to spawn, none when it ended at once.
-    fn start(&mut self, gate: usize) -> &'a [Cmd] {
+    /// Starts a ready gate: the work to spawn, nothing when it ended at once.
+    fn start(&mut self, gate: usize) -> Work<'a> {
         let plans = self.plans;
         let config = &self.config.gates[gate];
         let not_run = |status, reason| {
@@ -210,12 +268,14 @@ impl<'a, 'e> Coordinator<'a, 'e> {
                 .collect();
             let reason = format!("depends on `{}`, which did not pass", failed.join("`, `"));
             self.finish(gate, not_run(Status::Blocked, reason));
-            return &[];
+            return Work::Nothing;
         }
         match &plans[gate].decision {
             Decision::Skip(reason) => self.finish(gate, not_run(Status::Skipped, reason.clone())),
             Decision::Error(message) => self.finish(gate, not_run(Status::Error, message.clone())),
-            Decision::Run(_) if self.stop.load(Ordering::SeqCst) || INTERRUPTED.load(Ordering::SeqCst) => {
+            Decision::Run(_) | Decision::Builtin(_)
+                if self.stop.load(Ordering::SeqCst) || INTERRUPTED.load(Ordering::SeqCst) =>
+            {
                 self.finish(gate, not_run(Status::Blocked, not_started_reason()));
             }
             Decision::Run(_)
@@ -225,16 +285,28 @@ impl<'a, 'e> Coordinator<'a, 'e> {
             {
                 self.deferred.push(gate);
             }
+            Decision::Builtin(job) => {
+                self.states[gate].running = true;
+                // Reports must be newer than this run when a gate this one depends on ran
+                // (the tests that write them); a little slack for coarse file timestamps.
+                let ran = |d: &usize| self.outcomes[*d].as_ref().is_some_and(|o| o.started.is_some());
+                let fresh_after = config
+                    .depends_on
+                    .iter()
+                    .any(ran)
+                    .then(|| self.run_start_wall - Duration::from_secs(2));
+                return Work::Builtin(job, fresh_after);
+            }
             Decision::Run(commands) => {
                 let state = &mut self.states[gate];
                 state.running = true;
                 if plans[gate].fixing {
                     state.snapshot = Some(fixes::snapshot(self.root, &plans[gate].files.matched));
                 }
-                return commands;
+                return Work::Commands(commands);
             }
         }
-        &[]
+        Work::Nothing
     }
 
     fn receive(&mut self, message: Message) {
@@ -319,7 +391,7 @@ impl<'a, 'e> Coordinator<'a, 'e> {
 fn exclusive_with(plans: &[GatePlan]) -> Vec<Vec<usize>> {
     let takes_files = |plan: &GatePlan| match &plan.decision {
         Decision::Run(commands) => commands.iter().all(|c| c.file_args > 0),
-        _ => true,
+        Decision::Builtin(_) | Decision::Skip(_) | Decision::Error(_) => true,
     };
     let shares_files = |a: &GatePlan, b: &GatePlan| {
         let theirs: std::collections::HashSet<_> = b.files.matched.iter().collect();
@@ -393,6 +465,11 @@ fn combine(outcome: &mut Outcome, results: &[Finished], fail_fast: bool) {
         }
     }
     outcome.reason = reason;
+    if let Some(findings) = results.iter().find_map(|f| f.findings.as_deref()) {
+        outcome.reason = Some(findings.summary.clone());
+        outcome.diagnostics.clone_from(&findings.diagnostics);
+        outcome.details.clone_from(&findings.details);
+    }
     if outcome.processes == 0 {
         outcome.started = None;
         outcome.duration = Duration::ZERO;

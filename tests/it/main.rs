@@ -3,6 +3,7 @@
 mod changes;
 mod common;
 mod config;
+mod coverage;
 mod github;
 mod hooks;
 mod keeper;

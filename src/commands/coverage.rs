@@ -1,0 +1,71 @@
+//! `gate coverage REPORT…`: the coverage gate by hand.
+
+use std::io::Write;
+
+use anyhow::{Context, Result, bail};
+
+use super::Globals;
+use crate::cli::CoverageArgs;
+use crate::gates::coverage::{CoverageJob, CoverageSpec, relative_reports};
+use crate::git::Repo;
+use crate::git::changes;
+
+pub(crate) fn coverage(globals: &Globals, args: &CoverageArgs) -> Result<i32> {
+    for value in [args.min_total, args.min_patch].into_iter().flatten() {
+        if !(0.0..=100.0).contains(&value) {
+            bail!("a coverage threshold is a percentage from 0 to 100, not {value}");
+        }
+    }
+    let path_map = args
+        .path_map
+        .iter()
+        .map(|rule| {
+            rule.split_once('=')
+                .map(|(from, to)| (from.to_owned(), to.to_owned()))
+                .with_context(|| format!("`--path-map {rule}` is not `FROM=TO`"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let repo = Repo::open()?;
+    let cwd = std::env::current_dir().context("failed to read the current directory")?;
+    let changes = match &args.base {
+        Some(base) => changes::base(&repo, base)?,
+        None => changes::worktree(&repo)?,
+    };
+    let tracked = changes::all(&repo)?
+        .files
+        .iter()
+        .map(|f| f.path.to_string_lossy().into_owned())
+        .collect();
+    let job = CoverageJob {
+        spec: CoverageSpec {
+            reports: relative_reports(repo.root(), &cwd, &args.reports),
+            min_total: args.min_total,
+            min_patch: args.min_patch,
+            path_map,
+            source_roots: vec!["src/main/java".to_owned(), "src/main/kotlin".to_owned()],
+            exclude: globset::GlobSet::empty(),
+        },
+        root: repo.root().to_path_buf(),
+        tracked,
+        changed: crate::git::lines::changed_lines_all(&repo, &changes),
+    };
+    let verdict = job.run(None)?;
+    let mut out = globals.printer.stdout();
+    for note in &verdict.notes {
+        globals.printer.warn(note.trim_start_matches("warning: "));
+    }
+    for diagnostic in &verdict.diagnostics {
+        let lines = match diagnostic.end_line {
+            Some(end) => format!("{}-{end}", diagnostic.line.unwrap_or_default()),
+            None => diagnostic.line.unwrap_or_default().to_string(),
+        };
+        writeln!(out, "{}:{lines}: not covered", diagnostic.file)?;
+    }
+    writeln!(
+        out,
+        "{}: {}",
+        if verdict.passed { "passed" } else { "failed" },
+        verdict.summary
+    )?;
+    Ok(i32::from(!verdict.passed))
+}

@@ -1,0 +1,78 @@
+//! Go cover profiles (`go test -coverprofile`): `mode:` then
+//! `import/path/file.go:startLine.startCol,endLine.endCol statements count`. A block covers
+//! its lines; a line is covered when any block on it ran.
+
+use std::collections::HashMap;
+use std::io::BufRead;
+use std::path::Path;
+
+use anyhow::{Result, bail};
+
+use super::RawFile;
+
+pub(super) fn parse(reader: impl BufRead, name: &Path) -> Result<Vec<RawFile>> {
+    let mut files: HashMap<String, RawFile> = HashMap::new();
+    let mut order = Vec::new();
+    for (index, line) in reader.lines().enumerate() {
+        let line = line?;
+        let number = index + 1;
+        let line = line.trim();
+        if line.is_empty() || line.starts_with("mode:") {
+            continue;
+        }
+        let malformed = || {
+            anyhow::anyhow!(
+                "{}:{number}: malformed cover profile line `{line}`\nhint: lines look like `path/file.go:3.14,5.2 1 0`",
+                name.display()
+            )
+        };
+        let (location, counts) = line.rsplit_once(':').ok_or_else(malformed)?;
+        let mut fields = counts.split_whitespace();
+        let (Some(range), Some(_statements), Some(count), None) =
+            (fields.next(), fields.next(), fields.next(), fields.next())
+        else {
+            bail!(malformed());
+        };
+        let (start, end) = range.split_once(',').ok_or_else(malformed)?;
+        let line_of = |pos: &str| pos.split_once('.').and_then(|(l, _)| l.parse::<u32>().ok());
+        let (Some(first), Some(last), Ok(count)) = (line_of(start), line_of(end), count.parse::<u64>()) else {
+            bail!(malformed());
+        };
+        if last < first {
+            bail!(malformed());
+        }
+        let file = files.entry(location.to_owned()).or_insert_with(|| {
+            order.push(location.to_owned());
+            RawFile::new(vec![location.to_owned()])
+        });
+        for line_no in first..=last {
+            let hits = file.lines.entry(line_no).or_insert(0);
+            *hits = (*hits).max(count);
+        }
+    }
+    Ok(order.into_iter().filter_map(|path| files.remove(&path)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_become_lines() {
+        let text = "mode: set\nexample.com/m/pkg/a.go:3.14,5.2 2 1\nexample.com/m/pkg/a.go:5.2,7.3 1 0\n";
+        let files = parse(text.as_bytes(), Path::new("c.out")).unwrap();
+        assert_eq!(files.len(), 1);
+        let mut lines: Vec<(u32, u64)> = files[0].lines.iter().map(|(l, h)| (*l, *h)).collect();
+        lines.sort_unstable();
+        assert_eq!(lines, [(3, 1), (4, 1), (5, 1), (6, 0), (7, 0)]);
+    }
+
+    #[test]
+    fn a_malformed_line_names_file_and_line() {
+        let err = parse("mode: set\nnot a profile line\n".as_bytes(), Path::new("c.out")).unwrap_err();
+        assert!(
+            err.to_string().starts_with("c.out:2: malformed cover profile line"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,212 @@
+//! Coverage reports: `LCOV`, `Cobertura` XML, `JaCoCo` XML and Go cover profiles, detected from
+//! their content, merged (a line is covered when any report covers it), mapped to tracked
+//! files, and measured: total coverage and patch coverage (the changed lines that the
+//! reports measure, covered / measured, as diff-cover defines it).
+//!
+//! - `lcov`, `xml` (`Cobertura` and `JaCoCo`), `goprofile`: the parsers, each streaming.
+//! - `paths`: report paths to repository paths.
+
+mod goprofile;
+mod lcov;
+pub(crate) mod paths;
+mod xml;
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use globset::GlobSet;
+use serde::Serialize;
+
+/// One file as a report names it: the paths it could be, most likely first, and hits per line.
+#[derive(Debug)]
+pub(crate) struct RawFile {
+    pub(crate) candidates: Vec<String>,
+    pub(crate) lines: HashMap<u32, u64>,
+}
+
+impl RawFile {
+    fn new(candidates: Vec<String>) -> Self {
+        Self {
+            candidates,
+            lines: HashMap::new(),
+        }
+    }
+}
+
+/// Reads one report; the format comes from the content, not the name.
+pub(crate) fn read(path: &Path, source_roots: &[String]) -> Result<Vec<RawFile>> {
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("failed to open the coverage report `{}`", path.display()))?;
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let start = reader
+        .fill_buf()
+        .with_context(|| format!("failed to read `{}`", path.display()))?;
+    let text = String::from_utf8_lossy(&start[..start.len().min(512)]).into_owned();
+    let head = text.trim_start_matches('\u{feff}').trim_start();
+    if head.is_empty() {
+        return Ok(Vec::new());
+    }
+    if head.starts_with("mode:") {
+        goprofile::parse(reader, path)
+    } else if head.starts_with('<') {
+        xml::parse(reader, path, source_roots)
+    } else if ["TN:", "SF:", "DA:", "FN:"].iter().any(|p| head.starts_with(p)) {
+        lcov::parse(reader, path)
+    } else {
+        bail!(
+            "`{}` is not a coverage report gate can read\nhint: gate reads LCOV, Cobertura XML, JaCoCo XML and Go cover profiles",
+            path.display()
+        )
+    }
+}
+
+/// Covered out of measured lines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub(crate) struct Numbers {
+    pub(crate) covered: u64,
+    pub(crate) measured: u64,
+}
+
+impl Numbers {
+    pub(crate) fn percent(self) -> Option<f64> {
+        (self.measured > 0).then(|| self.covered as f64 * 100.0 / self.measured as f64)
+    }
+
+    /// Whether the exact ratio reaches `minimum` percent (to the hundredth of a percent).
+    pub(crate) fn reaches(self, minimum: f64) -> bool {
+        let minimum = (minimum * 100.0).round().max(0.0) as u128;
+        u128::from(self.covered) * 10_000 >= minimum * u128::from(self.measured)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct FileNumbers {
+    pub(crate) file: String,
+    pub(crate) total: Numbers,
+    pub(crate) patch: Numbers,
+}
+
+/// What the reports say about the repository and the change.
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct Measure {
+    pub(crate) total: Numbers,
+    pub(crate) patch: Numbers,
+    pub(crate) files: Vec<FileNumbers>,
+    /// Changed lines the reports measure but no test ran: (file, first, last).
+    pub(crate) uncovered: Vec<(String, u32, u32)>,
+    /// Report paths that match no tracked file: listed, never counted.
+    pub(crate) unmatched: Vec<String>,
+}
+
+/// Hits per line per repository path, merged over reports.
+#[derive(Debug, Default)]
+pub(crate) struct Merged {
+    files: BTreeMap<String, HashMap<u32, u64>>,
+    unmatched: Vec<String>,
+}
+
+impl Merged {
+    pub(crate) fn add(&mut self, raw: Vec<RawFile>, resolver: &paths::Resolver<'_>) {
+        for file in raw {
+            match resolver.resolve(&file.candidates) {
+                Some(path) => {
+                    let lines = self.files.entry(path).or_default();
+                    for (line, hits) in file.lines {
+                        *lines.entry(line).or_insert(0) += hits;
+                    }
+                }
+                None => {
+                    if let Some(name) = file.candidates.last()
+                        && !self.unmatched.contains(name)
+                    {
+                        self.unmatched.push(name.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Total and patch coverage; `changed` holds the changed line ranges per file.
+    pub(crate) fn measure(self, changed: &HashMap<String, Vec<(u32, u32)>>, exclude: &GlobSet) -> Measure {
+        let mut measure = Measure {
+            unmatched: self.unmatched,
+            ..Measure::default()
+        };
+        for (file, lines) in self.files {
+            if exclude.is_match(&file) {
+                continue;
+            }
+            let mut numbers = FileNumbers {
+                file: file.clone(),
+                total: Numbers::default(),
+                patch: Numbers::default(),
+            };
+            numbers.total.measured = lines.len() as u64;
+            numbers.total.covered = lines.values().filter(|&&hits| hits > 0).count() as u64;
+            let mut uncovered_lines = Vec::new();
+            if let Some(ranges) = changed.get(&file) {
+                for &(first, last) in ranges {
+                    for line in first..=last {
+                        match lines.get(&line) {
+                            Some(&hits) if hits > 0 => {
+                                numbers.patch.measured += 1;
+                                numbers.patch.covered += 1;
+                            }
+                            Some(_) => {
+                                numbers.patch.measured += 1;
+                                uncovered_lines.push(line);
+                            }
+                            None => {}
+                        }
+                    }
+                }
+            }
+            uncovered_lines.sort_unstable();
+            uncovered_lines.dedup();
+            // Uncovered changed lines in runs: one diagnostic per run of measured lines,
+            // where lines the report does not measure (blank, comments) do not break a run.
+            let mut runs: Vec<(u32, u32)> = Vec::new();
+            for line in uncovered_lines {
+                match runs.last_mut() {
+                    Some((_, last)) if (*last + 1..line).all(|between| !lines.contains_key(&between)) => *last = line,
+                    _ => runs.push((line, line)),
+                }
+            }
+            measure
+                .uncovered
+                .extend(runs.into_iter().map(|(a, b)| (file.clone(), a, b)));
+            measure.total.measured += numbers.total.measured;
+            measure.total.covered += numbers.total.covered;
+            measure.patch.measured += numbers.patch.measured;
+            measure.patch.covered += numbers.patch.covered;
+            measure.files.push(numbers);
+        }
+        measure
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_compare_the_exact_ratio() {
+        let n = Numbers {
+            covered: 7,
+            measured: 8,
+        };
+        assert!(n.reaches(87.5));
+        assert!(!n.reaches(87.51));
+        let third = Numbers {
+            covered: 1,
+            measured: 3,
+        };
+        assert!(third.reaches(33.33) && !third.reaches(33.34));
+        assert!(
+            Numbers::default().reaches(90.0),
+            "nothing measured never fails a threshold"
+        );
+    }
+}

@@ -1,0 +1,148 @@
+//! Report paths to repository paths: absolute paths under the root become relative; the
+//! report's own roots (`Cobertura` sources, `JaCoCo` source roots) and Go module paths are
+//! tried; then the user's `path_map`; then a unique suffix match against tracked files.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+pub(crate) struct Resolver<'a> {
+    root: String,
+    tracked: HashSet<&'a str>,
+    /// Tracked paths by file name, for suffix matching.
+    by_name: HashMap<&'a str, Vec<&'a str>>,
+    path_map: &'a [(String, String)],
+    /// (module path, directory relative to the root) from each tracked `go.mod`.
+    go_modules: Vec<(String, String)>,
+}
+
+impl<'a> Resolver<'a> {
+    pub(crate) fn new(root: &Path, tracked: &'a [String], path_map: &'a [(String, String)]) -> Self {
+        let mut by_name: HashMap<&str, Vec<&str>> = HashMap::new();
+        for path in tracked {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            by_name.entry(name).or_default().push(path);
+        }
+        let go_modules = tracked
+            .iter()
+            .filter(|p| *p == "go.mod" || p.ends_with("/go.mod"))
+            .filter_map(|go_mod| {
+                let text = std::fs::read_to_string(root.join(go_mod)).ok()?;
+                let module = text
+                    .lines()
+                    .find_map(|l| l.trim().strip_prefix("module "))?
+                    .trim()
+                    .trim_matches('"')
+                    .to_owned();
+                let dir = go_mod
+                    .strip_suffix("go.mod")
+                    .unwrap_or_default()
+                    .trim_end_matches('/')
+                    .to_owned();
+                Some((module, dir))
+            })
+            .collect();
+        Self {
+            root: format!("{}/", root.to_string_lossy().trim_end_matches('/')),
+            tracked: tracked.iter().map(String::as_str).collect(),
+            by_name,
+            path_map,
+            go_modules,
+        }
+    }
+
+    /// The tracked file a report's candidates name, if exactly one.
+    pub(crate) fn resolve(&self, candidates: &[String]) -> Option<String> {
+        let normalized: Vec<String> = candidates.iter().map(|c| self.normalize(c)).collect();
+        if let Some(found) = normalized.iter().find(|c| self.tracked.contains(c.as_str())) {
+            return Some(found.clone());
+        }
+        normalized.iter().find_map(|c| self.by_suffix(c))
+    }
+
+    fn normalize(&self, candidate: &str) -> String {
+        let mut path = candidate.trim().replace('\\', "/");
+        if let Some(relative) = path.strip_prefix(&self.root) {
+            path = relative.to_owned();
+        }
+        for (module, dir) in &self.go_modules {
+            if let Some(rest) = path.strip_prefix(&format!("{module}/")) {
+                path = if dir.is_empty() {
+                    rest.to_owned()
+                } else {
+                    format!("{dir}/{rest}")
+                };
+                break;
+            }
+        }
+        for (from, to) in self.path_map {
+            if let Some(rest) = path.strip_prefix(from.as_str()) {
+                path = format!("{to}{rest}");
+                break;
+            }
+        }
+        while let Some(rest) = path.strip_prefix("./") {
+            path = rest.to_owned();
+        }
+        path
+    }
+
+    /// A tracked file whose path and the candidate's end alike, when only one does.
+    fn by_suffix(&self, candidate: &str) -> Option<String> {
+        let name = candidate.rsplit('/').next()?;
+        let matches: Vec<&&str> = self
+            .by_name
+            .get(name)?
+            .iter()
+            .filter(|tracked| {
+                candidate.ends_with(&format!("/{tracked}"))
+                    || tracked.ends_with(&format!("/{candidate}"))
+                    || **tracked == candidate
+            })
+            .collect();
+        match matches.as_slice() {
+            [only] => Some((**only).to_owned()),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absolute_mapped_windows_go_and_suffix_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("svc")).unwrap();
+        std::fs::write(dir.path().join("svc/go.mod"), "module example.com/svc\n\ngo 1.22\n").unwrap();
+        let tracked: Vec<String> = [
+            "src/app.py",
+            "svc/go.mod",
+            "svc/pkg/a.go",
+            "lib/util.py",
+            "other/util.py",
+            "java/src/main/java/com/A.java",
+            "ünï/ç.py",
+        ]
+        .map(String::from)
+        .to_vec();
+        let map = vec![("/build/".to_owned(), "src/".to_owned())];
+        let resolver = Resolver::new(dir.path(), &tracked, &map);
+        let root = dir.path().to_string_lossy();
+        let one = |c: &str| resolver.resolve(&[c.to_owned()]);
+        assert_eq!(one(&format!("{root}/src/app.py")).as_deref(), Some("src/app.py"));
+        assert_eq!(one("/build/app.py").as_deref(), Some("src/app.py"));
+        assert_eq!(one("./src/app.py").as_deref(), Some("src/app.py"));
+        assert_eq!(one("src\\app.py").as_deref(), Some("src/app.py"));
+        assert_eq!(one("example.com/svc/pkg/a.go").as_deref(), Some("svc/pkg/a.go"));
+        assert_eq!(
+            one("/ci/checkout/project/src/app.py").as_deref(),
+            Some("src/app.py"),
+            "unique suffix"
+        );
+        assert_eq!(one("util.py"), None, "two tracked files end alike: no guess");
+        assert_eq!(one("com/A.java").as_deref(), Some("java/src/main/java/com/A.java"));
+        assert_eq!(one("ünï/ç.py").as_deref(), Some("ünï/ç.py"));
+        assert_eq!(one("gone.py"), None);
+    }
+}

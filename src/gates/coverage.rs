@@ -1,0 +1,159 @@
+//! The built-in coverage gate: reads the reports, checks `min_total` and `min_patch`, and
+//! makes one diagnostic per run of uncovered changed lines.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use anyhow::{Result, bail};
+use globset::GlobSet;
+
+use super::{Diagnostic, Severity};
+use crate::coverage::{self, Measure, Merged, paths::Resolver};
+
+/// A coverage gate as configured.
+#[derive(Debug, Clone)]
+pub(crate) struct CoverageSpec {
+    /// Report paths, relative to the repository root.
+    pub(crate) reports: Vec<PathBuf>,
+    pub(crate) min_total: Option<f64>,
+    pub(crate) min_patch: Option<f64>,
+    pub(crate) path_map: Vec<(String, String)>,
+    pub(crate) source_roots: Vec<String>,
+    /// Files left out of both numbers.
+    pub(crate) exclude: GlobSet,
+}
+
+/// Everything one run of the gate needs, gathered on the coordinating thread.
+#[derive(Debug)]
+pub(crate) struct CoverageJob {
+    pub(crate) spec: CoverageSpec,
+    pub(crate) root: PathBuf,
+    pub(crate) tracked: Vec<String>,
+    /// Changed line ranges per repository path.
+    pub(crate) changed: HashMap<String, Vec<(u32, u32)>>,
+}
+
+/// What the gate decided.
+#[derive(Debug)]
+pub(crate) struct Verdict {
+    pub(crate) passed: bool,
+    pub(crate) summary: String,
+    pub(crate) diagnostics: Vec<Diagnostic>,
+    pub(crate) measure: Measure,
+    /// Warnings for the output (unmatched report paths).
+    pub(crate) notes: Vec<String>,
+}
+
+impl CoverageJob {
+    /// `fresh_after`: when a test gate this one depends on ran in this run, reports older than
+    /// it are stale, not evidence.
+    pub(crate) fn run(&self, fresh_after: Option<SystemTime>) -> Result<Verdict> {
+        let resolver = Resolver::new(&self.root, &self.tracked, &self.spec.path_map);
+        let mut merged = Merged::default();
+        for report in &self.spec.reports {
+            let path = self.root.join(report);
+            let modified = std::fs::metadata(&path).and_then(|m| m.modified());
+            let Ok(modified) = modified else {
+                bail!(
+                    "the coverage report `{}` does not exist\nhint: run the tests that write it first (make this gate `depends_on` them), or fix `report`",
+                    report.display()
+                );
+            };
+            if let Some(fresh_after) = fresh_after
+                && modified < fresh_after
+            {
+                bail!(
+                    "the coverage report `{}` is older than this run's tests, so it does not measure this change\nhint: make the test gate write `{}` (e.g. with a coverage flag)",
+                    report.display(),
+                    report.display()
+                );
+            }
+            merged.add(coverage::read(&path, &self.spec.source_roots)?, &resolver);
+        }
+        Ok(judge(&self.spec, merged.measure(&self.changed, &self.spec.exclude)))
+    }
+}
+
+fn judge(spec: &CoverageSpec, measure: Measure) -> Verdict {
+    let percent = |p: Option<f64>| p.map_or_else(|| "n/a".to_owned(), |p| format!("{p:.2}%"));
+    let mut passed = true;
+    let mut parts = Vec::new();
+    let patch = measure.patch;
+    if patch.measured == 0 {
+        parts.push("no coverable lines changed".to_owned());
+    } else {
+        let verdict = match spec.min_patch {
+            Some(min) if !patch.reaches(min) => {
+                passed = false;
+                format!(" < {min:.2}%")
+            }
+            Some(min) => format!(" ≥ {min:.2}%"),
+            None => String::new(),
+        };
+        parts.push(format!(
+            "patch {}{verdict} ({}/{} lines)",
+            percent(patch.percent()),
+            patch.covered,
+            patch.measured
+        ));
+    }
+    let total = measure.total;
+    let verdict = match spec.min_total {
+        Some(min) if total.measured > 0 && !total.reaches(min) => {
+            passed = false;
+            format!(" < {min:.2}%")
+        }
+        Some(min) if total.measured > 0 => format!(" ≥ {min:.2}%"),
+        _ => String::new(),
+    };
+    parts.push(format!("total {}{verdict}", percent(total.percent())));
+    let diagnostics = measure
+        .uncovered
+        .iter()
+        .map(|(file, first, last)| Diagnostic {
+            file: file.clone(),
+            line: Some(*first),
+            column: None,
+            end_line: Some(*last).filter(|l| l != first),
+            severity: if spec.min_patch.is_some() {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+            code: Some("uncovered".to_owned()),
+            message: if first == last {
+                format!("line {first} is changed but no test covers it")
+            } else {
+                format!("lines {first}-{last} are changed but no test covers them")
+            },
+        })
+        .collect();
+    let notes = measure
+        .unmatched
+        .iter()
+        .map(|path| {
+            format!(
+                "warning: `{path}` in the coverage report matches no tracked file; not counted (map it with `path_map`)"
+            )
+        })
+        .collect();
+    Verdict {
+        passed,
+        summary: parts.join("; "),
+        diagnostics,
+        measure,
+        notes,
+    }
+}
+
+/// The report paths a run of `gate coverage` names, relative to `root` where possible.
+pub(crate) fn relative_reports(root: &Path, cwd: &Path, reports: &[PathBuf]) -> Vec<PathBuf> {
+    reports
+        .iter()
+        .map(|r| {
+            let absolute = cwd.join(r);
+            absolute.strip_prefix(root).map(Path::to_path_buf).unwrap_or(absolute)
+        })
+        .collect()
+}
