@@ -47,7 +47,7 @@ pub(crate) fn coverage(globals: &Globals, args: &CoverageArgs) -> Result<i32> {
         },
         root: repo.root().to_path_buf(),
         tracked,
-        changed: crate::git::lines::changed_lines_all(&repo, &changes),
+        changes,
     };
     let verdict = job.run(None)?;
     let mut out = globals.printer.stdout();

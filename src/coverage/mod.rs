@@ -35,8 +35,8 @@ impl RawFile {
     }
 }
 
-/// Reads one report; the format comes from the content, not the name.
-pub(crate) fn read(path: &Path, source_roots: &[String]) -> Result<Vec<RawFile>> {
+/// Reads one report, handing each file to `sink`; the format comes from the content.
+pub(crate) fn read(path: &Path, source_roots: &[String], sink: &mut dyn FnMut(RawFile)) -> Result<()> {
     let file = std::fs::File::open(path)
         .with_context(|| format!("failed to open the coverage report `{}`", path.display()))?;
     let mut reader = BufReader::with_capacity(1 << 20, file);
@@ -46,14 +46,16 @@ pub(crate) fn read(path: &Path, source_roots: &[String]) -> Result<Vec<RawFile>>
     let text = String::from_utf8_lossy(&start[..start.len().min(512)]).into_owned();
     let head = text.trim_start_matches('\u{feff}').trim_start();
     if head.is_empty() {
-        return Ok(Vec::new());
+        return Ok(());
     }
     if head.starts_with("mode:") {
-        goprofile::parse(reader, path)
+        goprofile::parse(reader, path)?.into_iter().for_each(sink);
+        Ok(())
     } else if head.starts_with('<') {
-        xml::parse(reader, path, source_roots)
+        xml::parse(reader, path, source_roots)?.into_iter().for_each(sink);
+        Ok(())
     } else if ["TN:", "SF:", "DA:", "FN:"].iter().any(|p| head.starts_with(p)) {
-        lcov::parse(reader, path)
+        lcov::parse(reader, path, sink)
     } else {
         bail!(
             "`{}` is not a coverage report gate can read\nhint: gate reads LCOV, Cobertura XML, JaCoCo XML and Go cover profiles",
@@ -108,24 +110,31 @@ pub(crate) struct Merged {
 }
 
 impl Merged {
-    pub(crate) fn add(&mut self, raw: Vec<RawFile>, resolver: &paths::Resolver<'_>) {
-        for file in raw {
-            match resolver.resolve(&file.candidates) {
-                Some(path) => {
-                    let lines = self.files.entry(path).or_default();
+    pub(crate) fn add(&mut self, file: RawFile, resolver: &paths::Resolver<'_>) {
+        match resolver.resolve(&file.candidates) {
+            Some(path) => {
+                let lines = self.files.entry(path).or_default();
+                if lines.is_empty() {
+                    *lines = file.lines;
+                } else {
                     for (line, hits) in file.lines {
                         *lines.entry(line).or_insert(0) += hits;
                     }
                 }
-                None => {
-                    if let Some(name) = file.candidates.last()
-                        && !self.unmatched.contains(name)
-                    {
-                        self.unmatched.push(name.clone());
-                    }
+            }
+            None => {
+                if let Some(name) = file.candidates.last()
+                    && !self.unmatched.contains(name)
+                {
+                    self.unmatched.push(name.clone());
                 }
             }
         }
+    }
+
+    /// The repository paths the reports measure.
+    pub(crate) fn paths(&self) -> impl Iterator<Item = &str> {
+        self.files.keys().map(String::as_str)
     }
 
     /// Total and patch coverage; `changed` holds the changed line ranges per file.

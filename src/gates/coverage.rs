@@ -10,6 +10,8 @@ use globset::GlobSet;
 
 use super::{Diagnostic, Severity};
 use crate::coverage::{self, Measure, Merged, paths::Resolver};
+use crate::git::Repo;
+use crate::git::changes::ChangeSet;
 
 /// A coverage gate as configured.
 #[derive(Debug, Clone)]
@@ -30,8 +32,8 @@ pub(crate) struct CoverageJob {
     pub(crate) spec: CoverageSpec,
     pub(crate) root: PathBuf,
     pub(crate) tracked: Vec<String>,
-    /// Changed line ranges per repository path.
-    pub(crate) changed: HashMap<String, Vec<(u32, u32)>>,
+    /// The change; its changed lines are read only for the files the reports measure.
+    pub(crate) changes: ChangeSet,
 }
 
 /// What the gate decided.
@@ -69,9 +71,28 @@ impl CoverageJob {
                     report.display()
                 );
             }
-            merged.add(coverage::read(&path, &self.spec.source_roots)?, &resolver);
+            coverage::read(&path, &self.spec.source_roots, &mut |file| merged.add(file, &resolver))?;
         }
-        Ok(judge(&self.spec, merged.measure(&self.changed, &self.spec.exclude)))
+        let changed = self.changed_lines(&merged)?;
+        Ok(judge(&self.spec, merged.measure(&changed, &self.spec.exclude)))
+    }
+
+    /// Changed line ranges of the changed files that the reports measure. The repository is
+    /// opened here, on the worker thread (a git2 repository is not shared between threads).
+    fn changed_lines(&self, merged: &Merged) -> Result<HashMap<String, Vec<(u32, u32)>>> {
+        let changed: std::collections::HashSet<&std::path::Path> = self
+            .changes
+            .files
+            .iter()
+            .filter(|f| f.exists())
+            .map(|f| f.path.as_path())
+            .collect();
+        let paths: Vec<&str> = merged.paths().filter(|p| changed.contains(Path::new(p))).collect();
+        if paths.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let repo = Repo::open()?;
+        Ok(crate::git::lines::changed_lines_of(&repo, &self.changes, &paths))
     }
 }
 

@@ -42,15 +42,25 @@ pub(crate) fn changed_lines(repo: &Repo, base: Option<Oid>, head: Option<Oid>, p
     ranges
 }
 
-/// New-side changed line ranges of every file of a change set, from one diff: what patch
-/// coverage measures. A change set that compares nothing (`--all`) has none.
-pub(crate) fn changed_lines_all(repo: &Repo, changes: &ChangeSet) -> HashMap<String, Vec<(u32, u32)>> {
+/// New-side changed line ranges of `paths` (repository-relative) in a change set, from one
+/// diff limited to them: what patch coverage measures. A change set that compares nothing
+/// (`--all`) has none; an untracked file is changed on every line.
+pub(crate) fn changed_lines_of(repo: &Repo, changes: &ChangeSet, paths: &[&str]) -> HashMap<String, Vec<(u32, u32)>> {
+    if paths.is_empty() || changes.source == Source::All {
+        return HashMap::new();
+    }
     let tree = |oid: Option<Oid>| {
         oid.and_then(|oid| repo.git.find_commit(oid).ok())
             .and_then(|c| c.tree().ok())
     };
     let mut options = DiffOptions::new();
-    options.context_lines(0).ignore_submodules(true);
+    options
+        .context_lines(0)
+        .ignore_submodules(true)
+        .disable_pathspec_match(true);
+    for path in paths {
+        options.pathspec(path);
+    }
     let (old, new) = (tree(changes.base), tree(changes.head));
     let diff = match changes.source {
         Source::All => return HashMap::new(),

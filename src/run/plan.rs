@@ -56,7 +56,6 @@ pub(crate) fn plan(
     let wanted = wanted_gates(config, request.only);
     // What built-in gates read of the repository, gathered once and only if one runs.
     let tracked_cache = std::cell::OnceCell::new();
-    let changed_cache = std::cell::OnceCell::new();
     let mut planner = Planner {
         root,
         placeholders: Placeholders::new(root, changes),
@@ -87,9 +86,7 @@ pub(crate) fn plan(
                     spec: spec.clone(),
                     root: root.to_path_buf(),
                     tracked: tracked_cache.get_or_init(|| tracked_files(repo)).clone(),
-                    changed: changed_cache
-                        .get_or_init(|| crate::git::lines::changed_lines_all(repo, changes))
-                        .clone(),
+                    changes: changes.clone(),
                 }))
             } else {
                 planner.commands(gate, command, &files)
