@@ -215,3 +215,20 @@ fn coverage_config_is_checked() {
     let run = repo.gate(&["check"]);
     assert!(run.stderr.contains("coverage gate `c` has no `report`"), "{run:?}");
 }
+
+#[test]
+fn excluded_files_count_in_neither_number() {
+    let repo = patch_repo("90");
+    let config = repo.read("gates.toml").replace(
+        "depends_on = [\"tests\"]",
+        "depends_on = [\"tests\"]\nexclude = [\"src/app.py\"]",
+    );
+    // Another changed file keeps the gate running; the excluded one is left out of the numbers.
+    repo.config(&config).write("src/other.py", "x\n").commit_all("exclude");
+    let run = repo.gate(&["check", "--base", "main"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.line("coverage").contains("no coverable lines changed; total n/a"),
+        "{run:?}"
+    );
+}
