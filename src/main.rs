@@ -1,5 +1,6 @@
 //! gate: decides whether a change may go in.
 
+mod audit;
 mod cli;
 mod commands;
 mod config;
