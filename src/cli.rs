@@ -57,6 +57,10 @@ pub(crate) enum Command {
     RequiredChecks,
     /// Check coverage reports by hand: total and patch coverage against thresholds.
     Coverage(CoverageArgs),
+    /// Audit lockfiles against the offline vulnerability database (or update it).
+    Audit(AuditArgs),
+    /// Check the setup: configuration, tools on PATH, hooks, database age.
+    Doctor,
 }
 
 /// Which files a run considers and which gates it runs.
@@ -192,4 +196,26 @@ pub(crate) struct CoverageArgs {
     /// Rewrite a report path prefix, `FROM=TO` (repeatable).
     #[arg(long, value_name = "FROM=TO")]
     pub(crate) path_map: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AuditArgs {
+    /// Lockfiles to audit (default: every lockfile in the repository).
+    pub(crate) lockfiles: Vec<PathBuf>,
+    /// The OSV database folder (default: the audit gate's `db`, else the user cache).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) db: Option<PathBuf>,
+    /// `text` or `json`.
+    #[arg(long, default_value = "text")]
+    pub(crate) format: String,
+    /// Download the database exports for the ecosystems the repository uses.
+    #[arg(long)]
+    pub(crate) update: bool,
+    /// Where `--update` downloads `<Ecosystem>/all.zip` from.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "https://osv-vulnerabilities.storage.googleapis.com"
+    )]
+    pub(crate) url: String,
 }

@@ -33,6 +33,10 @@ pub(crate) const GITHUB_STEP_SUMMARY: &str = "GITHUB_STEP_SUMMARY";
 /// The token for commit statuses: `GATE_GITHUB_TOKEN` first, else `GITHUB_TOKEN`. Never printed.
 pub(crate) const GATE_GITHUB_TOKEN: &str = "GATE_GITHUB_TOKEN";
 pub(crate) const GITHUB_TOKEN: &str = "GITHUB_TOKEN";
+/// Where the default vulnerability database lives: `$XDG_CACHE_HOME/gate/osv`, else
+/// `$HOME/.cache/gate/osv`.
+pub(crate) const XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
+pub(crate) const HOME: &str = "HOME";
 /// The search path for the programs gates run.
 pub(crate) const PATH: &str = "PATH";
 

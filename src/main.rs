@@ -61,6 +61,8 @@ fn main() -> ExitCode {
         Command::Publish(args) => commands::publish::publish(&globals, args),
         Command::RequiredChecks => commands::publish::required_checks(&globals),
         Command::Coverage(args) => commands::coverage::coverage(&globals, args),
+        Command::Audit(args) => commands::audit::audit(&globals, args),
+        Command::Doctor => commands::doctor::doctor(&globals),
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(EXIT_ERROR)),

@@ -3,7 +3,331 @@
 //! - `version`: version ordering per ecosystem.
 //! - `lockfile`: the pinned packages of each lockfile, with their lines.
 //! - `osv`: the offline database and how a record affects a version.
+//! - `update`: downloading the database exports.
 
 pub(crate) mod lockfile;
 pub(crate) mod osv;
+pub(crate) mod update;
 pub(crate) mod version;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use self::lockfile::Package;
+use self::osv::{Database, Level, Severity};
+use self::version::Ecosystem;
+use crate::gates::{Diagnostic, Severity as DiagnosticSeverity};
+
+/// An accepted risk: `{ id, reason, expires }` in the gate's `ignore`.
+#[derive(Debug, Clone)]
+pub(crate) struct Ignore {
+    pub(crate) id: String,
+    pub(crate) reason: String,
+    /// `(year, month, day)`; from that day on the ignore applies no more.
+    pub(crate) expires: Option<(i32, u32, u32)>,
+}
+
+/// What an audit is asked to do.
+#[derive(Debug, Clone)]
+pub(crate) struct Policy {
+    /// Findings below this fail nothing (they are warnings).
+    pub(crate) min_severity: Level,
+    /// Whether RustSec informational notices (unmaintained, unsound) fail the gate.
+    pub(crate) fail_informational: bool,
+    pub(crate) ignore: Vec<Ignore>,
+}
+
+/// One vulnerable package.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Finding {
+    pub(crate) id: String,
+    pub(crate) aliases: Vec<String>,
+    pub(crate) summary: String,
+    pub(crate) severity: String,
+    pub(crate) level: Level,
+    /// Whether the severity came from the record (else `level` is the medium it counts as).
+    pub(crate) known: bool,
+    pub(crate) ecosystem: Ecosystem,
+    pub(crate) package: String,
+    pub(crate) version: String,
+    pub(crate) fixed: Option<String>,
+    pub(crate) informational: Option<String>,
+    pub(crate) file: String,
+    pub(crate) line: u32,
+    /// Whether it fails the gate (severity at or above the threshold, not informational).
+    pub(crate) fails: bool,
+}
+
+/// The outcome of auditing some lockfiles.
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct Audit {
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) packages: usize,
+    pub(crate) lockfiles: Vec<String>,
+    /// Entries not audited and why; ignores that expired or matched nothing.
+    pub(crate) notes: Vec<String>,
+}
+
+impl Audit {
+    pub(crate) fn failing(&self) -> usize {
+        self.findings.iter().filter(|f| f.fails).count()
+    }
+
+    /// "2 vulnerable packages (1 critical, 1 high) among 140 in 3 lockfiles".
+    pub(crate) fn summary(&self) -> String {
+        let files = format!(
+            "{} lockfile{}",
+            self.lockfiles.len(),
+            if self.lockfiles.len() == 1 { "" } else { "s" }
+        );
+        if self.findings.is_empty() {
+            return format!("no known vulnerabilities in {} packages ({files})", self.packages);
+        }
+        let mut levels = Vec::new();
+        for level in [Level::Critical, Level::High, Level::Medium, Level::Low] {
+            let count = self
+                .findings
+                .iter()
+                .filter(|f| f.known && f.level == level && f.informational.is_none())
+                .count();
+            if count > 0 {
+                levels.push(format!("{count} {}", format!("{level:?}").to_lowercase()));
+            }
+        }
+        let unknown = self
+            .findings
+            .iter()
+            .filter(|f| !f.known && f.informational.is_none())
+            .count();
+        if unknown > 0 {
+            levels.push(format!("{unknown} of unknown severity"));
+        }
+        let notices = self.findings.iter().filter(|f| f.informational.is_some()).count();
+        if notices > 0 {
+            levels.push(format!("{notices} notice{}", if notices == 1 { "" } else { "s" }));
+        }
+        format!(
+            "{} finding{} ({}) among {} packages ({files}); {} fail the gate",
+            self.findings.len(),
+            if self.findings.len() == 1 { "" } else { "s" },
+            levels.join(", "),
+            self.packages,
+            self.failing()
+        )
+    }
+
+    pub(crate) fn diagnostics(&self) -> Vec<Diagnostic> {
+        self.findings
+            .iter()
+            .map(|f| {
+                let aliases = if f.aliases.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", f.aliases.join(", "))
+                };
+                let fixed = f
+                    .fixed
+                    .as_ref()
+                    .map_or_else(|| "no fixed version".to_owned(), |v| format!("fixed in {v}"));
+                let kind = f
+                    .informational
+                    .as_ref()
+                    .map_or_else(|| f.severity.clone(), |i| format!("{i} (informational)"));
+                Diagnostic {
+                    file: f.file.clone(),
+                    line: Some(f.line),
+                    column: None,
+                    end_line: None,
+                    severity: if f.fails {
+                        DiagnosticSeverity::Error
+                    } else {
+                        DiagnosticSeverity::Warning
+                    },
+                    code: Some(f.id.clone()),
+                    message: format!(
+                        "{}{aliases}: {} {} — {}; {kind}; {fixed}",
+                        f.id, f.package, f.version, f.summary
+                    ),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Every lockfile among `files` (repository-relative), by name.
+pub(crate) fn lockfiles<'a>(files: impl Iterator<Item = &'a Path>) -> Vec<PathBuf> {
+    files
+        .filter(|f| lockfile::Kind::of(f).is_some())
+        .map(Path::to_path_buf)
+        .collect()
+}
+
+/// Audits `lockfiles` against the database at `db`.
+pub(crate) fn audit(
+    root: &Path,
+    lockfiles: &[PathBuf],
+    db: &Path,
+    policy: &Policy,
+    today: (i32, u32, u32),
+) -> anyhow::Result<Audit> {
+    let mut audit = Audit::default();
+    let mut packages: Vec<Package> = Vec::new();
+    for file in lockfiles {
+        let parsed = lockfile::parse(root, file)?;
+        audit.notes.extend(parsed.skipped);
+        packages.extend(parsed.packages);
+        audit.lockfiles.push(file.to_string_lossy().into_owned());
+    }
+    audit.packages = packages.len();
+    if packages.is_empty() {
+        return Ok(audit);
+    }
+    let mut ecosystems: Vec<Ecosystem> = packages.iter().map(|p| p.ecosystem).collect();
+    ecosystems.sort_unstable();
+    ecosystems.dedup();
+    let database = Database::load(db, &ecosystems)?;
+    let mut used = vec![false; policy.ignore.len()];
+    for ignore in &policy.ignore {
+        if let Some(date) = ignore.expires.filter(|&date| date <= today) {
+            audit.notes.push(format!(
+                "the ignore of {} expired on {:04}-{:02}-{:02}; it applies no more",
+                ignore.id, date.0, date.1, date.2
+            ));
+        }
+    }
+    for package in &packages {
+        for finding in findings_for(&database, package, policy) {
+            let ids: HashSet<&str> = std::iter::once(finding.id.as_str())
+                .chain(finding.aliases.iter().map(String::as_str))
+                .collect();
+            let ignored =
+                policy.ignore.iter().enumerate().find(|(_, ignore)| {
+                    ids.contains(ignore.id.as_str()) && ignore.expires.is_none_or(|date| date > today)
+                });
+            if let Some((index, ignore)) = ignored {
+                used[index] = true;
+                audit.notes.push(format!(
+                    "{} in {} {} is ignored: {}",
+                    finding.id, finding.package, finding.version, ignore.reason
+                ));
+                continue;
+            }
+            audit.findings.push(finding);
+        }
+    }
+    for (ignore, used) in policy.ignore.iter().zip(used) {
+        if !used && ignore.expires.is_none_or(|date| date > today) {
+            audit
+                .notes
+                .push(format!("the ignore of {} matched no finding; remove it", ignore.id));
+        }
+    }
+    Ok(audit)
+}
+
+/// The findings for one package: records that share an id or alias are one finding.
+fn findings_for(database: &Database, package: &Package, policy: &Policy) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = Vec::new();
+    for (record, fixed) in database.matches(package.ecosystem, &package.name, &package.version) {
+        let mut names: Vec<String> = std::iter::once(record.id.clone())
+            .chain(record.aliases.iter().cloned())
+            .collect();
+        if let Some(existing) = findings
+            .iter_mut()
+            .find(|f| names.iter().any(|n| *n == f.id || f.aliases.contains(n)))
+        {
+            names.retain(|n| *n != existing.id && !existing.aliases.contains(n));
+            existing.aliases.extend(names);
+            continue;
+        }
+        let severity = osv::severity(record);
+        let informational = osv::informational(record);
+        let level = severity.level();
+        let fails = match &informational {
+            Some(_) => policy.fail_informational,
+            None => level >= policy.min_severity,
+        };
+        findings.push(Finding {
+            id: record.id.clone(),
+            aliases: record.aliases.clone(),
+            summary: summary_of(record),
+            severity: match severity {
+                Severity::Unknown => "unknown severity".to_owned(),
+                other => format!("severity {other}"),
+            },
+            level,
+            known: !matches!(severity, Severity::Unknown),
+            ecosystem: package.ecosystem,
+            package: package.name.clone(),
+            version: package.version.clone(),
+            fixed,
+            informational,
+            file: package.file.to_string_lossy().into_owned(),
+            line: package.line,
+            fails,
+        });
+    }
+    findings
+}
+
+/// A record's summary, else the first sentence of its details.
+fn summary_of(record: &osv::Record) -> String {
+    if let Some(summary) = record.summary.as_deref().filter(|s| !s.trim().is_empty()) {
+        return summary.trim().to_owned();
+    }
+    let details = record.details.as_deref().unwrap_or("no summary").trim();
+    let first = details
+        .split(". ")
+        .next()
+        .unwrap_or(details)
+        .lines()
+        .next()
+        .unwrap_or(details);
+    crate::github::statuses::cut(first.trim_end_matches('.'), 120)
+}
+
+/// Today's date in UTC, for ignore expiry.
+pub(crate) fn today() -> (i32, u32, u32) {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / 86_400);
+    civil_from_days(i64::try_from(days).unwrap_or(0))
+}
+
+/// Days since 1970-01-01 to a (year, month, day), after Howard Hinnant's `civil_from_days`.
+fn civil_from_days(days: i64) -> (i32, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year as i32, month as u32, day as u32)
+}
+
+/// `YYYY-MM-DD`.
+pub(crate) fn parse_date(text: &str) -> Option<(i32, u32, u32)> {
+    let mut parts = text.trim().splitn(3, '-');
+    let year = parts.next()?.parse().ok()?;
+    let month = parts.next()?.parse().ok().filter(|m| (1..=12).contains(m))?;
+    let day = parts.next()?.parse().ok().filter(|d| (1..=31).contains(d))?;
+    Some((year, month, day))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_779), (2026, 11, 22));
+        assert_eq!(parse_date("2027-01-31"), Some((2027, 1, 31)));
+        assert_eq!(parse_date("2027-13-01"), None);
+    }
+}

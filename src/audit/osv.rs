@@ -24,6 +24,8 @@ pub(crate) struct Record {
     #[serde(default)]
     pub(crate) summary: Option<String>,
     #[serde(default)]
+    pub(crate) details: Option<String>,
+    #[serde(default)]
     pub(crate) withdrawn: Option<String>,
     #[serde(default)]
     pub(crate) severity: Vec<SeverityEntry>,
@@ -159,10 +161,6 @@ impl Database {
                 hit.then_some((record, fixed))
             })
             .collect()
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.records.len()
     }
 }
 

@@ -1,8 +1,10 @@
 //! One file per subcommand; what they share (opening the repository and configuration,
 //! choosing the change set, running the gates) lives here and in `check`.
 
+pub(crate) mod audit;
 pub(crate) mod check;
 pub(crate) mod coverage;
+pub(crate) mod doctor;
 pub(crate) mod hook;
 pub(crate) mod install;
 pub(crate) mod list;

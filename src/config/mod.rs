@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-pub(crate) use raw::{Kind, OnFix, STAGES};
+pub(crate) use raw::{Kind, OnFix, Pattern, STAGES};
 pub(crate) use resolve::{Builtin, Config, FILES, Gate, Program};
 
 use crate::printer::Printer;

@@ -78,6 +78,32 @@ pub(crate) struct RawGate {
     pub(crate) path_map: Vec<PathMap>,
     /// Coverage gates: where `JaCoCo`'s package paths start.
     pub(crate) source_roots: Option<Vec<String>>,
+    /// Audit gates: the OSV database folder, relative to the root.
+    pub(crate) db: Option<String>,
+    /// Audit gates: the lowest severity that fails the gate.
+    pub(crate) min_severity: Option<crate::audit::osv::Level>,
+    /// Audit gates: accepted risks.
+    #[serde(default)]
+    pub(crate) ignore: Vec<Spanned<RawIgnore>>,
+    /// Audit gates: whether informational notices (unmaintained, unsound) `warn` or `fail`.
+    pub(crate) informational: Option<Informational>,
+    /// Audit gates: report only what the change introduced (compared with the base commit).
+    pub(crate) new_only: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawIgnore {
+    pub(crate) id: String,
+    pub(crate) reason: Option<String>,
+    pub(crate) expires: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Informational {
+    Warn,
+    Fail,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -114,6 +140,8 @@ pub(crate) enum Kind {
     Custom,
     /// Built in: total and patch coverage from coverage reports.
     Coverage,
+    /// Built in: lockfiles against an offline vulnerability database.
+    Audit,
 }
 
 impl Kind {
@@ -125,6 +153,7 @@ impl Kind {
             Kind::Test => "test",
             Kind::Custom => "custom",
             Kind::Coverage => "coverage",
+            Kind::Audit => "audit",
         }
     }
 }

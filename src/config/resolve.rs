@@ -9,6 +9,7 @@ use globset::{GlobSet, GlobSetBuilder};
 use toml::Spanned;
 
 use super::raw::{CommandLine, Kind, OnFix, Pattern, RawConfig, RawGate};
+use crate::gates::audit::AuditSpec;
 use crate::gates::coverage::CoverageSpec;
 use crate::gates::problems::ProblemFormat;
 
@@ -83,6 +84,7 @@ pub(crate) struct Gate {
 #[derive(Debug, Clone)]
 pub(crate) enum Builtin {
     Coverage(CoverageSpec),
+    Audit(AuditSpec),
 }
 
 impl Gate {
@@ -131,7 +133,7 @@ fn resolve_gate(
                 .to_owned(),
         ));
     }
-    let builtin = builtin(name.get_ref(), &raw, gate_span.clone())?;
+    let builtin = builtin(name.get_ref(), &raw, gate_span.clone(), root)?;
     let run = match (&builtin, &raw.run) {
         (Some(_), Some(run)) => {
             return Err((
@@ -187,7 +189,12 @@ fn resolve_gate(
         run,
         fix,
         on_fix: raw.on_fix.unwrap_or(default_on_fix),
-        files: raw.files.as_deref().map(glob_set),
+        files: match (&raw.files, raw.kind) {
+            (Some(files), _) => Some(glob_set(files)),
+            // An audit gate runs when a lockfile changed.
+            (None, Kind::Audit) => Some(glob_set(&crate::gates::audit::lockfile_patterns())),
+            (None, _) => None,
+        },
         exclude: glob_set(&raw.exclude),
         workdir,
         depends_on,
@@ -201,8 +208,11 @@ fn resolve_gate(
     Ok((gate, spans))
 }
 
-/// The built-in work of a `coverage` gate; for command gates, refuses coverage keys.
-fn builtin(name: &str, raw: &RawGate, gate_span: Range<usize>) -> Result<Option<Builtin>, Failure> {
+/// The built-in work of a `coverage` or `audit` gate; other gates may not use their keys.
+fn builtin(name: &str, raw: &RawGate, gate_span: Range<usize>, root: &Path) -> Result<Option<Builtin>, Failure> {
+    if raw.kind == Kind::Audit {
+        return audit(raw, root).map(|spec| Some(Builtin::Audit(spec)));
+    }
     if raw.kind != Kind::Coverage {
         let misplaced = [
             raw.report.as_ref().map(|r| ("report", r.span())),
@@ -252,6 +262,42 @@ fn builtin(name: &str, raw: &RawGate, gate_span: Range<usize>) -> Result<Option<
             .unwrap_or_else(|| vec!["src/main/java".to_owned(), "src/main/kotlin".to_owned()]),
         exclude: glob_set(&raw.exclude),
     })))
+}
+
+/// An audit gate's settings; every ignore must say why, and when it ends must be a date.
+fn audit(raw: &RawGate, root: &Path) -> Result<AuditSpec, Failure> {
+    let mut ignore = Vec::with_capacity(raw.ignore.len());
+    for entry in &raw.ignore {
+        let span = entry.span();
+        let entry = entry.get_ref();
+        let reason = entry.reason.clone().filter(|r| !r.trim().is_empty()).ok_or_else(|| {
+            (span.clone(), format!("the ignore of `{}` has no `reason`\nhint: say why the risk is accepted, e.g. `reason = \"not reachable: we never parse untrusted input\"`", entry.id))
+        })?;
+        let expires = match &entry.expires {
+            Some(text) => Some(crate::audit::parse_date(text).ok_or_else(|| {
+                (
+                    span.clone(),
+                    format!("`expires = \"{text}\"` is not a date\nhint: write `YYYY-MM-DD`"),
+                )
+            })?),
+            None => None,
+        };
+        ignore.push(crate::audit::Ignore {
+            id: entry.id.clone(),
+            reason,
+            expires,
+        });
+    }
+    let db = raw.db.as_ref().map(|db| root.join(db));
+    Ok(AuditSpec {
+        db,
+        policy: crate::audit::Policy {
+            min_severity: raw.min_severity.unwrap_or(crate::audit::osv::Level::Low),
+            fail_informational: raw.informational == Some(super::raw::Informational::Fail),
+            ignore,
+        },
+        new_only: raw.new_only.unwrap_or(false),
+    })
 }
 
 fn program(command: &Spanned<CommandLine>, shell: bool) -> Result<Program, Failure> {

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use anyhow::{Result, bail};
 use globset::GlobSet;
 
-use super::{Diagnostic, Severity};
+use super::{Diagnostic, Severity, Verdict};
 use crate::coverage::{self, Measure, Merged, paths::Resolver};
 use crate::git::Repo;
 use crate::git::changes::ChangeSet;
@@ -34,17 +34,6 @@ pub(crate) struct CoverageJob {
     pub(crate) tracked: Vec<String>,
     /// The change; its changed lines are read only for the files the reports measure.
     pub(crate) changes: ChangeSet,
-}
-
-/// What the gate decided.
-#[derive(Debug)]
-pub(crate) struct Verdict {
-    pub(crate) passed: bool,
-    pub(crate) summary: String,
-    pub(crate) diagnostics: Vec<Diagnostic>,
-    pub(crate) measure: Measure,
-    /// Warnings for the output (unmatched report paths).
-    pub(crate) notes: Vec<String>,
 }
 
 impl CoverageJob {
@@ -74,7 +63,7 @@ impl CoverageJob {
             coverage::read(&path, &self.spec.source_roots, &mut |file| merged.add(file, &resolver))?;
         }
         let changed = self.changed_lines(&merged)?;
-        Ok(judge(&self.spec, merged.measure(&changed, &self.spec.exclude)))
+        Ok(judge(&self.spec, &merged.measure(&changed, &self.spec.exclude)))
     }
 
     /// Changed line ranges of the changed files that the reports measure. The repository is
@@ -96,7 +85,7 @@ impl CoverageJob {
     }
 }
 
-fn judge(spec: &CoverageSpec, measure: Measure) -> Verdict {
+fn judge(spec: &CoverageSpec, measure: &Measure) -> Verdict {
     let percent = |p: Option<f64>| p.map_or_else(|| "n/a".to_owned(), |p| format!("{p:.2}%"));
     let mut passed = true;
     let mut parts = Vec::new();
@@ -163,8 +152,8 @@ fn judge(spec: &CoverageSpec, measure: Measure) -> Verdict {
         passed,
         summary: parts.join("; "),
         diagnostics,
-        measure,
         notes,
+        details: serde_json::to_value(measure).ok(),
     }
 }
 

@@ -1,8 +1,9 @@
 //! What a gate produced: its [`Outcome`], the one model every report renders.
 //!
 //! - `problems`: diagnostics read out of a tool's output (`problem_format`).
-//! - `coverage`: the built-in coverage gate.
+//! - `coverage`, `audit`: the built-in gates.
 
+pub(crate) mod audit;
 pub(crate) mod coverage;
 pub(crate) mod problems;
 
@@ -69,6 +70,35 @@ pub(crate) struct Diagnostic {
     /// The tool's rule or error code, e.g. `F401` or `unused_variables`.
     pub(crate) code: Option<String>,
     pub(crate) message: String,
+}
+
+/// The work of a built-in gate, gathered on the coordinating thread, run on a worker.
+#[derive(Debug)]
+pub(crate) enum BuiltinJob {
+    Coverage(coverage::CoverageJob),
+    Audit(audit::AuditJob),
+}
+
+impl BuiltinJob {
+    /// `fresh_after`: inputs older than this were not written by this run's dependencies.
+    pub(crate) fn run(&self, fresh_after: Option<std::time::SystemTime>) -> anyhow::Result<Verdict> {
+        match self {
+            BuiltinJob::Coverage(job) => job.run(fresh_after),
+            BuiltinJob::Audit(job) => job.run(),
+        }
+    }
+}
+
+/// What a built-in gate decided.
+#[derive(Debug)]
+pub(crate) struct Verdict {
+    pub(crate) passed: bool,
+    pub(crate) summary: String,
+    pub(crate) diagnostics: Vec<Diagnostic>,
+    /// Lines for the output (warnings, notes).
+    pub(crate) notes: Vec<String>,
+    /// What it measured, for the JSON report.
+    pub(crate) details: Option<serde_json::Value>,
 }
 
 /// What a built-in gate found, beyond passing or failing.

@@ -10,6 +10,8 @@ use std::time::Duration;
 use crate::config::Builtin;
 use crate::config::{Config, FILES, Gate, Program};
 use crate::env;
+use crate::gates::BuiltinJob;
+use crate::gates::audit::AuditJob;
 use crate::gates::coverage::CoverageJob;
 use crate::git::Repo;
 use crate::git::changes::ChangeSet;
@@ -21,7 +23,7 @@ use crate::select::FileSet;
 pub(crate) enum Decision {
     Run(Vec<Cmd>),
     /// A built-in gate, run in-process on a worker thread.
-    Builtin(Box<CoverageJob>),
+    Builtin(Box<BuiltinJob>),
     Skip(String),
     /// It cannot run (e.g. its program is missing): reported as `error` without starting.
     Error(String),
@@ -82,12 +84,20 @@ pub(crate) fn plan(
             } else if command.takes_files() && files.args.is_empty() && !gate.always {
                 Decision::Skip("only deleted files matched".to_owned())
             } else if let Some(Builtin::Coverage(spec)) = &gate.builtin {
-                Decision::Builtin(Box::new(CoverageJob {
+                Decision::Builtin(Box::new(BuiltinJob::Coverage(CoverageJob {
                     spec: spec.clone(),
                     root: root.to_path_buf(),
                     tracked: tracked_cache.get_or_init(|| tracked_files(repo)).clone(),
                     changes: changes.clone(),
-                }))
+                })))
+            } else if let Some(Builtin::Audit(spec)) = &gate.builtin {
+                let tracked = tracked_cache.get_or_init(|| tracked_files(repo));
+                Decision::Builtin(Box::new(BuiltinJob::Audit(AuditJob {
+                    spec: spec.clone(),
+                    root: root.to_path_buf(),
+                    lockfiles: crate::audit::lockfiles(tracked.iter().map(Path::new)),
+                    changes: changes.clone(),
+                })))
             } else {
                 planner.commands(gate, command, &files)
             };

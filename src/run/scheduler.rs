@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::{Context, Result};
 
 use crate::config::{Config, Kind};
-use crate::gates::coverage::CoverageJob;
+use crate::gates::BuiltinJob;
 use crate::gates::problems::{self, Places};
 use crate::gates::{Findings, Outcome, Status};
 use crate::run::event::Event;
@@ -84,7 +84,7 @@ pub(crate) fn execute(
                     Work::Builtin(job, fresh_after) => {
                         let send = send.clone();
                         let work = move || builtin(job, fresh_after);
-                        let name = || "the coverage gate".to_owned();
+                        let name = || "a built-in gate".to_owned();
                         scope.spawn(move |_| run_batch(work, &name, (gate, 0), stop, options.fail_fast, &send));
                     }
                 }
@@ -132,7 +132,7 @@ fn run_batch(
 }
 
 /// Runs a built-in gate as if it were a process: exit 0 or 1, or an error.
-fn builtin(job: &CoverageJob, fresh_after: Option<SystemTime>) -> Finished {
+fn builtin(job: &BuiltinJob, fresh_after: Option<SystemTime>) -> Finished {
     match job.run(fresh_after) {
         Ok(verdict) => {
             let mut output = String::new();
@@ -142,7 +142,7 @@ fn builtin(job: &CoverageJob, fresh_after: Option<SystemTime>) -> Finished {
             }
             output.push_str(&verdict.summary);
             output.push('\n');
-            let details = serde_json::to_value(&verdict.measure).ok();
+            let details = verdict.details;
             let mut finished = Finished::new(Exit::Code(i32::from(!verdict.passed)), output.into_bytes());
             finished.findings = Some(Box::new(Findings {
                 summary: verdict.summary,
@@ -162,7 +162,7 @@ fn builtin(job: &CoverageJob, fresh_after: Option<SystemTime>) -> Finished {
 enum Work<'a> {
     Nothing,
     Commands(&'a [Cmd]),
-    Builtin(&'a CoverageJob, Option<SystemTime>),
+    Builtin(&'a BuiltinJob, Option<SystemTime>),
 }
 
 /// The scheduler's state on the coordinating thread.

@@ -13,7 +13,10 @@ pub(super) fn package_lock(text: &str, out: &mut Out) -> Result<()> {
         let mut cursor = 1;
         for (key, entry) in packages {
             let Some(at) = key.rfind("node_modules/") else { continue }; // "" is the project itself
-            let name = entry.get("name").and_then(Value::as_str).unwrap_or(&key[at + "node_modules/".len()..]);
+            let name = entry
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or(&key[at + "node_modules/".len()..]);
             let line = line_of(text, &format!("\"{key}\""), cursor).unwrap_or(cursor);
             cursor = line;
             npm_entry(name, entry, line, out);
@@ -42,7 +45,10 @@ fn v1(text: &str, dependencies: &serde_json::Map<String, Value>, cursor: &mut us
 fn npm_entry(name: &str, entry: &Value, line: usize, out: &mut Out) {
     let version = entry.get("version").and_then(Value::as_str).unwrap_or_default();
     let resolved = entry.get("resolved").and_then(Value::as_str).unwrap_or_default();
-    if entry.get("link").and_then(Value::as_bool) == Some(true) || resolved.starts_with("file:") || version.starts_with("file:") {
+    if entry.get("link").and_then(Value::as_bool) == Some(true)
+        || resolved.starts_with("file:")
+        || version.starts_with("file:")
+    {
         out.skip(format!("{name} is a local path"));
     } else if resolved.starts_with("git") || version.contains("://") || version.starts_with("git") {
         out.skip(format!("{name} comes from git"));
@@ -74,7 +80,9 @@ pub(super) fn yarn_lock(text: &str, out: &mut Out) -> Result<()> {
                 continue;
             }
             let first = key.split(", ").next().unwrap_or(key);
-            let local = ["@workspace:", "@link:", "@file:", "@portal:", "@patch:"].iter().any(|p| first.contains(p));
+            let local = ["@workspace:", "@link:", "@file:", "@portal:", "@patch:"]
+                .iter()
+                .any(|p| first.contains(p));
             current = Some((spec_name(first).to_owned(), index + 1, local));
             continue;
         }
@@ -106,7 +114,10 @@ pub(super) fn pnpm_lock(text: &str, out: &mut Out) -> Result<()> {
         if !in_packages || !line.starts_with("  ") || line.starts_with("   ") {
             continue;
         }
-        let key = line.trim().trim_end_matches(':').trim_matches(|c| c == '\'' || c == '"');
+        let key = line
+            .trim()
+            .trim_end_matches(':')
+            .trim_matches(|c| c == '\'' || c == '"');
         let key = key.split('(').next().unwrap_or(key);
         let key = key.strip_prefix('/').unwrap_or(key);
         let (name, version) = match key[1..].rfind('@') {

@@ -125,17 +125,28 @@ impl Out {
             file: self.file.clone(),
             line: u32::try_from(line).unwrap_or(u32::MAX),
         };
-        if !self.parsed.packages.iter().any(|p| p.name == package.name && p.version == package.version) {
+        if !self
+            .parsed
+            .packages
+            .iter()
+            .any(|p| p.name == package.name && p.version == package.version)
+        {
             self.parsed.packages.push(package);
         }
     }
 
     fn skip(&mut self, what: impl Into<String>) {
-        self.parsed.skipped.push(format!("{}: {}", self.file.display(), what.into()));
+        self.parsed
+            .skipped
+            .push(format!("{}: {}", self.file.display(), what.into()));
     }
 }
 
 /// The 1-based line of the first occurrence of `needle` at or after line `from`.
 pub(crate) fn line_of(text: &str, needle: &str, from: usize) -> Option<usize> {
-    text.lines().enumerate().skip(from.saturating_sub(1)).find(|(_, line)| line.contains(needle)).map(|(i, _)| i + 1)
+    text.lines()
+        .enumerate()
+        .skip(from.saturating_sub(1))
+        .find(|(_, line)| line.contains(needle))
+        .map(|(i, _)| i + 1)
 }

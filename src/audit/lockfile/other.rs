@@ -26,7 +26,13 @@ pub(super) fn go_mod(text: &str, out: &mut Out) -> Result<()> {
             Some(directive) => (directive, line),
             None => match line.split_once(char::is_whitespace) {
                 Some((directive, rest)) if rest.trim() == "(" => {
-                    block = Some(if directive == "require" { "require" } else if directive == "replace" { "replace" } else { "other" });
+                    block = Some(if directive == "require" {
+                        "require"
+                    } else if directive == "replace" {
+                        "replace"
+                    } else {
+                        "other"
+                    });
                     continue;
                 }
                 Some((directive, rest)) => (directive, rest.trim()),
@@ -41,7 +47,9 @@ pub(super) fn go_mod(text: &str, out: &mut Out) -> Result<()> {
                 }
             }
             "replace" => {
-                let Some((old, new)) = rest.split_once("=>") else { continue };
+                let Some((old, new)) = rest.split_once("=>") else {
+                    continue;
+                };
                 let old = old.split_whitespace().next().unwrap_or_default().to_owned();
                 let mut new = new.split_whitespace();
                 let target = match (new.next(), new.next()) {
@@ -72,13 +80,20 @@ pub(super) fn gemfile_lock(text: &str, out: &mut Out) -> Result<()> {
             section = line.trim();
             continue;
         }
-        let Some(spec) = line.strip_prefix("    ").filter(|s| !s.starts_with(' ')) else { continue };
-        let Some((name, rest)) = spec.split_once(" (") else { continue };
+        let Some(spec) = line.strip_prefix("    ").filter(|s| !s.starts_with(' ')) else {
+            continue;
+        };
+        let Some((name, rest)) = spec.split_once(" (") else {
+            continue;
+        };
         let version = rest.trim_end_matches(')');
         match section {
             "GEM" => {
                 // A platform gem: `1.13.10-x86_64-linux`.
-                let version = version.split_once('-').filter(|(v, _)| v.contains('.')).map_or(version, |(v, _)| v);
+                let version = version
+                    .split_once('-')
+                    .filter(|(v, _)| v.contains('.'))
+                    .map_or(version, |(v, _)| v);
                 out.package(name, version, index + 1);
             }
             "GIT" | "PATH" => out.skip(format!("{name} comes from a {} source", section.to_lowercase())),
@@ -93,9 +108,14 @@ pub(super) fn composer_lock(text: &str, out: &mut Out) -> Result<()> {
     let lock: Value = serde_json::from_str(text)?;
     let mut cursor = 1;
     for section in ["packages", "packages-dev"] {
-        let Some(packages) = lock.get(section).and_then(Value::as_array) else { continue };
+        let Some(packages) = lock.get(section).and_then(Value::as_array) else {
+            continue;
+        };
         for package in packages {
-            let (Some(name), Some(version)) = (package.get("name").and_then(Value::as_str), package.get("version").and_then(Value::as_str)) else {
+            let (Some(name), Some(version)) = (
+                package.get("name").and_then(Value::as_str),
+                package.get("version").and_then(Value::as_str),
+            ) else {
                 continue;
             };
             let line = line_of(text, &format!("\"name\": \"{name}\""), cursor).unwrap_or(cursor);

@@ -16,7 +16,8 @@ pub(super) fn requirements(root: &Path, relative: &Path, out: &mut Out, seen: &m
         return Ok(());
     }
     seen.push(relative.to_path_buf());
-    let text = std::fs::read_to_string(root.join(relative)).with_context(|| format!("failed to read `{}`", relative.display()))?;
+    let text = std::fs::read_to_string(root.join(relative))
+        .with_context(|| format!("failed to read `{}`", relative.display()))?;
     let mut logical = String::new();
     let mut start = 0;
     for (index, raw) in text.lines().enumerate() {
@@ -37,11 +38,26 @@ pub(super) fn requirements(root: &Path, relative: &Path, out: &mut Out, seen: &m
     Ok(())
 }
 
-fn requirement(root: &Path, relative: &Path, entry: &str, line: usize, out: &mut Out, seen: &mut Vec<PathBuf>) -> Result<()> {
+fn requirement(
+    root: &Path,
+    relative: &Path,
+    entry: &str,
+    line: usize,
+    out: &mut Out,
+    seen: &mut Vec<PathBuf>,
+) -> Result<()> {
     if entry.is_empty() {
         return Ok(());
     }
-    for include in ["-r ", "--requirement ", "-c ", "--constraint ", "--requirement=", "-r", "-c"] {
+    for include in [
+        "-r ",
+        "--requirement ",
+        "-c ",
+        "--constraint ",
+        "--requirement=",
+        "-r",
+        "-c",
+    ] {
         if let Some(target) = entry.strip_prefix(include) {
             let target = relative.parent().unwrap_or(Path::new("")).join(target.trim());
             if !root.join(&target).is_file() {
@@ -56,8 +72,19 @@ fn requirement(root: &Path, relative: &Path, entry: &str, line: usize, out: &mut
         }
         return Ok(()); // --index-url, --hash on its own line, …
     }
-    let requirement = entry.split(';').next().unwrap_or(entry).split(" --").next().unwrap_or(entry).trim();
-    if requirement.contains("://") || requirement.starts_with('.') || requirement.starts_with('/') || requirement.contains(" @ ") {
+    let requirement = entry
+        .split(';')
+        .next()
+        .unwrap_or(entry)
+        .split(" --")
+        .next()
+        .unwrap_or(entry)
+        .trim();
+    if requirement.contains("://")
+        || requirement.starts_with('.')
+        || requirement.starts_with('/')
+        || requirement.contains(" @ ")
+    {
         out.skip(format!("line {line}: `{requirement}` is a URL or path"));
         return Ok(());
     }
@@ -67,7 +94,9 @@ fn requirement(root: &Path, relative: &Path, entry: &str, line: usize, out: &mut
             let name = name.split('[').next().unwrap_or(name).trim();
             out.package(name, version.trim(), line);
         }
-        _ => out.skip(format!("line {line}: `{requirement}` is not pinned with `==`, so no version is known")),
+        _ => out.skip(format!(
+            "line {line}: `{requirement}` is not pinned with `==`, so no version is known"
+        )),
     }
     Ok(())
 }
@@ -97,7 +126,11 @@ pub(super) fn toml_lock(text: &str, out: &mut Out) -> Result<()> {
             let table = source.as_table();
             let kind = table.and_then(|t| t.get("type")).and_then(toml::Value::as_str);
             matches!(kind, Some("git" | "directory" | "file" | "url"))
-                || table.is_some_and(|t| ["git", "path", "directory", "editable", "virtual", "url"].iter().any(|k| t.contains_key(*k)))
+                || table.is_some_and(|t| {
+                    ["git", "path", "directory", "editable", "virtual", "url"]
+                        .iter()
+                        .any(|k| t.contains_key(*k))
+                })
         });
         match (&package.version, local) {
             (Some(version), false) => out.package(&package.name, version, line),
@@ -112,11 +145,17 @@ pub(super) fn pipfile_lock(text: &str, out: &mut Out) -> Result<()> {
     let lock: Value = serde_json::from_str(text)?;
     let mut cursor = 1;
     for section in ["default", "develop"] {
-        let Some(entries) = lock.get(section).and_then(Value::as_object) else { continue };
+        let Some(entries) = lock.get(section).and_then(Value::as_object) else {
+            continue;
+        };
         for (name, entry) in entries {
             let line = line_of(text, &format!("\"{name}\": {{"), cursor).unwrap_or(cursor);
             cursor = line;
-            match entry.get("version").and_then(Value::as_str).and_then(|v| v.strip_prefix("==")) {
+            match entry
+                .get("version")
+                .and_then(Value::as_str)
+                .and_then(|v| v.strip_prefix("=="))
+            {
                 Some(version) => out.package(name, version, line),
                 None => out.skip(format!("{name} has no pinned version (git, path or editable)")),
             }

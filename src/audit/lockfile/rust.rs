@@ -31,7 +31,10 @@ pub(super) fn cargo_lock(text: &str, out: &mut Out) -> Result<()> {
             }
             // No source: a workspace member or a path dependency, not from a registry.
             None => {}
-            Some(source) => out.skip(format!("{} {} comes from `{source}`, not a registry", entry.name, entry.version)),
+            Some(source) => out.skip(format!(
+                "{} {} comes from `{source}`, not a registry",
+                entry.name, entry.version
+            )),
         }
     }
     Ok(())

@@ -1,0 +1,105 @@
+//! `gate audit [LOCKFILE…]`: the audit gate by hand, and `--update` for its database.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+
+use super::Globals;
+use crate::audit::update::{Updated, update};
+use crate::audit::{self, Policy, osv::Level};
+use crate::cli::AuditArgs;
+use crate::config::{self, Builtin};
+use crate::gates::audit::{AuditSpec, default_db, verdict};
+use crate::git::Repo;
+use crate::git::changes;
+
+pub(crate) fn audit(globals: &Globals, args: &AuditArgs) -> Result<i32> {
+    let repo = Repo::open()?;
+    let spec = configured(&repo, globals);
+    let db = match (&args.db, &spec) {
+        (Some(db), _) => db.clone(),
+        (None, Some(spec)) => spec.db()?,
+        (None, None) => default_db()?,
+    };
+    let cwd = std::env::current_dir().context("failed to read the current directory")?;
+    let lockfiles: Vec<PathBuf> = if args.lockfiles.is_empty() {
+        let tracked = changes::all(&repo)?;
+        audit::lockfiles(tracked.files.iter().map(|f| f.path.as_path()))
+    } else {
+        args.lockfiles
+            .iter()
+            .map(|p| {
+                let absolute = cwd.join(p);
+                absolute
+                    .strip_prefix(repo.root())
+                    .map(PathBuf::from)
+                    .unwrap_or(absolute)
+            })
+            .collect()
+    };
+    let mut out = globals.printer.stdout();
+    if args.update {
+        let mut ecosystems: Vec<_> = lockfiles
+            .iter()
+            .filter_map(|l| audit::lockfile::Kind::of(l).map(audit::lockfile::Kind::ecosystem))
+            .collect();
+        ecosystems.sort_unstable();
+        ecosystems.dedup();
+        if ecosystems.is_empty() {
+            bail!(
+                "no lockfiles, so no ecosystem to download\nhint: name lockfiles, e.g. `gate audit --update Cargo.lock`"
+            );
+        }
+        for ecosystem in ecosystems {
+            match update(&db, &args.url, ecosystem)? {
+                Updated::Downloaded(bytes) => {
+                    writeln!(out, "{}: downloaded {} KiB", ecosystem.osv_name(), bytes / 1024)?
+                }
+                Updated::Unchanged => writeln!(out, "{}: unchanged", ecosystem.osv_name())?,
+            }
+        }
+        return Ok(0);
+    }
+    let policy = spec.map(|s| s.policy).unwrap_or(Policy {
+        min_severity: Level::Low,
+        fail_informational: false,
+        ignore: Vec::new(),
+    });
+    let result = audit::audit(repo.root(), &lockfiles, &db, &policy, audit::today())?;
+    let verdict = verdict(&result);
+    match args.format.as_str() {
+        "json" => writeln!(out, "{}", serde_json::to_string_pretty(&result)?)?,
+        "text" => {
+            for note in &verdict.notes {
+                globals.printer.note(note.trim_start_matches("note: "));
+            }
+            for diagnostic in &verdict.diagnostics {
+                writeln!(
+                    out,
+                    "{}:{}: {}",
+                    diagnostic.file,
+                    diagnostic.line.unwrap_or(0),
+                    diagnostic.message
+                )?;
+            }
+            writeln!(
+                out,
+                "{}: {}",
+                if verdict.passed { "passed" } else { "failed" },
+                verdict.summary
+            )?;
+        }
+        other => bail!("unknown format `{other}`\nhint: `--format text` or `--format json`"),
+    }
+    Ok(i32::from(!verdict.passed))
+}
+
+/// The audit gate of the configuration, if there is one.
+fn configured(repo: &Repo, globals: &Globals) -> Option<AuditSpec> {
+    let (config, _) = config::load(repo.root(), globals.config.as_deref(), globals.printer).ok()?;
+    config.gates.into_iter().find_map(|gate| match gate.builtin {
+        Some(Builtin::Audit(spec)) => Some(spec),
+        _ => None,
+    })
+}

@@ -1,0 +1,129 @@
+//! The built-in audit gate: every lockfile of the repository against the offline OSV
+//! database; with `new_only`, only what the change introduced.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use super::{Diagnostic, Verdict};
+use crate::audit::{self, Audit, Policy};
+use crate::env;
+use crate::git::Repo;
+use crate::git::changes::ChangeSet;
+
+#[derive(Debug, Clone)]
+pub(crate) struct AuditSpec {
+    /// Absolute; `None`: the user cache directory.
+    pub(crate) db: Option<PathBuf>,
+    pub(crate) policy: Policy,
+    pub(crate) new_only: bool,
+}
+
+impl AuditSpec {
+    pub(crate) fn db(&self) -> Result<PathBuf> {
+        match &self.db {
+            Some(db) => Ok(db.clone()),
+            None => default_db(),
+        }
+    }
+}
+
+/// `$XDG_CACHE_HOME/gate/osv`, else `~/.cache/gate/osv`.
+pub(crate) fn default_db() -> Result<PathBuf> {
+    let cache = env::var_os(env::XDG_CACHE_HOME)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| env::var_os(env::HOME).map(|home| PathBuf::from(home).join(".cache")))
+        .context("neither `XDG_CACHE_HOME` nor `HOME` is set, so there is no default database folder\nhint: set `db` of the audit gate")?;
+    Ok(cache.join("gate").join("osv"))
+}
+
+/// The lockfile names an audit gate watches when `files` is not set.
+pub(crate) fn lockfile_patterns() -> Vec<crate::config::Pattern> {
+    [
+        "Cargo.lock",
+        "package-lock.json",
+        "npm-shrinkwrap.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "requirements*.txt",
+        "poetry.lock",
+        "uv.lock",
+        "Pipfile.lock",
+        "go.mod",
+        "Gemfile.lock",
+        "composer.lock",
+    ]
+    .iter()
+    .filter_map(|p| crate::config::Pattern::new(p).ok())
+    .collect()
+}
+
+#[derive(Debug)]
+pub(crate) struct AuditJob {
+    pub(crate) spec: AuditSpec,
+    pub(crate) root: PathBuf,
+    /// Every lockfile of the repository, repository-relative.
+    pub(crate) lockfiles: Vec<PathBuf>,
+    pub(crate) changes: ChangeSet,
+}
+
+impl AuditJob {
+    pub(crate) fn run(&self) -> Result<Verdict> {
+        let db = self.spec.db()?;
+        let today = audit::today();
+        let mut result = audit::audit(&self.root, &self.lockfiles, &db, &self.spec.policy, today)?;
+        if self.spec.new_only
+            && let Some(base) = self
+                .changes
+                .base
+                .filter(|b| Some(*b) != self.changes.head || self.changes.head.is_none())
+        {
+            let known = self.at_base(base, &db, today)?;
+            result.findings.retain(|f| {
+                !known
+                    .iter()
+                    .any(|k| k.id == f.id && k.package == f.package && k.version == f.version)
+            });
+        }
+        Ok(verdict(&result))
+    }
+
+    /// The findings the lockfiles had at the base commit, read from git into a scratch folder.
+    fn at_base(&self, base: git2::Oid, db: &Path, today: (i32, u32, u32)) -> Result<Vec<audit::Finding>> {
+        let repo = Repo::open()?;
+        let tree = repo.git.find_commit(base)?.tree()?;
+        let scratch = repo
+            .git
+            .path()
+            .join("gate")
+            .join(format!("base-{}", std::process::id()));
+        let mut present = Vec::new();
+        for lockfile in &self.lockfiles {
+            let Ok(entry) = tree.get_path(lockfile) else { continue };
+            let Ok(blob) = repo.git.find_blob(entry.id()) else {
+                continue;
+            };
+            let path = scratch.join(lockfile);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&path, blob.content())?;
+            present.push(lockfile.clone());
+        }
+        let result = audit::audit(&scratch, &present, db, &self.spec.policy, today);
+        let _ = std::fs::remove_dir_all(&scratch);
+        Ok(result?.findings)
+    }
+}
+
+pub(crate) fn verdict(audit: &Audit) -> Verdict {
+    let diagnostics: Vec<Diagnostic> = audit.diagnostics();
+    Verdict {
+        passed: audit.failing() == 0,
+        summary: audit.summary(),
+        diagnostics,
+        notes: audit.notes.iter().map(|n| format!("note: {n}")).collect(),
+        details: serde_json::to_value(audit).ok(),
+    }
+}
