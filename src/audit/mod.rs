@@ -34,7 +34,7 @@ pub(crate) struct Ignore {
 pub(crate) struct Policy {
     /// Findings below this fail nothing (they are warnings).
     pub(crate) min_severity: Level,
-    /// Whether RustSec informational notices (unmaintained, unsound) fail the gate.
+    /// Whether `RustSec` informational notices (unmaintained, unsound) fail the gate.
     pub(crate) fail_informational: bool,
     pub(crate) ignore: Vec<Ignore>,
 }
@@ -255,7 +255,7 @@ fn findings_for(database: &Database, package: &Package, policy: &Policy) -> Vec<
             summary: summary_of(record),
             severity: match severity {
                 Severity::Unknown => "unknown severity".to_owned(),
-                other => format!("severity {other}"),
+                Severity::Level(..) => format!("severity {severity}"),
             },
             level,
             known: !matches!(severity, Severity::Unknown),

@@ -191,7 +191,10 @@ fn read_zip(path: &Path) -> Result<Vec<Record>> {
             .by_index(i)
             .with_context(|| format!("`{}` is damaged", path.display()))?;
         let entry_name = entry.name().map(std::borrow::Cow::into_owned).unwrap_or_default();
-        if !entry_name.ends_with(".json") {
+        if !Path::new(&entry_name)
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        {
             continue;
         }
         let name = format!("{}:{entry_name}", path.display());
@@ -308,7 +311,7 @@ fn cvss_score(kind: &str, vector: &str) -> Option<f64> {
     }
 }
 
-/// The RustSec informational kind (`unmaintained`, `unsound`, `notice`), if the record is one.
+/// The `RustSec` informational kind (`unmaintained`, `unsound`, `notice`), if the record is one.
 pub(crate) fn informational(record: &Record) -> Option<String> {
     record
         .affected

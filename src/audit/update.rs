@@ -25,7 +25,7 @@ pub(crate) fn update(db: &Path, url: &str, ecosystem: Ecosystem) -> Result<Updat
     let agent = ureq::Agent::new_with_config(
         ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(600)))
+            .timeout_global(Some(Duration::from_mins(10)))
             .build(),
     );
     let mut request = agent.get(&source);

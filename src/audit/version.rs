@@ -1,6 +1,6 @@
-//! Version ordering per ecosystem, as OSV ranges need it: SemVer 2.0 (crates.io, npm, Go,
-//! leniently: a `v` prefix, `+incompatible` and any number of components), PEP 440 (PyPI),
-//! `Gem::Version` (RubyGems) and PHP's `version_compare` (Packagist).
+//! Version ordering per ecosystem, as OSV ranges need it: `SemVer` 2.0 (crates.io, npm, Go,
+//! leniently: a `v` prefix, `+incompatible` and any number of components), PEP 440 (`PyPI`),
+//! `Gem::Version` (`RubyGems`) and PHP's `version_compare` (Packagist).
 
 use std::cmp::Ordering;
 use std::str::FromStr;
@@ -47,7 +47,12 @@ impl Ecosystem {
         Self::ALL.into_iter().find(|e| e.osv_name() == name)
     }
 
-    /// Orders two versions; `None` when either is not a version of this ecosystem.
+    /// Orders two versions. Every ecosystem here orders any two strings (`PyPI` puts what is
+    /// not PEP 440 before what is); `Option` leaves room for orderings that cannot.
+    #[expect(
+        clippy::unnecessary_wraps,
+        reason = "callers handle versions an ecosystem cannot order"
+    )]
     pub(crate) fn compare(self, a: &str, b: &str) -> Option<Ordering> {
         match self {
             Ecosystem::CratesIo | Ecosystem::Npm | Ecosystem::Go => Some(semver(a, b)),
@@ -57,7 +62,7 @@ impl Ecosystem {
         }
     }
 
-    /// The name a package is indexed under: PyPI names normalized as PEP 503 says.
+    /// The name a package is indexed under: `PyPI` names normalized as PEP 503 says.
     pub(crate) fn normalize_name(self, name: &str) -> String {
         match self {
             Ecosystem::PyPi => {
@@ -81,7 +86,7 @@ impl Ecosystem {
     }
 }
 
-/// A PyPI version: PEP 440, or a legacy version that predates it (ordered before every
+/// A `PyPI` version: PEP 440, or a legacy version that predates it (ordered before every
 /// PEP 440 version, by the key `packaging` used for them).
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum PyVersion {
@@ -167,7 +172,7 @@ fn is_number(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// SemVer 2.0 precedence; build metadata is ignored.
+/// `SemVer` 2.0 precedence; build metadata is ignored.
 fn semver(a: &str, b: &str) -> Ordering {
     let split = |v: &str| {
         let v = v.trim().trim_start_matches(['v', 'V']);
@@ -223,7 +228,7 @@ enum Segment {
 
 /// `Gem::Version#<=>`: segments of digits and letters, trailing zeros of the numeric and
 /// the string part dropped, a string segment below any number.
-fn rubygems(a: &str, b: &str) -> Ordering {
+fn rubygems(left: &str, right: &str) -> Ordering {
     let canonical = |v: &str| {
         let v = v.trim().replace('-', ".pre.");
         let mut segments = Vec::new();
@@ -276,13 +281,13 @@ fn rubygems(a: &str, b: &str) -> Ordering {
         numbers.extend(rest);
         numbers
     };
-    let (x, y) = (canonical(a), canonical(b));
+    let (mine, theirs) = (canonical(left), canonical(right));
     let zero = Segment::Number("0".to_owned());
-    for i in 0..x.len().max(y.len()) {
-        let (p, q) = (x.get(i).unwrap_or(&zero), y.get(i).unwrap_or(&zero));
-        let order = match (p, q) {
-            (Segment::Number(m), Segment::Number(n)) => numeric(m, n),
-            (Segment::Text(s), Segment::Text(t)) => s.cmp(t),
+    for index in 0..mine.len().max(theirs.len()) {
+        let pair = (mine.get(index).unwrap_or(&zero), theirs.get(index).unwrap_or(&zero));
+        let order = match pair {
+            (Segment::Number(one), Segment::Number(other)) => numeric(one, other),
+            (Segment::Text(one), Segment::Text(other)) => one.cmp(other),
             (Segment::Text(_), Segment::Number(_)) => Ordering::Less,
             (Segment::Number(_), Segment::Text(_)) => Ordering::Greater,
         };
@@ -294,7 +299,7 @@ fn rubygems(a: &str, b: &str) -> Ordering {
 }
 
 /// PHP's `version_compare`, which Composer follows, with a leading `v` ignored.
-fn composer(a: &str, b: &str) -> Ordering {
+fn composer(left: &str, right: &str) -> Ordering {
     fn canonical(v: &str) -> Vec<String> {
         let v = v.trim().trim_start_matches(['v', 'V']);
         let mut parts = Vec::new();
@@ -363,7 +368,7 @@ fn composer(a: &str, b: &str) -> Ordering {
             Ordering::Equal => Ordering::Equal,
         }
     }
-    parts(&canonical(a), &canonical(b))
+    parts(&canonical(left), &canonical(right))
 }
 
 #[cfg(test)]

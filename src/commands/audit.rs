@@ -54,18 +54,21 @@ pub(crate) fn audit(globals: &Globals, args: &AuditArgs) -> Result<i32> {
         for ecosystem in ecosystems {
             match update(&db, &args.url, ecosystem)? {
                 Updated::Downloaded(bytes) => {
-                    writeln!(out, "{}: downloaded {} KiB", ecosystem.osv_name(), bytes / 1024)?
+                    writeln!(out, "{}: downloaded {} KiB", ecosystem.osv_name(), bytes / 1024)?;
                 }
                 Updated::Unchanged => writeln!(out, "{}: unchanged", ecosystem.osv_name())?,
             }
         }
         return Ok(0);
     }
-    let policy = spec.map(|s| s.policy).unwrap_or(Policy {
-        min_severity: Level::Low,
-        fail_informational: false,
-        ignore: Vec::new(),
-    });
+    let policy = spec.map_or(
+        Policy {
+            min_severity: Level::Low,
+            fail_informational: false,
+            ignore: Vec::new(),
+        },
+        |s| s.policy,
+    );
     let result = audit::audit(repo.root(), &lockfiles, &db, &policy, audit::today())?;
     let verdict = verdict(&result);
     match args.format.as_str() {

@@ -73,27 +73,24 @@ pub(crate) fn doctor(globals: &Globals) -> Result<i32> {
             .flat_map(|ecosystem| std::fs::read_dir(ecosystem.path()).into_iter().flatten().flatten())
             .filter_map(|file| file.metadata().ok()?.modified().ok())
             .max();
-        match newest.and_then(|t| SystemTime::now().duration_since(t).ok()) {
-            Some(age) => {
-                let days = age.as_secs() / 86_400;
-                let stale = days > 7;
-                problems += usize::from(stale);
-                writeln!(
-                    out,
-                    "audit    {}: database `{}` updated {days} days ago{}",
-                    if stale { "problem" } else { "ok" },
-                    db.display(),
-                    if stale { " (run `gate audit --update`)" } else { "" }
-                )?;
-            }
-            None => {
-                problems += 1;
-                writeln!(
-                    out,
-                    "audit    problem: no database at `{}` (run `gate audit --update`)",
-                    db.display()
-                )?;
-            }
+        if let Some(age) = newest.and_then(|t| SystemTime::now().duration_since(t).ok()) {
+            let days = age.as_secs() / 86_400;
+            let stale = days > 7;
+            problems += usize::from(stale);
+            writeln!(
+                out,
+                "audit    {}: database `{}` updated {days} days ago{}",
+                if stale { "problem" } else { "ok" },
+                db.display(),
+                if stale { " (run `gate audit --update`)" } else { "" }
+            )?;
+        } else {
+            problems += 1;
+            writeln!(
+                out,
+                "audit    problem: no database at `{}` (run `gate audit --update`)",
+                db.display()
+            )?;
         }
     }
     Ok(i32::from(problems > 0))

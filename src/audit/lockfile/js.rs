@@ -67,6 +67,7 @@ fn spec_name(spec: &str) -> &str {
 }
 
 /// `yarn.lock`: v1 (`version "1.2.3"`) and Berry (`version: 1.2.3`, `resolution:`).
+#[expect(clippy::unnecessary_wraps, reason = "every lockfile parser has the same signature")]
 pub(super) fn yarn_lock(text: &str, out: &mut Out) -> Result<()> {
     let mut current: Option<(String, usize, bool)> = None; // name, line, local
     for (index, line) in text.lines().enumerate() {
@@ -104,6 +105,7 @@ pub(super) fn yarn_lock(text: &str, out: &mut Out) -> Result<()> {
 
 /// `pnpm-lock.yaml`: keys under `packages:` — `/name/1.2.3` (v5), `/name@1.2.3` (v6),
 /// `name@1.2.3` (v9), with peer suffixes `_peer@x` or `(peer@x)`.
+#[expect(clippy::unnecessary_wraps, reason = "every lockfile parser has the same signature")]
 pub(super) fn pnpm_lock(text: &str, out: &mut Out) -> Result<()> {
     let mut in_packages = false;
     for (index, line) in text.lines().enumerate() {
@@ -120,14 +122,20 @@ pub(super) fn pnpm_lock(text: &str, out: &mut Out) -> Result<()> {
             .trim_matches(|c| c == '\'' || c == '"');
         let key = key.split('(').next().unwrap_or(key);
         let key = key.strip_prefix('/').unwrap_or(key);
-        let (name, version) = match key[1..].rfind('@') {
-            Some(at) => (&key[..=at], &key[at + 2..]),
-            // v5: `/name/1.2.3` or `/@scope/name/1.2.3_peer@x`.
-            None => match key.rsplit_once('/') {
-                Some((name, version)) => (name, version.split('_').next().unwrap_or(version)),
+        let segments: Vec<&str> = key.split('/').collect();
+        // v5: `name/1.2.3` or `@scope/name/1.2.3_peer@x`: the version is a segment of its own.
+        let v5 = segments
+            .iter()
+            .rposition(|s| s.starts_with(|c: char| c.is_ascii_digit()))
+            .filter(|&i| i > 0);
+        let (name, version) = match v5 {
+            Some(i) => (segments[..i].join("/"), segments[i].to_owned()),
+            None => match key.get(1..).and_then(|rest| rest.rfind('@')) {
+                Some(at) => (key[..=at].to_owned(), key[at + 2..].to_owned()),
                 None => continue,
             },
         };
+        let (name, version) = (name.as_str(), version.as_str());
         let version = version.split('_').next().unwrap_or(version);
         if version.starts_with(|c: char| c.is_ascii_digit()) {
             out.package(name, version, index + 1);

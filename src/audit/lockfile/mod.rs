@@ -66,7 +66,13 @@ impl Kind {
             "go.mod" => Kind::GoMod,
             "Gemfile.lock" | "gems.locked" => Kind::GemfileLock,
             "composer.lock" => Kind::ComposerLock,
-            _ if name.starts_with("requirements") && name.ends_with(".txt") => Kind::Requirements,
+            _ if name.starts_with("requirements")
+                && Path::new(name)
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("txt")) =>
+            {
+                Kind::Requirements
+            }
             _ => return None,
         })
     }
@@ -149,4 +155,164 @@ pub(crate) fn line_of(text: &str, needle: &str, from: usize) -> Option<usize> {
         .skip(from.saturating_sub(1))
         .find(|(_, line)| line.contains(needle))
         .map(|(i, _)| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parses `text` as the lockfile `name`; returns "name version line" per package, and notes.
+    fn parse_text(name: &str, text: &str) -> (Vec<String>, Vec<String>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        let parsed = parse(dir.path(), Path::new(name)).unwrap();
+        let packages = parsed
+            .packages
+            .iter()
+            .map(|p| format!("{} {} {}", p.name, p.version, p.line))
+            .collect();
+        (packages, parsed.skipped)
+    }
+
+    #[test]
+    fn cargo_lock_registry_git_and_path() {
+        let text = "version = 3\n\n[[package]]\nname = \"me\"\nversion = \"0.1.0\"\n\n[[package]]\nname = \"serde\"\nversion = \"1.0.1\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n[[package]]\nname = \"forked\"\nversion = \"0.2.0\"\nsource = \"git+https://example.com/forked#abc\"\n";
+        let (packages, skipped) = parse_text("Cargo.lock", text);
+        assert_eq!(packages, ["serde 1.0.1 8"]);
+        assert!(skipped[0].contains("forked 0.2.0 comes from `git+"), "{skipped:?}");
+    }
+
+    #[test]
+    fn package_lock_v1_v2_v3() {
+        let v3 = r#"{
+  "lockfileVersion": 3,
+  "packages": {
+    "": { "name": "app" },
+    "node_modules/lodash": { "version": "4.17.20", "resolved": "https://registry.npmjs.org/lodash/-/lodash-4.17.20.tgz" },
+    "node_modules/@scope/pkg": { "version": "1.0.0" },
+    "node_modules/a/node_modules/lodash": { "version": "3.0.0" },
+    "node_modules/local": { "resolved": "file:../local", "link": true }
+  }
+}"#;
+        let (packages, skipped) = parse_text("package-lock.json", v3);
+        assert_eq!(packages, ["lodash 4.17.20 5", "@scope/pkg 1.0.0 6", "lodash 3.0.0 7"]);
+        assert_eq!(skipped.len(), 1);
+        let v1 = r#"{
+  "lockfileVersion": 1,
+  "dependencies": {
+    "minimist": { "version": "0.0.8", "dependencies": { "deep": { "version": "2.0.0" } } },
+    "gitdep": { "version": "git+https://example.com/x.git#abc" }
+  }
+}"#;
+        let (packages, skipped) = parse_text("npm-shrinkwrap.json", v1);
+        assert_eq!(packages, ["minimist 0.0.8 4", "deep 2.0.0 4"]);
+        assert!(skipped[0].contains("gitdep comes from git"));
+    }
+
+    #[test]
+    fn yarn_v1_and_berry() {
+        let v1 = "# yarn lockfile v1\n\n\"@babel/code-frame@^7.0.0\", \"@babel/code-frame@^7.10.4\":\n  version \"7.12.13\"\n  resolved \"https://registry.yarnpkg.com/x\"\n\nlodash@^4.17.0:\n  version \"4.17.21\"\n";
+        assert_eq!(
+            parse_text("yarn.lock", v1).0,
+            ["@babel/code-frame 7.12.13 3", "lodash 4.17.21 7"]
+        );
+        let berry = "__metadata:\n  version: 6\n\n\"lodash@npm:^4.17.0\":\n  version: 4.17.20\n  resolution: \"lodash@npm:4.17.20\"\n\n\"app@workspace:.\":\n  version: 0.0.0-use.local\n";
+        let (packages, skipped) = parse_text("yarn.lock", berry);
+        assert_eq!(packages, ["lodash 4.17.20 4"]);
+        assert_eq!(skipped.len(), 1);
+    }
+
+    #[test]
+    fn pnpm_v5_v6_v9() {
+        let v5 = "lockfileVersion: 5.4\n\npackages:\n\n  /lodash/4.17.20:\n    resolution: {integrity: x}\n  /@scope/pkg/1.0.0_react@18.0.0:\n    dev: false\n";
+        assert_eq!(
+            parse_text("pnpm-lock.yaml", v5).0,
+            ["lodash 4.17.20 5", "@scope/pkg 1.0.0 7"]
+        );
+        let v6 = "lockfileVersion: '6.0'\n\npackages:\n\n  /lodash@4.17.20:\n    resolution: {integrity: x}\n  /@scope/pkg@1.0.0(react@18.0.0):\n    dev: false\n";
+        assert_eq!(
+            parse_text("pnpm-lock.yaml", v6).0,
+            ["lodash 4.17.20 5", "@scope/pkg 1.0.0 7"]
+        );
+        let v9 = "lockfileVersion: '9.0'\n\npackages:\n\n  lodash@4.17.20:\n    resolution: {integrity: x}\n\n  '@scope/pkg@1.0.0':\n    resolution: {integrity: y}\n\nsnapshots:\n\n  lodash@4.17.20: {}\n";
+        assert_eq!(
+            parse_text("pnpm-lock.yaml", v9).0,
+            ["lodash 4.17.20 5", "@scope/pkg 1.0.0 8"]
+        );
+    }
+
+    #[test]
+    fn requirements_with_includes_hashes_markers_and_unpinned() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("base.txt"), "Jinja2==2.10\n").unwrap();
+        std::fs::write(
+            dir.path().join("requirements-dev.txt"),
+            "# tools\n-r base.txt\nrequests[socks]==2.19.0 ; python_version >= \"3\" \\\n    --hash=sha256:abc \\\n    --hash=sha256:def\nflask>=2\n-e ./local\nhttps://example.com/pkg.zip\n",
+        )
+        .unwrap();
+        let parsed = parse(dir.path(), Path::new("requirements-dev.txt")).unwrap();
+        let packages: Vec<String> = parsed
+            .packages
+            .iter()
+            .map(|p| format!("{} {} {} {}", p.file.display(), p.name, p.version, p.line))
+            .collect();
+        assert_eq!(
+            packages,
+            ["base.txt Jinja2 2.10 1", "requirements-dev.txt requests 2.19.0 3"]
+        );
+        assert_eq!(parsed.skipped.len(), 3, "{:?}", parsed.skipped);
+        assert!(parsed.skipped[0].contains("`flask>=2` is not pinned"));
+    }
+
+    #[test]
+    fn poetry_uv_and_pipfile() {
+        let poetry = "[[package]]\nname = \"django\"\nversion = \"3.2.0\"\n\n[[package]]\nname = \"mylib\"\nversion = \"0.1.0\"\n\n[package.source]\ntype = \"directory\"\nurl = \"../mylib\"\n";
+        let (packages, skipped) = parse_text("poetry.lock", poetry);
+        assert_eq!(packages, ["django 3.2.0 2"]);
+        assert_eq!(skipped.len(), 1);
+        let uv = "version = 1\n\n[[package]]\nname = \"jinja2\"\nversion = \"2.10\"\nsource = { registry = \"https://pypi.org/simple\" }\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\nsource = { editable = \".\" }\n";
+        assert_eq!(parse_text("uv.lock", uv).0, ["jinja2 2.10 4"]);
+        let pipfile = r#"{"_meta": {}, "default": {"django": {"version": "==3.2.0"}, "local": {"path": "."}}, "develop": {"pytest": {"version": "==7.0.0"}}}"#;
+        let (packages, skipped) = parse_text("Pipfile.lock", pipfile);
+        assert_eq!(packages, ["django 3.2.0 1", "pytest 7.0.0 1"]);
+        assert_eq!(skipped.len(), 1);
+    }
+
+    #[test]
+    fn go_mod_gemfile_and_composer() {
+        let go = "module example.com/app\n\ngo 1.21\n\nrequire golang.org/x/text v0.3.0\n\nrequire (\n\tgithub.com/a/b v1.2.3 // indirect\n\tgithub.com/c/d v0.1.0\n\tgithub.com/e/f v1.0.0\n)\n\nreplace github.com/c/d => github.com/c/d-fork v0.2.0\nreplace github.com/e/f => ../f\n";
+        let (packages, skipped) = parse_text("go.mod", go);
+        assert_eq!(
+            packages,
+            [
+                "golang.org/x/text v0.3.0 5",
+                "github.com/a/b v1.2.3 8",
+                "github.com/c/d-fork v0.2.0 9"
+            ]
+        );
+        assert!(skipped[0].contains("github.com/e/f is replaced by a local directory"));
+        let gems = "GIT\n  remote: https://example.com/x.git\n  specs:\n    gitgem (1.0.0)\n\nGEM\n  remote: https://rubygems.org/\n  specs:\n    nokogiri (1.13.10-x86_64-linux)\n      racc (~> 1.4)\n    rack (2.2.3)\n\nPLATFORMS\n  ruby\n";
+        let (packages, skipped) = parse_text("Gemfile.lock", gems);
+        assert_eq!(packages, ["nokogiri 1.13.10 9", "rack 2.2.3 11"]);
+        assert_eq!(skipped.len(), 1);
+        let composer = "{\n  \"packages\": [\n    {\n      \"name\": \"symfony/http-kernel\",\n      \"version\": \"v4.4.0\"\n    }\n  ],\n  \"packages-dev\": [\n    {\n      \"name\": \"acme/tool\",\n      \"version\": \"dev-main\"\n    }\n  ]\n}\n";
+        let (packages, skipped) = parse_text("composer.lock", composer);
+        assert_eq!(packages, ["symfony/http-kernel 4.4.0 4"]);
+        assert_eq!(skipped.len(), 1);
+    }
+
+    #[test]
+    fn a_broken_lockfile_names_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Cargo.lock"), "[[package]\nname = \"x\"").unwrap();
+        let err = parse(dir.path(), Path::new("Cargo.lock")).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("failed to read the lockfile `Cargo.lock`"),
+            "{err:#}"
+        );
+        std::fs::write(dir.path().join("package-lock.json"), "{not json").unwrap();
+        assert!(parse(dir.path(), Path::new("package-lock.json")).is_err());
+    }
 }

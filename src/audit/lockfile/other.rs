@@ -9,6 +9,7 @@ use super::{Out, line_of};
 
 /// `go.mod`: `require` lines and blocks; a `replace` to another module version audits the
 /// replacement, a `replace` to a local path skips the module.
+#[expect(clippy::unnecessary_wraps, reason = "every lockfile parser has the same signature")]
 pub(super) fn go_mod(text: &str, out: &mut Out) -> Result<()> {
     let mut requires: Vec<(String, String, usize)> = Vec::new();
     let mut replaces: HashMap<String, Option<(String, String)>> = HashMap::new();
@@ -73,6 +74,7 @@ pub(super) fn go_mod(text: &str, out: &mut Out) -> Result<()> {
 
 /// `Gemfile.lock`: the `specs:` of `GEM` sections (`    name (version[-platform])`);
 /// `GIT` and `PATH` sections are not audited.
+#[expect(clippy::unnecessary_wraps, reason = "every lockfile parser has the same signature")]
 pub(super) fn gemfile_lock(text: &str, out: &mut Out) -> Result<()> {
     let mut section = "";
     for (index, line) in text.lines().enumerate() {

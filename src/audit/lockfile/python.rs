@@ -63,7 +63,11 @@ fn requirement(
             if !root.join(&target).is_file() {
                 bail!("line {line}: the included file `{}` does not exist", target.display());
             }
-            return requirements(root, &target, out, seen);
+            // Packages of an included file point at that file.
+            let parent = std::mem::replace(&mut out.file, target.clone());
+            let result = requirements(root, &target, out, seen);
+            out.file = parent;
+            return result;
         }
     }
     if entry.starts_with('-') {
