@@ -73,11 +73,10 @@ impl AuditJob {
         let db = self.spec.db()?;
         let today = audit::today();
         let mut result = audit::audit(&self.root, &self.lockfiles, &db, &self.spec.policy, today)?;
+        // The lockfiles as they are now against the same files at the base commit (for a
+        // commit, HEAD): only findings the change brought in remain.
         if self.spec.new_only
-            && let Some(base) = self
-                .changes
-                .base
-                .filter(|b| Some(*b) != self.changes.head || self.changes.head.is_none())
+            && let Some(base) = self.changes.base
         {
             let known = self.at_base(base, &db, today)?;
             result.findings.retain(|f| {

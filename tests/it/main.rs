@@ -1,5 +1,6 @@
 //! Integration tests: the real binary against temporary git repositories.
 
+mod audit;
 mod changes;
 mod common;
 mod config;
