@@ -86,12 +86,7 @@ pub(crate) fn audit(globals: &Globals, args: &AuditArgs) -> Result<i32> {
                     diagnostic.message
                 )?;
             }
-            writeln!(
-                out,
-                "{}: {}",
-                if verdict.passed { "passed" } else { "failed" },
-                verdict.summary
-            )?;
+            writeln!(out, "{}", verdict.closing_line())?;
         }
         other => bail!("unknown format `{other}`\nhint: `--format text` or `--format json`"),
     }

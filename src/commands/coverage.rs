@@ -61,11 +61,6 @@ pub(crate) fn coverage(globals: &Globals, args: &CoverageArgs) -> Result<i32> {
         };
         writeln!(out, "{}:{lines}: not covered", diagnostic.file)?;
     }
-    writeln!(
-        out,
-        "{}: {}",
-        if verdict.passed { "passed" } else { "failed" },
-        verdict.summary
-    )?;
+    writeln!(out, "{}", verdict.closing_line())?;
     Ok(i32::from(!verdict.passed))
 }

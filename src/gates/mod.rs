@@ -101,6 +101,13 @@ pub(crate) struct Verdict {
     pub(crate) details: Option<serde_json::Value>,
 }
 
+impl Verdict {
+    /// The last line a command that runs a built-in gate by hand prints.
+    pub(crate) fn closing_line(&self) -> String {
+        format!("{}: {}", if self.passed { "passed" } else { "failed" }, self.summary)
+    }
+}
+
 /// What a built-in gate found, beyond passing or failing.
 #[derive(Debug, Clone)]
 pub(crate) struct Findings {

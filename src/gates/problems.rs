@@ -2,7 +2,7 @@
 //! rustc/cargo (`--message-format=json`) and ruff (`--output-format=json` or `json-lines`)
 //! print, or a user's regex with named groups. Paths become repository-relative.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
 
 use regex::Regex;
 use serde_json::Value;
@@ -74,26 +74,12 @@ impl Places<'_> {
         } else {
             self.root.join(self.workdir).join(path)
         };
-        let normal = normalize(&absolute);
+        let normal = crate::git::normalize(&absolute);
         match normal.strip_prefix(self.root) {
             Ok(relative) => relative.to_string_lossy().into_owned(),
             Err(_) => file.trim().to_owned(),
         }
     }
-}
-
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// The diagnostics in `output`.

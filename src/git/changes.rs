@@ -1,13 +1,13 @@
 //! Change sets: the files a run considers, and how each changed.
 
 use std::io::BufRead;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use git2::{Delta, Diff, DiffFindOptions, DiffOptions, FileMode, Oid, Tree};
 use serde::Serialize;
 
-use super::{Repo, path_from_bytes};
+use super::{Repo, normalize, path_from_bytes};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -372,19 +372,4 @@ fn files_of(mut diff: Diff<'_>) -> Result<Vec<ChangedFile>> {
         });
     }
     Ok(files)
-}
-
-/// `a/./b/../c` to `a/c` without touching the file system (the file may not exist).
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
