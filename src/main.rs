@@ -19,7 +19,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use cli::{Cli, ColorChoice, Command};
+use cli::{Cli, Command};
 use commands::Globals;
 use printer::{Printer, Verbosity};
 
@@ -34,7 +34,7 @@ fn main() -> ExitCode {
             return ExitCode::from(if err.use_stderr() { EXIT_ERROR } else { 0 });
         }
     };
-    set_colors(cli.color);
+    printer::set_colors(cli.color);
     if let Some(dir) = &cli.directory
         && let Err(err) = std::env::set_current_dir(dir)
     {
@@ -66,34 +66,10 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(EXIT_ERROR)),
-        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) if printer::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             globals.printer.error(&err);
             ExitCode::from(EXIT_ERROR)
         }
     }
-}
-
-fn set_colors(choice: ColorChoice) {
-    let enabled = match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            env::var_os(env::NO_COLOR).is_none_or(|v| v.is_empty()) && console::Term::stdout().is_term()
-        }
-    };
-    console::set_colors_enabled(enabled);
-    console::set_colors_enabled_stderr(
-        enabled
-            || (choice == ColorChoice::Auto
-                && env::var_os(env::NO_COLOR).is_none()
-                && console::Term::stderr().is_term()),
-    );
-}
-
-/// `gate list | head` closes the pipe early; that is not an error (as in ripgrep).
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain()
-        .filter_map(|cause| cause.downcast_ref::<std::io::Error>())
-        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
 }

@@ -4,6 +4,9 @@
 use std::fmt::Display;
 use std::io::{self, Write};
 
+use crate::cli::ColorChoice;
+use crate::env;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Verbosity {
     Quiet,
@@ -60,4 +63,22 @@ impl Printer {
             let _ = writeln!(err, "  caused by: {cause}");
         }
     }
+}
+
+/// Colour for stdout and stderr: `--color`, else on for a terminal unless `NO_COLOR` is set.
+pub(crate) fn set_colors(choice: ColorChoice) {
+    let wanted = |term: console::Term| match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => env::var_os(env::NO_COLOR).is_none_or(|v| v.is_empty()) && term.is_term(),
+    };
+    console::set_colors_enabled(wanted(console::Term::stdout()));
+    console::set_colors_enabled_stderr(wanted(console::Term::stderr()));
+}
+
+/// `gate list | head` closes the pipe early; that is not an error (as in ripgrep).
+pub(crate) fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|cause| cause.downcast_ref::<io::Error>())
+        .any(|io| io.kind() == io::ErrorKind::BrokenPipe)
 }
