@@ -61,6 +61,8 @@ pub(crate) enum Command {
     Audit(AuditArgs),
     /// Check the setup: configuration, tools on PATH, hooks, database age.
     Doctor,
+    /// Write a `gates.toml` with the gates detected from the repository and PATH.
+    Init,
 }
 
 /// Which files a run considers and which gates it runs.

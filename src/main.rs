@@ -63,6 +63,7 @@ fn main() -> ExitCode {
         Command::Coverage(args) => commands::coverage::coverage(&globals, args),
         Command::Audit(args) => commands::audit::audit(&globals, args),
         Command::Doctor => commands::doctor::doctor(&globals),
+        Command::Init => commands::init::init(&globals),
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(EXIT_ERROR)),

@@ -6,6 +6,7 @@ pub(crate) mod check;
 pub(crate) mod coverage;
 pub(crate) mod doctor;
 pub(crate) mod hook;
+pub(crate) mod init;
 pub(crate) mod install;
 pub(crate) mod list;
 pub(crate) mod publish;

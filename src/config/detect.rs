@@ -58,7 +58,7 @@ run = ["go", "vet", "./..."]
 ];
 
 /// The configuration text and, per chosen ecosystem, why it was chosen.
-pub(super) fn default_config(root: &Path) -> (String, Vec<String>) {
+pub(crate) fn default_config(root: &Path) -> (String, Vec<String>) {
     let mut text = String::new();
     let mut reasons = Vec::new();
     for candidate in CANDIDATES {

@@ -5,7 +5,7 @@
 //!   `depends_on` resolved and free of cycles).
 //! - `detect`: the built-in configuration used when a repository has no `gates.toml`.
 
-mod detect;
+pub(crate) mod detect;
 mod raw;
 mod resolve;
 

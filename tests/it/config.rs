@@ -166,3 +166,31 @@ fn without_gates_toml_a_python_project_needs_ruff_on_path() {
     );
     assert!(run.stdout.contains("ruff check a.py"), "{run:?}");
 }
+
+#[test]
+fn init_writes_the_detected_gates_once() {
+    let repo = TestRepo::new();
+    repo.tool("cargo", "exit 0")
+        .write("Cargo.toml", "[package]\nname = \"x\"\n")
+        .commit_all("init");
+    let run = repo.gate(&["init"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let written = repo.read("gates.toml");
+    assert!(
+        written.contains("[gates.rustfmt]") && written.contains("[gates.clippy]"),
+        "{written}"
+    );
+    assert!(
+        written.contains("# rustfmt, clippy: `Cargo.toml` found and `cargo` is on PATH"),
+        "{written}"
+    );
+    let run = repo.gate(&["check", "--all"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        !run.stderr.contains("built-in gates"),
+        "the written file is used: {run:?}"
+    );
+    let run = repo.gate(&["init"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("already exists"), "{run:?}");
+}
