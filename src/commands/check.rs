@@ -160,6 +160,18 @@ pub(crate) fn run_gates(
     } else {
         report::exit_code(&outcomes)
     };
+    // The JSON report carries the changed lines of every file; only it pays for the diff.
+    let lines = if targets.iter().any(|t| t.format == report::Format::Json) {
+        let paths: Vec<String> = changes
+            .files
+            .iter()
+            .filter(|f| f.exists())
+            .map(|f| f.path.to_string_lossy().into_owned())
+            .collect();
+        crate::git::lines::changed_lines_of(repo, changes, &paths.iter().map(String::as_str).collect::<Vec<_>>())
+    } else {
+        std::collections::HashMap::new()
+    };
     let report = Report {
         root,
         stage: mode.stage,
@@ -167,6 +179,7 @@ pub(crate) fn run_gates(
         outcomes: &outcomes,
         duration: wall,
         exit_code,
+        lines: &lines,
     };
     for target in &targets {
         target.write(&report)?;

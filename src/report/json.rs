@@ -40,6 +40,9 @@ struct FileJson {
     status: FileStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     from: Option<String>,
+    /// Changed line ranges, `[first, last]`, on the new side.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    lines: Vec<[u32; 2]>,
 }
 
 #[derive(Serialize, Default)]
@@ -108,6 +111,11 @@ pub(crate) fn render(report: &Report<'_>) -> Result<String> {
                     path: text(&file.path),
                     status: file.status,
                     from: file.from.as_deref().map(text),
+                    lines: report
+                        .lines
+                        .get(&text(&file.path))
+                        .map(|ranges| ranges.iter().map(|&(a, b)| [a, b]).collect())
+                        .unwrap_or_default(),
                 })
                 .collect(),
         },

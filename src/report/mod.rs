@@ -27,6 +27,8 @@ pub(crate) struct Report<'a> {
     pub(crate) outcomes: &'a [Outcome],
     pub(crate) duration: Duration,
     pub(crate) exit_code: i32,
+    /// Changed line ranges per file (new side), when a report that shows them was asked for.
+    pub(crate) lines: &'a std::collections::HashMap<String, Vec<(u32, u32)>>,
 }
 
 /// The exit code of a finished run: 2 when a gate could not run (missing program, timeout,

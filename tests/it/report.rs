@@ -28,6 +28,11 @@ fn json_report_carries_the_change_set_and_every_gate() {
     );
     assert_eq!(report["change_set"]["files"][0]["path"], "a.py");
     assert_eq!(report["change_set"]["files"][0]["status"], "modified");
+    assert_eq!(
+        report["change_set"]["files"][0]["lines"],
+        serde_json::json!([[1, 1]]),
+        "changed lines, new side"
+    );
     assert_eq!(report["summary"]["passed"], 1);
     assert_eq!(report["summary"]["failed"], 1);
     assert_eq!(report["summary"]["skipped"], 1);
