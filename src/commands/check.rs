@@ -1,6 +1,6 @@
 //! `gate check`: run the gates on a change set and report.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -160,18 +160,7 @@ pub(crate) fn run_gates(
     } else {
         report::exit_code(&outcomes)
     };
-    // The JSON report carries the changed lines of every file; only it pays for the diff.
-    let lines = if targets.iter().any(|t| t.format == report::Format::Json) {
-        let paths: Vec<String> = changes
-            .files
-            .iter()
-            .filter(|f| f.exists())
-            .map(|f| f.path.to_string_lossy().into_owned())
-            .collect();
-        crate::git::lines::changed_lines_of(repo, changes, &paths.iter().map(String::as_str).collect::<Vec<_>>())
-    } else {
-        std::collections::HashMap::new()
-    };
+    let lines = report_lines(repo, changes, &targets);
     let report = Report {
         root,
         stage: mode.stage,
@@ -188,6 +177,20 @@ pub(crate) fn run_gates(
         actions.finish(&report, repo, globals.printer)?;
     }
     Ok(exit_code)
+}
+
+/// The changed lines of every file, for the JSON report; only it pays for the diff.
+fn report_lines(repo: &crate::git::Repo, changes: &ChangeSet, targets: &[Target]) -> HashMap<String, Vec<(u32, u32)>> {
+    if !targets.iter().any(|t| t.format == report::Format::Json) {
+        return HashMap::new();
+    }
+    let paths: Vec<String> = changes
+        .files
+        .iter()
+        .filter(|f| f.exists())
+        .map(|f| f.path.to_string_lossy().into_owned())
+        .collect();
+    crate::git::lines::changed_lines_of(repo, changes, &paths.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 /// `on_fix = "stage"`: fixes to files that were fully staged go into the commit. A file with
