@@ -115,21 +115,7 @@ pub(crate) fn run_gates(
         jobs,
         fail_fast: run.fail_fast().unwrap_or(config.settings.fail_fast),
     };
-    let running = config
-        .gates
-        .iter()
-        .zip(&plans)
-        .filter(|(_, plan)| matches!(plan.decision, Decision::Run(_) | Decision::Builtin(_)))
-        .map(|(gate, _)| gate.name.as_str());
-    let status_target = StatusTarget {
-        sha: changes
-            .head
-            .map(|oid| oid.to_string())
-            .filter(|_| changes.source == Source::Base),
-        prefix: &config.settings.status_prefix,
-        enabled: !run.no_statuses,
-    };
-    let actions = Actions::start(&status_target, running, globals.printer);
+    let actions = start_actions(globals, config, &plans, changes, run);
     let names = config.gates.iter().map(|g| g.name.clone()).collect();
     // In GitHub Actions raw output goes in groups that no tool can inject commands into.
     let mut console = Console::new(globals.printer, names, Console::is_interactive(), actions.is_none());
@@ -177,6 +163,32 @@ pub(crate) fn run_gates(
         actions.finish(&report, repo, globals.printer)?;
     }
     Ok(exit_code)
+}
+
+/// In GitHub Actions: posts `pending` for the gates that will run, and says how to finish.
+fn start_actions(
+    globals: &Globals,
+    config: &crate::config::Config,
+    plans: &[plan::GatePlan],
+    changes: &ChangeSet,
+    run: &RunArgs,
+) -> Option<Actions> {
+    let running = config
+        .gates
+        .iter()
+        .zip(plans)
+        .filter(|(_, plan)| matches!(plan.decision, Decision::Run(_) | Decision::Builtin(_)))
+        .map(|(gate, _)| gate.name.as_str());
+    // A change set from the event names the commit to post to (a pull request's head).
+    let status_target = StatusTarget {
+        sha: changes
+            .head
+            .map(|oid| oid.to_string())
+            .filter(|_| changes.source == Source::Base),
+        prefix: &config.settings.status_prefix,
+        enabled: !run.no_statuses,
+    };
+    Actions::start(&status_target, running, globals.printer)
 }
 
 /// The changed lines of every file, for the JSON report; only it pays for the diff.
