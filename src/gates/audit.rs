@@ -98,17 +98,34 @@ impl AuditJob {
             .join("gate")
             .join(format!("base-{}", std::process::id()));
         let mut present = Vec::new();
-        for lockfile in &self.lockfiles {
-            let Ok(entry) = tree.get_path(lockfile) else { continue };
-            let Ok(blob) = repo.git.find_blob(entry.id()) else {
-                continue;
-            };
-            let path = scratch.join(lockfile);
+        let write = |relative: &Path, id: git2::Oid| -> Result<()> {
+            let blob = repo.git.find_blob(id)?;
+            let path = scratch.join(relative);
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent)?;
             }
-            std::fs::write(&path, blob.content())?;
+            Ok(std::fs::write(&path, blob.content())?)
+        };
+        for lockfile in &self.lockfiles {
+            let Ok(entry) = tree.get_path(lockfile) else { continue };
+            write(lockfile, entry.id())?;
             present.push(lockfile.clone());
+            // Requirement files include their neighbours (`-r base.txt`): bring those along.
+            if audit::lockfile::Kind::of(lockfile) == Some(audit::lockfile::Kind::Requirements) {
+                let dir = lockfile.parent().unwrap_or(Path::new(""));
+                let folder = if dir.as_os_str().is_empty() {
+                    Some(tree.clone())
+                } else {
+                    tree.get_path(dir).ok().and_then(|e| repo.git.find_tree(e.id()).ok())
+                };
+                for entry in folder.iter().flat_map(git2::Tree::iter) {
+                    let name = entry.name().unwrap_or_default();
+                    if entry.kind() == Some(git2::ObjectType::Blob) && (name.ends_with(".txt") || name.ends_with(".in"))
+                    {
+                        write(&dir.join(name), entry.id())?;
+                    }
+                }
+            }
         }
         let result = audit::audit(&scratch, &present, db, &self.spec.policy, today);
         let _ = std::fs::remove_dir_all(&scratch);

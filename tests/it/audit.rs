@@ -294,3 +294,22 @@ fn update_downloads_exports_once_and_the_audit_reads_them() {
     let run = repo.gate(&["doctor"]);
     assert!(run.stdout.contains("updated 0 days ago"), "{run:?}");
 }
+
+#[test]
+fn new_only_follows_requirement_includes_at_the_base_commit() {
+    let Some(db) = shared_osv() else { return };
+    let repo = TestRepo::new();
+    repo.config(&audit_gate(&db, "new_only = true\n"))
+        .write("py/requirements.txt", "-r base.txt\n")
+        .write("py/base.txt", "Jinja2==2.10\n")
+        .commit_all("init");
+    repo.write("py/requirements.txt", "-r base.txt\nurllib3==1.24.1\n");
+    repo.git(&["add", "py/requirements.txt"]);
+    let run = repo.gate(&["check", "--staged", "--report", "json=r.json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let found = found_ids(&repo);
+    assert!(
+        !found.is_empty() && found.iter().all(|f| f.contains("urllib3 1.24.1")),
+        "{found:?}"
+    );
+}
