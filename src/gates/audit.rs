@@ -120,7 +120,10 @@ impl AuditJob {
                 };
                 for entry in folder.iter().flat_map(git2::Tree::iter) {
                     let name = entry.name().unwrap_or_default();
-                    if entry.kind() == Some(git2::ObjectType::Blob) && (name.ends_with(".txt") || name.ends_with(".in"))
+                    if entry.kind() == Some(git2::ObjectType::Blob)
+                        && Path::new(name)
+                            .extension()
+                            .is_some_and(|e| e.eq_ignore_ascii_case("txt") || e.eq_ignore_ascii_case("in"))
                     {
                         write(&dir.join(name), entry.id())?;
                     }
