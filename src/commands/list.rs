@@ -33,7 +33,7 @@ pub(crate) fn list(globals: &Globals, args: &ListArgs) -> Result<i32> {
     };
     writeln!(
         out,
-        "{} changed files, stage `{stage}`, gates from {origin}:",
+        "{} files in the change set, stage `{stage}`, gates from {origin}:",
         changes.files.len()
     )?;
     let width = session

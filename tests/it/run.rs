@@ -368,7 +368,10 @@ fn list_shows_the_plan_without_running() {
     let run = repo.gate(&["list", "--all"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(!Path::new(&repo.root().join("ran")).exists());
-    assert!(run.stdout.contains("3 changed files, stage `manual`"), "{run:?}");
+    assert!(
+        run.stdout.contains("3 files in the change set, stage `manual`"),
+        "{run:?}"
+    );
     let py = run.stdout.lines().find(|l| l.trim_start().starts_with("py ")).unwrap();
     assert!(
         py.contains("run") && py.contains("2 files") && py.contains("1 process") && py.contains("<2 files>"),
