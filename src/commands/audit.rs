@@ -24,8 +24,8 @@ pub(crate) fn audit(globals: &Globals, args: &AuditArgs) -> Result<i32> {
     };
     let cwd = std::env::current_dir().context("failed to read the current directory")?;
     let lockfiles: Vec<PathBuf> = if args.lockfiles.is_empty() {
-        let tracked = changes::all(&repo)?;
-        audit::lockfiles(tracked.files.iter().map(|f| f.path.as_path()))
+        let tracked = changes::tracked_paths(&repo)?;
+        audit::lockfiles(tracked.iter().map(std::path::Path::new))
     } else {
         args.lockfiles
             .iter()

@@ -146,7 +146,7 @@ pub(crate) fn run_gates(
     } else {
         report::exit_code(&outcomes)
     };
-    let lines = report_lines(repo, changes, &targets);
+    let lines = report_lines(repo, changes, &targets, actions.is_some());
     let report = Report {
         root,
         stage: mode.stage,
@@ -160,7 +160,7 @@ pub(crate) fn run_gates(
         target.write(&report)?;
     }
     if let Some(actions) = actions {
-        actions.finish(&report, repo, globals.printer)?;
+        actions.finish(&report, globals.printer)?;
     }
     Ok(exit_code)
 }
@@ -191,9 +191,15 @@ fn start_actions(
     Actions::start(&status_target, running, globals.printer)
 }
 
-/// The changed lines of every file, for the JSON report; only it pays for the diff.
-fn report_lines(repo: &crate::git::Repo, changes: &ChangeSet, targets: &[Target]) -> HashMap<String, Vec<(u32, u32)>> {
-    if !targets.iter().any(|t| t.format == report::Format::Json) {
+/// The changed lines of every file, from one diff: the JSON report carries them and GitHub
+/// annotations on changed lines come first. Only runs that write either pay for the diff.
+fn report_lines(
+    repo: &crate::git::Repo,
+    changes: &ChangeSet,
+    targets: &[Target],
+    annotating: bool,
+) -> HashMap<String, Vec<(u32, u32)>> {
+    if !annotating && !targets.iter().any(|t| t.format == report::Format::Json) {
         return HashMap::new();
     }
     let paths: Vec<String> = changes

@@ -31,11 +31,7 @@ pub(crate) fn coverage(globals: &Globals, args: &CoverageArgs) -> Result<i32> {
         Some(base) => changes::base(&repo, base)?,
         None => changes::worktree(&repo)?,
     };
-    let tracked = changes::all(&repo)?
-        .files
-        .iter()
-        .map(|f| f.path.to_string_lossy().into_owned())
-        .collect();
+    let tracked = changes::tracked_paths(&repo)?;
     let job = CoverageJob {
         spec: CoverageSpec {
             reports: relative_reports(repo.root(), &cwd, &args.reports),

@@ -106,7 +106,8 @@ pub(crate) struct Measure {
 #[derive(Debug, Default)]
 pub(crate) struct Merged {
     files: BTreeMap<String, HashMap<u32, u64>>,
-    unmatched: Vec<String>,
+    /// A set: a report of thousands of unmatched files must not compare each with all others.
+    unmatched: std::collections::BTreeSet<String>,
 }
 
 impl Merged {
@@ -123,10 +124,8 @@ impl Merged {
                 }
             }
             None => {
-                if let Some(name) = file.candidates.last()
-                    && !self.unmatched.contains(name)
-                {
-                    self.unmatched.push(name.clone());
+                if let Some(name) = file.candidates.last() {
+                    self.unmatched.insert(name.clone());
                 }
             }
         }
@@ -140,7 +139,7 @@ impl Merged {
     /// Total and patch coverage; `changed` holds the changed line ranges per file.
     pub(crate) fn measure(self, changed: &HashMap<String, Vec<(u32, u32)>>, exclude: &GlobSet) -> Measure {
         let mut measure = Measure {
-            unmatched: self.unmatched,
+            unmatched: self.unmatched.into_iter().collect(),
             ..Measure::default()
         };
         for (file, lines) in self.files {

@@ -199,6 +199,15 @@ pub(crate) fn all(repo: &Repo) -> Result<ChangeSet> {
     })
 }
 
+/// Every tracked path as text, as coverage reports and lockfile lists name files.
+pub(crate) fn tracked_paths(repo: &Repo) -> Result<Vec<String>> {
+    Ok(all(repo)?
+        .files
+        .iter()
+        .map(|f| f.path.to_string_lossy().into_owned())
+        .collect())
+}
+
 /// Files named on the command line, relative to `cwd`; they must lie inside the work tree.
 pub(crate) fn explicit(repo: &Repo, cwd: &Path, paths: &[PathBuf]) -> Result<ChangeSet> {
     let mut files = Vec::with_capacity(paths.len());

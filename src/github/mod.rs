@@ -134,29 +134,11 @@ impl Actions {
 
     /// Prints the workflow commands, writes the job summary and waits for the statuses.
     /// An error means statuses could not be posted (a failure of the run, exit 2).
-    pub(crate) fn finish(
-        self,
-        report: &crate::report::Report<'_>,
-        repo: &crate::git::Repo,
-        printer: Printer,
-    ) -> Result<()> {
+    pub(crate) fn finish(self, report: &crate::report::Report<'_>, printer: Printer) -> Result<()> {
         use std::io::Write as _;
-        let mut changed = crate::report::github::ChangedLines::new();
-        for outcome in report.outcomes {
-            for diagnostic in &outcome.diagnostics {
-                changed.entry(diagnostic.file.clone()).or_insert_with(|| {
-                    crate::git::lines::changed_lines(
-                        repo,
-                        report.changes.base,
-                        report.changes.head,
-                        std::path::Path::new(&diagnostic.file),
-                    )
-                });
-            }
-        }
         let _ = printer
             .stdout()
-            .write_all(crate::report::github::commands(report, &changed).as_bytes());
+            .write_all(crate::report::github::commands(report).as_bytes());
         if let Some(path) = &self.summary {
             crate::report::github::write_summary(path, report)?;
         }

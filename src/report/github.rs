@@ -45,11 +45,8 @@ fn stop_token() -> String {
     format!("gate-{first:016x}{:016x}", hasher.finish())
 }
 
-/// Which lines of which files a change touched, to rank annotations.
-pub(crate) type ChangedLines = HashMap<String, Vec<(u32, u32)>>;
-
 /// Workflow commands for stdout: output groups, then annotations.
-pub(crate) fn commands(report: &Report<'_>, changed: &ChangedLines) -> String {
+pub(crate) fn commands(report: &Report<'_>) -> String {
     let mut out = String::new();
     for outcome in report.outcomes {
         if outcome.output.is_empty() || matches!(outcome.status, Status::Skipped | Status::Blocked) {
@@ -70,7 +67,7 @@ pub(crate) fn commands(report: &Report<'_>, changed: &ChangedLines) -> String {
         let _ = writeln!(out, "::{token}::");
         out.push_str("::endgroup::\n");
     }
-    out.push_str(&annotations(report, changed));
+    out.push_str(&annotations(report));
     out
 }
 
@@ -83,7 +80,8 @@ struct Annotation<'a> {
     rank: u8,
 }
 
-fn annotations(report: &Report<'_>, changed: &ChangedLines) -> String {
+fn annotations(report: &Report<'_>) -> String {
+    let changed = report.lines;
     let changed_files: std::collections::HashSet<String> = report
         .changes
         .files

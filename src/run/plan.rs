@@ -87,11 +87,14 @@ pub(crate) fn plan(
                 Decision::Builtin(Box::new(BuiltinJob::Coverage(CoverageJob {
                     spec: spec.clone(),
                     root: root.to_path_buf(),
-                    tracked: tracked_cache.get_or_init(|| tracked_files(repo)).clone(),
+                    tracked: tracked_cache
+                        .get_or_init(|| crate::git::changes::tracked_paths(repo).unwrap_or_default())
+                        .clone(),
                     changes: changes.clone(),
                 })))
             } else if let Some(Builtin::Audit(spec)) = &gate.builtin {
-                let tracked = tracked_cache.get_or_init(|| tracked_files(repo));
+                let tracked =
+                    tracked_cache.get_or_init(|| crate::git::changes::tracked_paths(repo).unwrap_or_default());
                 Decision::Builtin(Box::new(BuiltinJob::Audit(AuditJob {
                     spec: spec.clone(),
                     root: root.to_path_buf(),
@@ -108,18 +111,6 @@ pub(crate) fn plan(
             }
         })
         .collect()
-}
-
-/// Every tracked file, as text (coverage reports name files as text).
-fn tracked_files(repo: &Repo) -> Vec<String> {
-    crate::git::changes::all(repo)
-        .map(|all| {
-            all.files
-                .iter()
-                .map(|f| f.path.to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// `--gate` selection closed over `depends_on`.

@@ -432,3 +432,40 @@ fn a_push_that_creates_a_branch_is_compared_with_the_default_branch() {
     let seen: Vec<String> = crate::common::recorded(&repo.bin().join("seen")).concat();
     assert_eq!(seen, ["b.txt"]);
 }
+
+#[test]
+fn annotations_on_changed_lines_come_first() {
+    let repo = TestRepo::new();
+    repo.tool(
+        "many",
+        "for i in $(seq 1 15); do echo \"a.py:$i:1: error: problem $i\"; done; exit 1",
+    );
+    repo.config("[gates.many]\nkind = \"lint\"\nfiles = [\"*.py\"]\nrun = [\"many\"]\nproblem_format = \"gnu\"\n")
+        .write(
+            "a.py",
+            (1..=15).fold(String::new(), |text, i| text + &format!("line {i}\n")),
+        )
+        .commit_all("init");
+    repo.git(&["checkout", "-q", "-b", "topic"]);
+    let changed = (1..=15).fold(String::new(), |text, i| {
+        text + &format!("line {i}{}\n", if i >= 14 { " changed" } else { "" })
+    });
+    repo.write("a.py", changed).commit_all("change the last two lines");
+    let run = repo.gate_env(
+        &["check", "--base", "main"],
+        &[("GITHUB_ACTIONS", "true"), ("CI", "true")],
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    let shown: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("::error file=a.py"))
+        .collect();
+    assert_eq!(shown.len(), 10, "{run:?}");
+    assert!(shown[0].starts_with("::error file=a.py,line=14,"), "{shown:#?}");
+    assert!(shown[1].starts_with("::error file=a.py,line=15,"), "{shown:#?}");
+    assert!(
+        !shown.iter().any(|l| l.contains("line=9,")),
+        "the rest fill in, in tool order: {shown:#?}"
+    );
+}
