@@ -2,7 +2,11 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+
+use crate::model::Stage;
+use crate::printer::ColorChoice;
+use crate::report::Target;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -28,13 +32,6 @@ pub(crate) struct Cli {
     /// The configuration file (default: `gates.toml` at the repository root).
     #[arg(long, global = true, value_name = "PATH")]
     pub(crate) config: Option<PathBuf>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub(crate) enum ColorChoice {
-    Auto,
-    Always,
-    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -83,9 +80,9 @@ pub(crate) struct Selection {
     /// Run only these gates (repeatable).
     #[arg(long = "gate", value_name = "NAME")]
     pub(crate) gates: Vec<String>,
-    /// The stage to run: `pre-commit`, `pre-push`, `ci` or `manual` (default: `ci` in CI, else `manual`).
-    #[arg(long, value_name = "STAGE")]
-    pub(crate) stage: Option<String>,
+    /// The stage to run, e.g. `pre-commit`, `pre-push`, `ci` or `manual` (default: `ci` in CI, else `manual`).
+    #[arg(long, value_name = "STAGE", value_enum)]
+    pub(crate) stage: Option<Stage>,
 }
 
 #[derive(Debug, Args)]
@@ -112,8 +109,8 @@ pub(crate) struct RunArgs {
     #[arg(long)]
     pub(crate) no_fail_fast: bool,
     /// Also write the result as FORMAT (json, junit, sarif) to PATH, e.g. `junit=gate.xml` (repeatable).
-    #[arg(long, value_name = "FORMAT=PATH")]
-    pub(crate) report: Vec<String>,
+    #[arg(long, value_name = "FORMAT=PATH", value_parser = Target::parse)]
+    pub(crate) report: Vec<Target>,
     /// In GitHub Actions, do not post commit statuses.
     #[arg(long)]
     pub(crate) no_statuses: bool,

@@ -10,6 +10,7 @@ mod gates;
 mod git;
 mod github;
 mod keeper;
+mod model;
 mod printer;
 mod report;
 mod run;

@@ -4,7 +4,6 @@
 use std::fmt::Display;
 use std::io::{self, Write};
 
-use crate::cli::ColorChoice;
 use crate::env;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -66,6 +65,14 @@ impl Printer {
 }
 
 /// Colour for stdout and stderr: `--color`, else on for a terminal unless `NO_COLOR` is set.
+/// `--color`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
 pub(crate) fn set_colors(choice: ColorChoice) {
     let wanted = |term: console::Term| match choice {
         ColorChoice::Always => true,

@@ -18,7 +18,7 @@ use serde::Serialize;
 use self::lockfile::Package;
 use self::osv::{Database, Level, Severity};
 use self::version::Ecosystem;
-use crate::gates::{Diagnostic, Severity as DiagnosticSeverity};
+use crate::model::{Diagnostic, Severity as DiagnosticSeverity};
 
 /// An accepted risk: `{ id, reason, expires }` in the gate's `ignore`.
 #[derive(Debug, Clone)]
@@ -285,7 +285,7 @@ fn summary_of(record: &osv::Record) -> String {
         .lines()
         .next()
         .unwrap_or(details);
-    crate::github::statuses::cut(first.trim_end_matches('.'), 120)
+    crate::model::text::cut(first.trim_end_matches('.'), 120)
 }
 
 /// Today's date in UTC, for ignore expiry.

@@ -10,7 +10,8 @@ use crate::audit::update::{Updated, update};
 use crate::audit::{self, Policy, osv::Level};
 use crate::cli::AuditArgs;
 use crate::config::{self, Builtin};
-use crate::gates::audit::{AuditSpec, default_db, verdict};
+use crate::config::{AuditSpec, default_db};
+use crate::gates::audit::verdict;
 use crate::git::Repo;
 use crate::git::changes;
 

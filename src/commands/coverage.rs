@@ -6,7 +6,8 @@ use anyhow::{Context, Result, bail};
 
 use super::Globals;
 use crate::cli::CoverageArgs;
-use crate::gates::coverage::{CoverageJob, CoverageSpec, relative_reports};
+use crate::config::CoverageSpec;
+use crate::gates::coverage::{CoverageJob, relative_reports};
 use crate::git::Repo;
 use crate::git::changes;
 

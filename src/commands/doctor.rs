@@ -8,8 +8,8 @@ use anyhow::Result;
 
 use super::Globals;
 use crate::commands::install::is_ours;
+use crate::config::default_db;
 use crate::config::{self, Builtin, Program};
-use crate::gates::audit::default_db;
 use crate::git::Repo;
 
 pub(crate) fn doctor(globals: &Globals) -> Result<i32> {

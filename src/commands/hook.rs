@@ -1,47 +1,51 @@
 //! `gate hook NAME`: what the installed shims call. The hook decides the change set and
 //! the stage; everything else is an ordinary run.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Read};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
-use super::check::{Mode, run_gates};
-use super::{Globals, Session};
+use super::Globals;
+use super::check::request_for;
 use crate::cli::HookArgs;
-use crate::git::changes;
+use crate::model::Stage;
+use crate::run::session::{self, ChangeSource, Request};
 
 pub(crate) fn hook(globals: &Globals, args: &HookArgs) -> Result<i32> {
-    if !crate::config::STAGES.contains(&args.name.as_str()) {
+    let stage = args.name.parse::<Stage>().ok();
+    if stage.is_none() {
         globals.printer.warn(format_args!(
             "`{}` is not a stage gates can name; only gates without `stages` run",
             args.name
         ));
     }
-    let session = Session::open(globals)?;
-    let changes = match args.name.as_str() {
-        "pre-push" => {
+    let source = match stage {
+        Some(Stage::PrePush) => {
             // git passes `<remote name> <remote url>`, and the refs on stdin.
             let remote = args
                 .args
                 .first()
                 .map(|r| r.to_string_lossy().into_owned())
                 .unwrap_or_default();
+            let mut refs = String::new();
             let stdin = std::io::stdin();
-            if stdin.is_terminal() {
-                changes::push(&session.repo, &remote, std::io::empty())?
-            } else {
-                changes::push(&session.repo, &remote, stdin.lock())?
+            if !stdin.is_terminal() {
+                stdin
+                    .lock()
+                    .read_to_string(&mut refs)
+                    .context("failed to read the pushed refs from git")?;
             }
+            ChangeSource::Push { remote, refs }
         }
-        "pre-commit" | "pre-merge-commit" | "prepare-commit-msg" | "commit-msg" => changes::staged(&session.repo)?,
-        _ => changes::worktree(&session.repo)?,
+        Some(stage) if stage.commits_the_index() => ChangeSource::Staged,
+        _ => ChangeSource::Worktree,
     };
-    // The pre-commit hook runs fixers, as formatters do under every hook manager.
-    let fix = args.name == "pre-commit" && !crate::env::in_ci();
-    let mode = Mode {
-        stage: &args.name,
-        only: &[],
-        fix,
+    let request = Request {
+        source,
+        stage,
+        // The pre-commit hook runs fixers, as formatters do under every hook manager.
+        fix: stage == Some(Stage::PreCommit) && !crate::env::in_ci(),
+        ..request_for(&args.run)
     };
-    run_gates(globals, &session, &changes, &mode, &args.run)
+    session::run(globals.printer, globals.config.as_deref(), &request)
 }

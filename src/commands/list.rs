@@ -4,27 +4,29 @@ use std::io::Write;
 
 use anyhow::Result;
 
-use super::{Globals, Session, stage};
+use super::Globals;
+use super::check::{source, stage};
 use crate::cli::ListArgs;
 use crate::config::Origin;
-use crate::env;
-use crate::run::plan::{self, Decision, Request};
-use crate::select;
+use crate::model::text::plural;
+use crate::run::plan::Decision;
+use crate::run::session::{Overrides, Request, Workspace};
 
 pub(crate) fn list(globals: &Globals, args: &ListArgs) -> Result<i32> {
-    let stage = stage(&args.selection)?;
-    let session = Session::open(globals)?;
+    let stage = stage(&args.selection);
+    let session = Workspace::open(globals.config.as_deref(), globals.printer)?;
     session.check_gate_names(&args.selection.gates)?;
-    let changes = session.changes(&args.selection)?;
-    let skip = env::skipped_gates();
-    let file_sets = select::select(&session.config, &changes);
     let request = Request {
-        stage: &stage,
-        only: &args.selection.gates,
-        skip: &skip,
+        source: source(&args.selection)?,
+        stage: Some(stage),
+        only: args.selection.gates.clone(),
         fix: false,
+        overrides: Overrides::default(),
+        reports: Vec::new(),
+        statuses: false,
     };
-    let plans = plan::plan(&session.config, &session.repo, &changes, file_sets, &request);
+    let changes = session.changes(&request.source)?;
+    let plans = session.plan(&changes, &request);
 
     let mut out = globals.printer.stdout();
     let origin = match &session.origin {
@@ -44,8 +46,7 @@ pub(crate) fn list(globals: &Globals, args: &ListArgs) -> Result<i32> {
         .max()
         .unwrap_or(0);
     for (gate, plan) in session.config.gates.iter().zip(&plans) {
-        let count = plan.files.matched.len();
-        let files = format!("{count} {}", if count == 1 { "file" } else { "files" });
+        let files = plural(plan.files.matched.len(), "file");
         let line = match &plan.decision {
             Decision::Run(commands) => {
                 let processes = commands.len();

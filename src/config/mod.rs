@@ -3,11 +3,13 @@
 //! - `raw`: the serde mirror of the file, with spans.
 //! - `resolve`: turns it into a checked [`Config`] (globs compiled, commands split,
 //!   `depends_on` resolved and free of cycles).
+//! - `specs`: the settings of built-in gates and of reading tools' output.
 //! - `detect`: the built-in configuration used when a repository has no `gates.toml`.
 
 pub(crate) mod detect;
 mod raw;
 mod resolve;
+mod specs;
 
 use std::fmt;
 use std::ops::Range;
@@ -15,8 +17,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-pub(crate) use raw::{Kind, OnFix, Pattern, STAGES};
-pub(crate) use resolve::{Builtin, Config, FILES, Gate, Program};
+pub(crate) use raw::{OnFix, Pattern};
+pub(crate) use resolve::{Builtin, Config, FILES, Gate, Program, Settings};
+pub(crate) use specs::{AuditSpec, CoverageSpec, ProblemFormat, default_db};
 
 use crate::printer::Printer;
 

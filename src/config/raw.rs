@@ -11,6 +11,8 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use toml::Spanned;
 
+use crate::model::{Kind, Stage};
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawConfig {
@@ -130,34 +132,6 @@ impl OneOrMany {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum Kind {
-    Format,
-    Lint,
-    Typecheck,
-    Test,
-    Custom,
-    /// Built in: total and patch coverage from coverage reports.
-    Coverage,
-    /// Built in: lockfiles against an offline vulnerability database.
-    Audit,
-}
-
-impl Kind {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Kind::Format => "format",
-            Kind::Lint => "lint",
-            Kind::Typecheck => "typecheck",
-            Kind::Test => "test",
-            Kind::Custom => "custom",
-            Kind::Coverage => "coverage",
-            Kind::Audit => "audit",
-        }
-    }
-}
-
 /// `run` and `fix`: an argv array, or one string split as a shell would split it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum CommandLine {
@@ -236,39 +210,6 @@ impl<'de> Deserialize<'de> for Timeout {
             Err(err) => Err(de::Error::custom(format!(
                 "invalid duration `{text}`: {err}\nhint: write a duration such as `90s`, `10m` or `1h`"
             ))),
-        }
-    }
-}
-
-/// Where a gate runs: a git hook, CI, or by hand.
-pub(crate) const STAGES: &[&str] = &[
-    "pre-commit",
-    "pre-merge-commit",
-    "prepare-commit-msg",
-    "commit-msg",
-    "post-commit",
-    "post-checkout",
-    "post-merge",
-    "post-rewrite",
-    "pre-rebase",
-    "pre-push",
-    "ci",
-    "manual",
-];
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Stage(pub(crate) String);
-
-impl<'de> Deserialize<'de> for Stage {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        if STAGES.contains(&text.as_str()) {
-            Ok(Stage(text))
-        } else {
-            Err(de::Error::custom(format!(
-                "unknown stage `{text}`, expected one of {}",
-                STAGES.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
-            )))
         }
     }
 }

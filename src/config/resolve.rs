@@ -8,10 +8,9 @@ use std::time::Duration;
 use globset::{GlobSet, GlobSetBuilder};
 use toml::Spanned;
 
-use super::raw::{CommandLine, Kind, OnFix, Pattern, RawConfig, RawGate};
-use crate::gates::audit::AuditSpec;
-use crate::gates::coverage::CoverageSpec;
-use crate::gates::problems::ProblemFormat;
+use super::raw::{CommandLine, OnFix, Pattern, RawConfig, RawGate};
+use super::specs::{AuditSpec, CoverageSpec, ProblemFormat, lockfile_patterns};
+use crate::model::{Kind, Stage};
 
 type Failure = (Range<usize>, String);
 
@@ -22,7 +21,7 @@ pub(crate) struct Config {
     pub(crate) gates: Vec<Gate>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Settings {
     /// `None`: one per CPU.
     pub(crate) jobs: Option<usize>,
@@ -72,7 +71,7 @@ pub(crate) struct Gate {
     /// Indices into [`Config::gates`].
     pub(crate) depends_on: Vec<usize>,
     /// `None`: every stage.
-    pub(crate) stages: Option<Vec<String>>,
+    pub(crate) stages: Option<Vec<Stage>>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) env: Vec<(String, String)>,
     pub(crate) always: bool,
@@ -88,10 +87,13 @@ pub(crate) enum Builtin {
 }
 
 impl Gate {
-    pub(crate) fn runs_in(&self, stage: &str) -> bool {
-        self.stages
-            .as_ref()
-            .is_none_or(|stages| stages.iter().any(|s| s == stage))
+    /// `None`: a hook that is no stage, where only gates that name no stage run.
+    pub(crate) fn runs_in(&self, stage: Option<Stage>) -> bool {
+        match (&self.stages, stage) {
+            (None, _) => true,
+            (Some(stages), Some(stage)) => stages.contains(&stage),
+            (Some(_), None) => false,
+        }
     }
 }
 
@@ -192,13 +194,13 @@ fn resolve_gate(
         files: match (&raw.files, raw.kind) {
             (Some(files), _) => Some(glob_set(files)),
             // An audit gate runs when a lockfile changed.
-            (None, Kind::Audit) => Some(glob_set(&crate::gates::audit::lockfile_patterns())),
+            (None, Kind::Audit) => Some(glob_set(&lockfile_patterns())),
             (None, _) => None,
         },
         exclude: glob_set(&raw.exclude),
         workdir,
         depends_on,
-        stages: raw.stages.map(|stages| stages.into_iter().map(|s| s.0).collect()),
+        stages: raw.stages,
         timeout: raw.timeout.map(|t| t.0),
         env: raw.env.into_iter().collect(),
         always: raw.always,

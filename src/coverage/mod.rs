@@ -19,6 +19,8 @@ use anyhow::{Context, Result, bail};
 use globset::GlobSet;
 use serde::Serialize;
 
+use crate::model::ChangedLines;
+
 /// One file as a report names it: the paths it could be, most likely first, and hits per line.
 #[derive(Debug)]
 pub(crate) struct RawFile {
@@ -137,7 +139,7 @@ impl Merged {
     }
 
     /// Total and patch coverage; `changed` holds the changed line ranges per file.
-    pub(crate) fn measure(self, changed: &HashMap<String, Vec<(u32, u32)>>, exclude: &GlobSet) -> Measure {
+    pub(crate) fn measure(self, changed: &ChangedLines, exclude: &GlobSet) -> Measure {
         let mut measure = Measure {
             unmatched: self.unmatched.into_iter().collect(),
             ..Measure::default()
@@ -155,8 +157,8 @@ impl Merged {
             numbers.total.covered = lines.values().filter(|&&hits| hits > 0).count() as u64;
             let mut uncovered_lines = Vec::new();
             if let Some(ranges) = changed.get(&file) {
-                for &(first, last) in ranges {
-                    for line in first..=last {
+                for range in ranges {
+                    for line in range.first..=range.last {
                         match lines.get(&line) {
                             Some(&hits) if hits > 0 => {
                                 numbers.patch.measured += 1;

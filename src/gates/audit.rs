@@ -3,61 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
-use super::{Diagnostic, Verdict};
-use crate::audit::{self, Audit, Policy};
-use crate::env;
+use crate::audit::{self, Audit};
+use crate::config::AuditSpec;
 use crate::git::Repo;
 use crate::git::changes::ChangeSet;
-
-#[derive(Debug, Clone)]
-pub(crate) struct AuditSpec {
-    /// Absolute; `None`: the user cache directory.
-    pub(crate) db: Option<PathBuf>,
-    pub(crate) policy: Policy,
-    pub(crate) new_only: bool,
-}
-
-impl AuditSpec {
-    pub(crate) fn db(&self) -> Result<PathBuf> {
-        match &self.db {
-            Some(db) => Ok(db.clone()),
-            None => default_db(),
-        }
-    }
-}
-
-/// `$XDG_CACHE_HOME/gate/osv`, else `~/.cache/gate/osv`.
-pub(crate) fn default_db() -> Result<PathBuf> {
-    let cache = env::var_os(env::XDG_CACHE_HOME)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| env::var_os(env::HOME).map(|home| PathBuf::from(home).join(".cache")))
-        .context("neither `XDG_CACHE_HOME` nor `HOME` is set, so there is no default database folder\nhint: set `db` of the audit gate")?;
-    Ok(cache.join("gate").join("osv"))
-}
-
-/// The lockfile names an audit gate watches when `files` is not set.
-pub(crate) fn lockfile_patterns() -> Vec<crate::config::Pattern> {
-    [
-        "Cargo.lock",
-        "package-lock.json",
-        "npm-shrinkwrap.json",
-        "yarn.lock",
-        "pnpm-lock.yaml",
-        "requirements*.txt",
-        "poetry.lock",
-        "uv.lock",
-        "Pipfile.lock",
-        "go.mod",
-        "Gemfile.lock",
-        "composer.lock",
-    ]
-    .iter()
-    .filter_map(|p| crate::config::Pattern::new(p).ok())
-    .collect()
-}
+use crate::model::{Diagnostic, Verdict};
 
 #[derive(Debug)]
 pub(crate) struct AuditJob {

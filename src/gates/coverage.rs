@@ -1,30 +1,16 @@
 //! The built-in coverage gate: reads the reports, checks `min_total` and `min_patch`, and
 //! makes one diagnostic per run of uncovered changed lines.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use anyhow::{Result, bail};
-use globset::GlobSet;
 
-use super::{Diagnostic, Severity, Verdict};
+use crate::config::CoverageSpec;
 use crate::coverage::{self, Measure, Merged, paths::Resolver};
 use crate::git::Repo;
 use crate::git::changes::ChangeSet;
-
-/// A coverage gate as configured.
-#[derive(Debug, Clone)]
-pub(crate) struct CoverageSpec {
-    /// Report paths, relative to the repository root.
-    pub(crate) reports: Vec<PathBuf>,
-    pub(crate) min_total: Option<f64>,
-    pub(crate) min_patch: Option<f64>,
-    pub(crate) path_map: Vec<(String, String)>,
-    pub(crate) source_roots: Vec<String>,
-    /// Files left out of both numbers.
-    pub(crate) exclude: GlobSet,
-}
+use crate::model::{ChangedLines, Diagnostic, Severity, Verdict};
 
 /// Everything one run of the gate needs, gathered on the coordinating thread.
 #[derive(Debug)]
@@ -68,7 +54,7 @@ impl CoverageJob {
 
     /// Changed line ranges of the changed files that the reports measure. The repository is
     /// opened here, on the worker thread (a git2 repository is not shared between threads).
-    fn changed_lines(&self, merged: &Merged) -> Result<HashMap<String, Vec<(u32, u32)>>> {
+    fn changed_lines(&self, merged: &Merged) -> Result<ChangedLines> {
         let changed: std::collections::HashSet<&std::path::Path> = self
             .changes
             .files
@@ -78,10 +64,10 @@ impl CoverageJob {
             .collect();
         let paths: Vec<&str> = merged.paths().filter(|p| changed.contains(Path::new(p))).collect();
         if paths.is_empty() {
-            return Ok(HashMap::new());
+            return Ok(ChangedLines::new());
         }
         let repo = Repo::open()?;
-        Ok(crate::git::lines::changed_lines_of(&repo, &self.changes, &paths))
+        crate::git::lines::changed_lines_of(&repo, &self.changes, &paths)
     }
 }
 

@@ -7,41 +7,9 @@ use std::path::Path;
 use regex::Regex;
 use serde_json::Value;
 
-use super::{Diagnostic, Severity};
-
-/// How to read diagnostics out of a gate's output.
-#[derive(Debug, Clone)]
-pub(crate) enum ProblemFormat {
-    /// `file:line:col: severity: message` and `file:line: message`.
-    Gnu,
-    /// One JSON object per line (or a JSON array) in a shape gate knows.
-    JsonLines,
-    /// Named groups `file`, `line`, `col`, `severity`, `message` (and optionally `code`).
-    Regex(Regex),
-}
-
-impl ProblemFormat {
-    /// `gnu`, `json-lines`, or a regex, checked for the groups it needs.
-    pub(crate) fn parse(text: &str) -> Result<Self, String> {
-        match text {
-            "gnu" => Ok(Self::Gnu),
-            "json-lines" | "json" => Ok(Self::JsonLines),
-            pattern => {
-                let regex = Regex::new(&format!("(?m){pattern}"))
-                    .map_err(|err| format!("`problem_format` is not `gnu`, `json-lines` or a valid regex: {err}"))?;
-                let names: Vec<&str> = regex.capture_names().flatten().collect();
-                for required in ["file", "message"] {
-                    if !names.contains(&required) {
-                        return Err(format!(
-                            "the `problem_format` regex has no named group `{required}`\nhint: write e.g. `(?P<file>[^:]+):(?P<line>\\d+): (?P<message>.*)`"
-                        ));
-                    }
-                }
-                Ok(Self::Regex(regex))
-            }
-        }
-    }
-}
+use crate::config::ProblemFormat;
+use crate::model::text::strip_ansi;
+use crate::model::{Diagnostic, Severity};
 
 fn gnu() -> &'static Regex {
     static GNU: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
@@ -90,15 +58,6 @@ pub(crate) fn parse(format: &ProblemFormat, output: &str, places: &Places<'_>) -
         ProblemFormat::Regex(regex) => by_regex(regex, &output, places),
         ProblemFormat::JsonLines => by_json(&output, places),
     }
-}
-
-/// Removes terminal colour codes, which tools add even when piped if told to.
-pub(crate) fn strip_ansi(text: &str) -> String {
-    static ANSI: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
-    let ansi = ANSI.get_or_init(|| {
-        Regex::new(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07").unwrap_or_else(|_| unreachable_regex())
-    });
-    ansi.replace_all(text, "").into_owned()
 }
 
 fn severity(text: Option<&str>) -> Severity {

@@ -1,23 +1,24 @@
 //! The lines a change touched, per file: the new-side ranges of its diff hunks. Asked for
 //! only by reports and built-in gates that need them, never on a hook's hot path.
 
-use std::collections::HashMap;
-
+use anyhow::{Context, Result};
 use git2::{DiffOptions, Oid};
 
 use super::Repo;
 use super::changes::{ChangeSet, Source};
+use crate::model::{ChangedLines, LineRange};
 
 /// New-side changed line ranges of `paths` (repository-relative) in a change set, from one
 /// diff limited to them: what patch coverage measures. A change set that compares nothing
 /// (`--all`) has none; an untracked file is changed on every line.
-pub(crate) fn changed_lines_of(repo: &Repo, changes: &ChangeSet, paths: &[&str]) -> HashMap<String, Vec<(u32, u32)>> {
+pub(crate) fn changed_lines_of(repo: &Repo, changes: &ChangeSet, paths: &[&str]) -> Result<ChangedLines> {
     if paths.is_empty() || changes.source == Source::All {
-        return HashMap::new();
+        return Ok(ChangedLines::new());
     }
-    let tree = |oid: Option<Oid>| {
-        oid.and_then(|oid| repo.git.find_commit(oid).ok())
-            .and_then(|c| c.tree().ok())
+    let tree = |oid: Option<Oid>| -> Result<Option<git2::Tree<'_>>> {
+        oid.map(|oid| repo.git.find_commit(oid).and_then(|c| c.tree()))
+            .transpose()
+            .context("failed to read a commit of the change")
     };
     let mut options = DiffOptions::new();
     options
@@ -27,19 +28,17 @@ pub(crate) fn changed_lines_of(repo: &Repo, changes: &ChangeSet, paths: &[&str])
     for path in paths {
         options.pathspec(path);
     }
-    let (old, new) = (tree(changes.base), tree(changes.head));
+    let (old, new) = (tree(changes.base)?, tree(changes.head)?);
     let diff = match changes.source {
-        Source::All => return HashMap::new(),
+        Source::All => return Ok(ChangedLines::new()),
         Source::Base | Source::Push => repo
             .git
             .diff_tree_to_tree(old.as_ref(), new.as_ref(), Some(&mut options)),
-        Source::Staged => repo.index().ok().map_or_else(
-            || Err(git2::Error::from_str("no index")),
-            |index| {
-                repo.git
-                    .diff_tree_to_index(old.as_ref(), Some(&index), Some(&mut options))
-            },
-        ),
+        Source::Staged => {
+            let index = repo.index()?;
+            repo.git
+                .diff_tree_to_index(old.as_ref(), Some(&index), Some(&mut options))
+        }
         Source::Worktree | Source::Files => {
             options
                 .include_untracked(true)
@@ -49,9 +48,9 @@ pub(crate) fn changed_lines_of(repo: &Repo, changes: &ChangeSet, paths: &[&str])
                 .diff_tree_to_workdir_with_index(old.as_ref(), Some(&mut options))
         }
     };
-    let Ok(diff) = diff else { return HashMap::new() };
-    let mut ranges: HashMap<String, Vec<(u32, u32)>> = HashMap::new();
-    let _ = diff.foreach(
+    let diff = diff.context("failed to diff the change")?;
+    let mut ranges = ChangedLines::new();
+    diff.foreach(
         &mut |_, _| true,
         None,
         Some(&mut |delta, hunk| {
@@ -61,11 +60,15 @@ pub(crate) fn changed_lines_of(repo: &Repo, changes: &ChangeSet, paths: &[&str])
                 ranges
                     .entry(path.to_string_lossy().into_owned())
                     .or_default()
-                    .push((hunk.new_start(), hunk.new_start() + hunk.new_lines() - 1));
+                    .push(LineRange {
+                        first: hunk.new_start(),
+                        last: hunk.new_start() + hunk.new_lines() - 1,
+                    });
             }
             true
         }),
         None,
-    );
-    ranges
+    )
+    .context("failed to read the diff of the change")?;
+    Ok(ranges)
 }

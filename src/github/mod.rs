@@ -126,7 +126,7 @@ impl Actions {
         })
     }
 
-    pub(crate) fn finished(&self, outcome: &crate::gates::Outcome) {
+    pub(crate) fn finished(&self, outcome: &crate::model::Outcome) {
         if let Some(poster) = &self.poster {
             poster.finished(outcome);
         }

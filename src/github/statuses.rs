@@ -6,7 +6,8 @@ use std::sync::mpsc::{self, Sender};
 use std::thread::JoinHandle;
 
 use super::api::{PostError, Status, StatusApi};
-use crate::gates::{Outcome, Status as GateStatus};
+use crate::model::text::cut;
+use crate::model::{Outcome, Status as GateStatus};
 
 /// GitHub refuses descriptions longer than this.
 const MAX_DESCRIPTION: usize = 140;
@@ -94,16 +95,6 @@ pub(crate) fn state(status: GateStatus) -> &'static str {
     }
 }
 
-/// At most `max` characters, cut on a character boundary, with `…` when cut.
-pub(crate) fn cut(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut out: String = text.chars().take(max - 1).collect();
-    out.push('…');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::{Arc, Mutex};
@@ -150,14 +141,5 @@ mod tests {
         assert_eq!(sent[0].1.state, "pending");
         assert_eq!(sent[1].1.context, "gate/lint");
         assert_eq!(sent[1].0, "abc");
-    }
-
-    #[test]
-    fn descriptions_are_cut_on_a_character_boundary() {
-        let long = "é".repeat(200);
-        let cut_text = cut(&long, 140);
-        assert_eq!(cut_text.chars().count(), 140);
-        assert!(cut_text.ends_with('…'));
-        assert_eq!(cut("short", 140), "short");
     }
 }

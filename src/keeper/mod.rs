@@ -28,7 +28,6 @@ use crate::git::Repo;
 use crate::git::changes::{ChangeSet, FileStatus};
 use crate::git::path_from_bytes;
 use crate::printer::Printer;
-use crate::run::fixes;
 
 /// The unstaged edits set aside for one run; put back by [`Keeper::restore`], or on drop
 /// (a panic) as a last resort.
@@ -174,7 +173,7 @@ pub(crate) fn put_back(root: &Path, git_dir: &Path, backup: Backup, recovering: 
                 merged
             } else {
                 let diff = match (staged.text(), current.text()) {
-                    (Some(before), Some(after)) => fixes::text_diff(&relative, before, after),
+                    (Some(before), Some(after)) => crate::model::text_diff(&relative, before, after),
                     _ => None,
                 };
                 let saved = if let Some(diff) = diff {

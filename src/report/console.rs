@@ -10,9 +10,9 @@ use std::time::Duration;
 use console::{Style, Term};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::gates::{Outcome, Status};
+use crate::model::Event;
+use crate::model::{Outcome, Status};
 use crate::printer::{Printer, Verbosity};
-use crate::run::event::Event;
 
 pub(crate) struct Console {
     printer: Printer,
@@ -174,7 +174,7 @@ impl Console {
             }
         };
         for file in &outcome.fixed {
-            match crate::run::fixes::unified_diff(file) {
+            match crate::model::unified_diff(file) {
                 Some(diff) => {
                     for diff_line in diff.lines() {
                         let style = match diff_line.as_bytes().first() {

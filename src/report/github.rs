@@ -11,8 +11,8 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use super::Report;
-use crate::gates::problems::strip_ansi;
-use crate::gates::{Diagnostic, Severity, Status};
+use crate::model::text::strip_ansi;
+use crate::model::{Diagnostic, Severity, Status};
 
 /// GitHub shows at most this many annotations of each level per step.
 const PER_LEVEL: usize = 10;
@@ -94,7 +94,7 @@ fn annotations(report: &Report<'_>) -> String {
             let on_line = diagnostic.line.is_some_and(|line| {
                 changed
                     .get(&diagnostic.file)
-                    .is_some_and(|ranges| ranges.iter().any(|&(a, b)| a <= line && line <= b))
+                    .is_some_and(|ranges| ranges.iter().any(|r| r.contains(line)))
             });
             let rank = if on_line {
                 0

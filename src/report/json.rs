@@ -7,8 +7,8 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::Report;
-use crate::gates::{Diagnostic, Status};
 use crate::git::changes::{FileStatus, Source};
+use crate::model::{Diagnostic, Status};
 
 /// Bumped when a field changes meaning or goes away.
 const SCHEMA_VERSION: u32 = 1;
@@ -114,7 +114,7 @@ pub(crate) fn render(report: &Report<'_>) -> Result<String> {
                     lines: report
                         .lines
                         .get(&text(&file.path))
-                        .map(|ranges| ranges.iter().map(|&(a, b)| [a, b]).collect())
+                        .map(|ranges| ranges.iter().map(|r| [r.first, r.last]).collect())
                         .unwrap_or_default(),
                 })
                 .collect(),
@@ -160,7 +160,7 @@ struct SavedChangeSet {
 #[derive(serde::Deserialize)]
 struct SavedGate {
     name: String,
-    kind: crate::config::Kind,
+    kind: crate::model::Kind,
     status: Status,
     reason: Option<String>,
     duration_ms: u64,
@@ -171,7 +171,7 @@ struct SavedGate {
 }
 
 /// A saved report's head commit and outcomes (without output).
-pub(crate) fn load(path: &Path) -> anyhow::Result<(Option<String>, Vec<crate::gates::Outcome>)> {
+pub(crate) fn load(path: &Path) -> anyhow::Result<(Option<String>, Vec<crate::model::Outcome>)> {
     use anyhow::Context;
     let text = std::fs::read_to_string(path).with_context(|| format!("failed to read `{}`", path.display()))?;
     let saved: Saved = serde_json::from_str(&text).with_context(|| {
@@ -184,7 +184,7 @@ pub(crate) fn load(path: &Path) -> anyhow::Result<(Option<String>, Vec<crate::ga
         .gates
         .into_iter()
         .map(|gate| {
-            let mut outcome = crate::gates::Outcome::not_run(
+            let mut outcome = crate::model::Outcome::not_run(
                 &gate.name,
                 gate.kind,
                 gate.status,

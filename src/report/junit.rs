@@ -7,8 +7,8 @@ use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 
 use super::Report;
-use crate::gates::problems::strip_ansi;
-use crate::gates::{Outcome, Severity, Status};
+use crate::model::text::strip_ansi;
+use crate::model::{Outcome, Severity, Status};
 
 pub(crate) fn render(report: &Report<'_>) -> io::Result<String> {
     let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);

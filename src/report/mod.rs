@@ -14,10 +14,10 @@ pub(crate) mod sarif;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
-use crate::gates::{Outcome, Status};
 use crate::git::changes::ChangeSet;
+use crate::model::{ChangedLines, Outcome, Status};
 
 /// Everything one run found: the input and every gate's outcome.
 pub(crate) struct Report<'a> {
@@ -28,7 +28,7 @@ pub(crate) struct Report<'a> {
     pub(crate) duration: Duration,
     pub(crate) exit_code: i32,
     /// Changed line ranges per file (new side), when a report that shows them was asked for.
-    pub(crate) lines: &'a std::collections::HashMap<String, Vec<(u32, u32)>>,
+    pub(crate) lines: &'a ChangedLines,
 }
 
 /// The exit code of a finished run: 2 when a gate could not run (missing program, timeout,
@@ -58,15 +58,20 @@ pub(crate) struct Target {
 }
 
 impl Target {
-    pub(crate) fn parse(text: &str) -> Result<Self> {
+    /// `FORMAT=PATH`, as clap's value parser for `--report`.
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
         let Some((format, path)) = text.split_once('=').filter(|(_, path)| !path.is_empty()) else {
-            bail!("`--report {text}` needs a format and a path\nhint: write e.g. `--report json=gate-report.json`");
+            return Err("it needs a format and a path\nhint: write e.g. `--report json=gate-report.json`".to_owned());
         };
         let format = match format {
             "json" => Format::Json,
             "junit" => Format::Junit,
             "sarif" => Format::Sarif,
-            other => bail!("unknown report format `{other}`\nhint: the formats are: json, junit, sarif"),
+            other => {
+                return Err(format!(
+                    "unknown report format `{other}`; the formats are: json, junit, sarif"
+                ));
+            }
         };
         Ok(Self {
             format,

@@ -8,7 +8,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 
 use super::Report;
-use crate::gates::{Severity, Status};
+use crate::model::{Severity, Status};
 
 /// Characters kept as they are in a relative URI path.
 const PATH: &AsciiSet = &NON_ALPHANUMERIC

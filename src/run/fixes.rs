@@ -1,16 +1,18 @@
 //! What a fixer changed: its files are read before it runs and compared afterwards, so no
-//! `git diff` runs after every gate, and a change is known byte for byte.
+//! `git diff` runs after every gate, and a change is known byte for byte; and where the
+//! fixes go afterwards (staged, left in the working tree, merged with unstaged edits).
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-/// A file a fixer rewrote: repository-relative path, content before and after
-/// (`None`: the file did not exist).
-#[derive(Debug, Clone)]
-pub(crate) struct FixedFile {
-    pub(crate) path: PathBuf,
-    pub(crate) before: Option<Vec<u8>>,
-    pub(crate) after: Option<Vec<u8>>,
-}
+use anyhow::Result;
+
+use crate::config::{Config, OnFix};
+use crate::git::Repo;
+use crate::keeper::Restored;
+use crate::model::text::plural;
+use crate::model::{FixedFile, Outcome, Status};
+use crate::printer::Printer;
 
 /// The content of a fixer's files before it ran.
 #[derive(Debug, Default)]
@@ -40,35 +42,89 @@ fn read(root: &Path, path: &Path) -> Option<Vec<u8>> {
     std::fs::read(root.join(path)).ok()
 }
 
-/// A unified diff of one fixed file, `None` for binary content.
-pub(crate) fn unified_diff(file: &FixedFile) -> Option<String> {
-    let empty = Vec::new();
-    text_diff(
-        &file.path,
-        file.before.as_ref().unwrap_or(&empty),
-        file.after.as_ref().unwrap_or(&empty),
-    )
+/// By hand, `--fix` asked for fixes in the working tree: having them is success.
+pub(crate) fn keep_in_worktree(outcomes: &mut [Outcome]) {
+    for outcome in outcomes.iter_mut().filter(|o| o.status == Status::Fixed) {
+        outcome.fix_staged = true;
+    }
 }
 
-/// A unified diff that `git apply` takes (`a/` and `b/` prefixes), `None` unless both sides
-/// are UTF-8 text.
-pub(crate) fn text_diff(path: &Path, before: &[u8], after: &[u8]) -> Option<String> {
-    if before.contains(&0) || after.contains(&0) {
-        return None;
+/// `on_fix = "stage"`: fixes to files that were fully staged go into the commit. A file with
+/// unstaged edits keeps its fix in the working tree only: staging it would stage those too.
+pub(crate) fn stage(
+    printer: Printer,
+    repo: &Repo,
+    config: &Config,
+    outcomes: &mut [Outcome],
+    affected: &HashSet<PathBuf>,
+) -> Result<()> {
+    let wants_stage = |o: &Outcome| {
+        o.status == Status::Fixed
+            && config
+                .gates
+                .iter()
+                .any(|g| g.name == o.name && g.on_fix == OnFix::Stage)
+    };
+    if !outcomes.iter().any(wants_stage) {
+        return Ok(());
     }
-    let (before, after) = (std::str::from_utf8(before).ok()?, std::str::from_utf8(after).ok()?);
-    let name = path.to_string_lossy();
-    Some(
-        similar::TextDiff::from_lines(before, after)
-            .unified_diff()
-            .header(&format!("a/{name}"), &format!("b/{name}"))
-            .to_string(),
-    )
+    let mut index = repo.index()?;
+    for outcome in outcomes.iter_mut().filter(|o| wants_stage(o)) {
+        let mut held_back = Vec::new();
+        for file in &outcome.fixed {
+            if affected.contains(&file.path) {
+                held_back.push(format!("`{}`", file.path.display()));
+            } else if file.after.is_some() {
+                index.add_path(&file.path)?;
+            } else {
+                index.remove_path(&file.path)?;
+            }
+        }
+        let staged = outcome.fixed.len() - held_back.len();
+        outcome.fix_staged = held_back.is_empty();
+        let reason = if held_back.is_empty() {
+            let message = format!("fixed and staged {}", plural(staged, "file"));
+            printer.note(format_args!("{}: {message}", outcome.name));
+            message
+        } else {
+            let message = format!(
+                "the fix to {} is in the working tree but not staged: the file has unstaged changes\nhint: review it, then `git add` it and commit again",
+                held_back.join(", ")
+            );
+            printer.warn(format_args!("{}: {message}", outcome.name));
+            message
+        };
+        outcome.reason = Some(reason);
+    }
+    Repo::write_index(&mut index)
+}
+
+/// Says where fixes went when the user's unstaged edits came back.
+pub(crate) fn tell_restored(printer: Printer, restored: &Restored) {
+    for path in &restored.merged {
+        printer.note(format_args!(
+            "merged the fix to `{}` with your unstaged changes",
+            path.display()
+        ));
+    }
+    for (path, saved) in &restored.conflicts {
+        let how = if saved.extension().is_some_and(|e| e == "patch") {
+            format!("apply it with `git apply {}`", saved.display())
+        } else {
+            format!("copy it over `{}`", path.display())
+        };
+        printer.warn(format_args!(
+            "the fix to `{}` conflicts with your unstaged changes, which were kept; the fix is saved in `{}`\nhint: review it, then {how}",
+            path.display(),
+            saved.display(),
+        ));
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::unified_diff;
 
     #[test]
     fn only_changed_files_are_reported_with_a_diff() {

@@ -1,13 +1,13 @@
 //! Running the gates.
 //!
+//! - `session`: one run, start to end, from a request: the pipeline in one place.
 //! - `plan`: per gate, skip or the commands to start (file lists batched under `ARG_MAX`).
 //! - `scheduler`: runs the plan on one pool capped at `--jobs`, in dependency order.
 //! - `process`: starts one command, captures its output, enforces its timeout.
-//! - `event`: what the scheduler tells the reporters while it runs.
-//! - `fixes`: what a fixer changed, from the content of its files before and after.
+//! - `fixes`: what a fixer changed, and where fixes go afterwards.
 
-pub(crate) mod event;
 pub(crate) mod fixes;
 pub(crate) mod plan;
 pub(crate) mod process;
 pub(crate) mod scheduler;
+pub(crate) mod session;

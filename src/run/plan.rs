@@ -15,6 +15,7 @@ use crate::gates::audit::AuditJob;
 use crate::gates::coverage::CoverageJob;
 use crate::git::Repo;
 use crate::git::changes::ChangeSet;
+use crate::model::Stage;
 use crate::run::process::Cmd;
 use crate::select::FileSet;
 
@@ -39,7 +40,7 @@ pub(crate) struct GatePlan {
 
 /// Who asked for what: the stage, `--gate` and `GATE_SKIP`, and whether fixers run.
 pub(crate) struct Request<'a> {
-    pub(crate) stage: &'a str,
+    pub(crate) stage: Option<Stage>,
     /// Gates named with `--gate`; empty for all. Their dependencies run too.
     pub(crate) only: &'a [String],
     pub(crate) skip: &'a [String],
@@ -78,7 +79,10 @@ pub(crate) fn plan(
             } else if request.skip.iter().any(|name| name == &gate.name) {
                 Decision::Skip("skipped by `GATE_SKIP`".to_owned())
             } else if !gate.runs_in(request.stage) {
-                Decision::Skip(format!("not in stage `{}`", request.stage))
+                Decision::Skip(match request.stage {
+                    Some(stage) => format!("not in stage `{stage}`"),
+                    None => "runs only in its stages".to_owned(),
+                })
             } else if files.matched.is_empty() && !gate.always {
                 Decision::Skip("no matching files".to_owned())
             } else if command.takes_files() && files.args.is_empty() && !gate.always {

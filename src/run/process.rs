@@ -59,7 +59,7 @@ pub(crate) struct Finished {
     pub(crate) exit: Exit,
     pub(crate) output: Vec<u8>,
     /// What a built-in gate found (summary, diagnostics, details); `None` for processes.
-    pub(crate) findings: Option<Box<crate::gates::Findings>>,
+    pub(crate) findings: Option<Box<crate::model::Findings>>,
 }
 
 impl Finished {

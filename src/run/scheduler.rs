@@ -11,11 +11,12 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, Result};
 
-use crate::config::{Config, Kind};
+use crate::config::Config;
 use crate::gates::BuiltinJob;
 use crate::gates::problems::{self, Places};
-use crate::gates::{Findings, Outcome, Status};
-use crate::run::event::Event;
+use crate::model::Event;
+use crate::model::Kind;
+use crate::model::{Findings, Outcome, Status};
 use crate::run::fixes::{self, Snapshot};
 use crate::run::plan::{Decision, GatePlan};
 use crate::run::process::{Cmd, Exit, Finished, INTERRUPTED};

@@ -1,5 +1,6 @@
 //! Integration tests: the real binary against temporary git repositories.
 
+mod architecture;
 mod audit;
 mod changes;
 mod common;

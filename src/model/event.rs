@@ -1,7 +1,7 @@
 //! What the scheduler tells the reporters while it runs. Workers never print: they send
 //! these to the one thread that renders.
 
-use crate::gates::Outcome;
+use super::Outcome;
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Event<'a> {

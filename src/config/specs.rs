@@ -1,0 +1,107 @@
+//! The settings of the gates gate runs itself, checked when the configuration is read;
+//! their engines (`audit`, `coverage`, `gates::problems`) take them as plain data.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use globset::GlobSet;
+use regex::Regex;
+
+use super::Pattern;
+use crate::audit::Policy;
+use crate::env;
+
+#[derive(Debug, Clone)]
+pub(crate) struct AuditSpec {
+    /// Absolute; `None`: the user cache directory.
+    pub(crate) db: Option<PathBuf>,
+    pub(crate) policy: Policy,
+    pub(crate) new_only: bool,
+}
+
+impl AuditSpec {
+    pub(crate) fn db(&self) -> Result<PathBuf> {
+        match &self.db {
+            Some(db) => Ok(db.clone()),
+            None => default_db(),
+        }
+    }
+}
+
+/// `$XDG_CACHE_HOME/gate/osv`, else `~/.cache/gate/osv`.
+pub(crate) fn default_db() -> Result<PathBuf> {
+    let cache = env::var_os(env::XDG_CACHE_HOME)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| env::var_os(env::HOME).map(|home| PathBuf::from(home).join(".cache")))
+        .context("neither `XDG_CACHE_HOME` nor `HOME` is set, so there is no default database folder\nhint: set `db` of the audit gate")?;
+    Ok(cache.join("gate").join("osv"))
+}
+
+/// The lockfile names an audit gate watches when `files` is not set.
+pub(crate) fn lockfile_patterns() -> Vec<Pattern> {
+    [
+        "Cargo.lock",
+        "package-lock.json",
+        "npm-shrinkwrap.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "requirements*.txt",
+        "poetry.lock",
+        "uv.lock",
+        "Pipfile.lock",
+        "go.mod",
+        "Gemfile.lock",
+        "composer.lock",
+    ]
+    .iter()
+    .filter_map(|p| Pattern::new(p).ok())
+    .collect()
+}
+
+/// A coverage gate as configured.
+#[derive(Debug, Clone)]
+pub(crate) struct CoverageSpec {
+    /// Report paths, relative to the repository root.
+    pub(crate) reports: Vec<PathBuf>,
+    pub(crate) min_total: Option<f64>,
+    pub(crate) min_patch: Option<f64>,
+    pub(crate) path_map: Vec<(String, String)>,
+    pub(crate) source_roots: Vec<String>,
+    /// Files left out of both numbers.
+    pub(crate) exclude: GlobSet,
+}
+
+/// How to read diagnostics out of a gate's output.
+#[derive(Debug, Clone)]
+pub(crate) enum ProblemFormat {
+    /// `file:line:col: severity: message` and `file:line: message`.
+    Gnu,
+    /// One JSON object per line (or a JSON array) in a shape gate knows.
+    JsonLines,
+    /// Named groups `file`, `line`, `col`, `severity`, `message` (and optionally `code`).
+    Regex(Regex),
+}
+
+impl ProblemFormat {
+    /// `gnu`, `json-lines`, or a regex, checked for the groups it needs.
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
+        match text {
+            "gnu" => Ok(Self::Gnu),
+            "json-lines" | "json" => Ok(Self::JsonLines),
+            pattern => {
+                let regex = Regex::new(&format!("(?m){pattern}"))
+                    .map_err(|err| format!("`problem_format` is not `gnu`, `json-lines` or a valid regex: {err}"))?;
+                let names: Vec<&str> = regex.capture_names().flatten().collect();
+                for required in ["file", "message"] {
+                    if !names.contains(&required) {
+                        return Err(format!(
+                            "the `problem_format` regex has no named group `{required}`\nhint: write e.g. `(?P<file>[^:]+):(?P<line>\\d+): (?P<message>.*)`"
+                        ));
+                    }
+                }
+                Ok(Self::Regex(regex))
+            }
+        }
+    }
+}

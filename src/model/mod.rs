@@ -1,0 +1,26 @@
+//! The result model every stage of a run shares, and nothing else: it depends on no other
+//! module of gate, so config, the engines, the scheduler and every reporter can speak it.
+//!
+//! - `kind`: what sort of gate it is ([`Kind`]) and where it runs ([`Stage`]).
+//! - `diagnostic`: a finding at a place in a file ([`Diagnostic`], [`Severity`]).
+//! - `outcome`: what became of a gate ([`Outcome`], [`Status`]); what a built-in gate
+//!   decided ([`Verdict`]).
+//! - `fixed`: a file a gate rewrote ([`FixedFile`]) and its diff.
+//! - `lines`: the lines a change touched ([`LineRange`], [`ChangedLines`]).
+//! - `event`: what the scheduler tells reporters while it runs.
+//! - `text`: text helpers reports share.
+
+mod diagnostic;
+mod event;
+mod fixed;
+mod kind;
+mod lines;
+mod outcome;
+pub(crate) mod text;
+
+pub(crate) use diagnostic::{Diagnostic, Severity};
+pub(crate) use event::Event;
+pub(crate) use fixed::{FixedFile, text_diff, unified_diff};
+pub(crate) use kind::{Kind, Stage};
+pub(crate) use lines::{ChangedLines, LineRange};
+pub(crate) use outcome::{Findings, Outcome, Status, Verdict};

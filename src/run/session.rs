@@ -1,0 +1,321 @@
+//! One run, start to end: lock → configuration → change set → keeper → plan → schedule
+//! → outcomes → fixes → reports. `gate check` and the hooks only build a [`Request`].
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+use crate::config::{self, Config, Origin, Settings};
+use crate::env;
+use crate::git::Repo;
+use crate::git::changes::{self, ChangeSet, Source};
+use crate::github::{self, Actions, StatusTarget, event::Range};
+use crate::keeper::lock::RunLock;
+use crate::keeper::{self, Keeper};
+use crate::model::{ChangedLines, Event, Stage};
+use crate::printer::Printer;
+use crate::report::console::Console;
+use crate::report::{self, Report, Target};
+use crate::run::plan::{self, Decision, GatePlan};
+use crate::run::scheduler::{self, Options};
+use crate::run::{fixes, process};
+use crate::select;
+
+/// Exit code when Ctrl-C or SIGTERM stopped the run.
+const INTERRUPTED: i32 = 130;
+
+/// Where the files of a run come from.
+#[derive(Debug, Clone)]
+pub(crate) enum ChangeSource {
+    /// The index against HEAD: what the next commit records.
+    Staged,
+    /// The working tree against HEAD.
+    Worktree,
+    /// `merge-base(REF, HEAD)..HEAD`.
+    Base(String),
+    /// Every tracked file.
+    All,
+    /// These files (relative to `cwd`), as if they had changed.
+    Files { cwd: PathBuf, files: Vec<PathBuf> },
+    /// The refs a `git push` sends (`refs`: the lines git writes to the hook's stdin).
+    Push { remote: String, refs: String },
+    /// By hand: the working tree; in GitHub Actions the event's range; in other CI
+    /// `settings.base..HEAD` when a base is configured.
+    Default,
+}
+
+/// Options of a run given on the command line; `None` leaves the choice to `[settings]`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Overrides {
+    pub(crate) jobs: Option<usize>,
+    pub(crate) fail_fast: Option<bool>,
+}
+
+/// Everything a run is asked to do.
+#[derive(Debug, Clone)]
+pub(crate) struct Request {
+    pub(crate) source: ChangeSource,
+    /// `None`: a hook that is no stage, where only gates that name no stage run.
+    pub(crate) stage: Option<Stage>,
+    /// Gates named with `--gate`; empty for all. Their dependencies run too.
+    pub(crate) only: Vec<String>,
+    /// Gates with a `fix` command run it instead of `run`.
+    pub(crate) fix: bool,
+    pub(crate) overrides: Overrides,
+    pub(crate) reports: Vec<Target>,
+    /// In GitHub Actions, post commit statuses.
+    pub(crate) statuses: bool,
+}
+
+/// The repository and its configuration, loaded once per run.
+pub(crate) struct Workspace {
+    pub(crate) repo: Repo,
+    pub(crate) config: Config,
+    pub(crate) origin: Origin,
+}
+
+impl Workspace {
+    pub(crate) fn open(explicit_config: Option<&Path>, printer: Printer) -> Result<Self> {
+        let repo = Repo::open()?;
+        let (config, origin) = config::load(repo.root(), explicit_config, printer)?;
+        Ok(Self { repo, config, origin })
+    }
+
+    /// The change set a source names.
+    pub(crate) fn changes(&self, source: &ChangeSource) -> Result<ChangeSet> {
+        let repo = &self.repo;
+        match source {
+            ChangeSource::Staged => changes::staged(repo),
+            ChangeSource::Worktree => changes::worktree(repo),
+            ChangeSource::Base(base) => changes::base(repo, base),
+            ChangeSource::All => changes::all(repo),
+            ChangeSource::Files { cwd, files } => changes::explicit(repo, cwd, files),
+            ChangeSource::Push { remote, refs } => changes::push(repo, remote, refs.as_bytes()),
+            ChangeSource::Default => {
+                if env::in_github_actions()
+                    && let Some(range) = github::event_range()?
+                {
+                    return match range {
+                        Range::Between { base, head } => changes::between(repo, &base, &head),
+                        Range::NewBranch { head, default_branch } => {
+                            changes::between(repo, &format!("origin/{default_branch}"), &head)
+                        }
+                    };
+                }
+                match &self.config.settings.base {
+                    Some(base) if env::in_ci() => changes::base(repo, base),
+                    _ => changes::worktree(repo),
+                }
+            }
+        }
+    }
+
+    /// Checks `--gate` names against the configuration.
+    pub(crate) fn check_gate_names(&self, names: &[String]) -> Result<()> {
+        for name in names {
+            if !self.config.gates.iter().any(|g| &g.name == name) {
+                bail!(
+                    "there is no gate `{name}`\nhint: the gates are {}",
+                    self.config
+                        .gates
+                        .iter()
+                        .map(|g| format!("`{}`", g.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Each gate's plan for a change set.
+    pub(crate) fn plan(&self, changes: &ChangeSet, request: &Request) -> Vec<GatePlan> {
+        let skip = env::skipped_gates();
+        let file_sets = select::select(&self.config, changes);
+        let selection = plan::Request {
+            stage: request.stage,
+            only: &request.only,
+            skip: &skip,
+            fix: request.fix,
+        };
+        plan::plan(&self.config, &self.repo, changes, file_sets, &selection)
+    }
+}
+
+/// The most processes a run starts at once, whatever `--jobs` says: more only costs memory.
+fn max_jobs(cpus: usize) -> usize {
+    4 * cpus.max(1)
+}
+
+/// The command line wins over `[settings]`, which wins over the defaults: in this one place.
+pub(crate) fn scheduler_options(overrides: &Overrides, settings: &Settings, printer: Printer) -> Options {
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    let asked = overrides
+        .jobs
+        .filter(|&jobs| jobs > 0)
+        .or(settings.jobs)
+        .unwrap_or(cpus);
+    let jobs = if asked > max_jobs(cpus) {
+        printer.note(format_args!(
+            "{asked} jobs asked for; running at most {} at once ({cpus} CPUs)",
+            max_jobs(cpus)
+        ));
+        max_jobs(cpus)
+    } else {
+        asked
+    };
+    Options {
+        jobs,
+        fail_fast: overrides.fail_fast.unwrap_or(settings.fail_fast),
+    }
+}
+
+/// Runs a request and returns the exit code.
+pub(crate) fn run(printer: Printer, explicit_config: Option<&Path>, request: &Request) -> Result<i32> {
+    let workspace = Workspace::open(explicit_config, printer)?;
+    workspace.check_gate_names(&request.only)?;
+    let changes = workspace.changes(&request.source)?;
+    run_on(printer, &workspace, &changes, request)
+}
+
+/// Runs a request on a change set already chosen.
+fn run_on(printer: Printer, workspace: &Workspace, changes: &ChangeSet, request: &Request) -> Result<i32> {
+    let (repo, config) = (&workspace.repo, &workspace.config);
+    // Children run in their own process groups, so the terminal's Ctrl-C reaches only gate,
+    // which stops them and still restores the working tree. Installed before anything is
+    // set aside; a second call in one process is refused harmlessly.
+    let _ = ctrlc::set_handler(process::interrupt_all);
+
+    let isolates = changes.source == Source::Staged;
+    let _lock = if isolates || request.fix {
+        Some(RunLock::acquire(repo.git.path(), printer)?)
+    } else {
+        None
+    };
+    keeper::check_no_leftover(repo.git.path())?;
+    let keeper = if isolates {
+        Some(Keeper::stash(repo, changes, printer)?)
+    } else {
+        None
+    };
+    #[cfg(debug_assertions)]
+    assert!(
+        env::var(env::GATE_FAULT).as_deref() != Some("panic-after-stash"),
+        "injected fault: panic after setting unstaged changes aside"
+    );
+
+    let plans = workspace.plan(changes, request);
+    let options = scheduler_options(&request.overrides, &config.settings, printer);
+    let actions = start_actions(printer, config, &plans, changes, request.statuses);
+    let names = config.gates.iter().map(|g| g.name.clone()).collect();
+    // In GitHub Actions raw output goes in groups that no tool can inject commands into.
+    let mut console = Console::new(printer, names, Console::is_interactive(), actions.is_none());
+    let start = Instant::now();
+    let mut outcomes = scheduler::execute(repo.root(), config, &plans, &options, &mut |event| {
+        if let (Some(actions), Event::Finished { outcome, .. }) = (&actions, &event) {
+            actions.finished(outcome);
+        }
+        console.on_event(event);
+    })?;
+
+    if let Some(keeper) = keeper {
+        fixes::stage(printer, repo, config, &mut outcomes, &keeper.affected())?;
+        let restored = keeper.restore()?;
+        fixes::tell_restored(printer, &restored);
+    } else {
+        fixes::keep_in_worktree(&mut outcomes);
+    }
+    let wall = start.elapsed();
+    console.finish(&outcomes, wall);
+
+    let exit_code = if process::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
+        INTERRUPTED
+    } else {
+        report::exit_code(&outcomes)
+    };
+    let lines = report_lines(repo, changes, &request.reports, actions.is_some())?;
+    let report = Report {
+        root: repo.root(),
+        stage: request.stage.map_or("none", Stage::as_str),
+        changes,
+        outcomes: &outcomes,
+        duration: wall,
+        exit_code,
+        lines: &lines,
+    };
+    for target in &request.reports {
+        target.write(&report)?;
+    }
+    if let Some(actions) = actions {
+        actions.finish(&report, printer)?;
+    }
+    Ok(exit_code)
+}
+
+/// In GitHub Actions: posts `pending` for the gates that will run, and says how to finish.
+fn start_actions(
+    printer: Printer,
+    config: &Config,
+    plans: &[GatePlan],
+    changes: &ChangeSet,
+    statuses: bool,
+) -> Option<Actions> {
+    let running = config
+        .gates
+        .iter()
+        .zip(plans)
+        .filter(|(_, plan)| matches!(plan.decision, Decision::Run(_) | Decision::Builtin(_)))
+        .map(|(gate, _)| gate.name.as_str());
+    // A change set from the event names the commit to post to (a pull request's head).
+    let status_target = StatusTarget {
+        sha: changes
+            .head
+            .map(|oid| oid.to_string())
+            .filter(|_| changes.source == Source::Base),
+        prefix: &config.settings.status_prefix,
+        enabled: statuses,
+    };
+    Actions::start(&status_target, running, printer)
+}
+
+/// The changed lines of every file, from one diff: the JSON report carries them and GitHub
+/// annotations on changed lines come first. Only runs that write either pay for the diff.
+fn report_lines(repo: &Repo, changes: &ChangeSet, targets: &[Target], annotating: bool) -> Result<ChangedLines> {
+    if !annotating && !targets.iter().any(|t| t.format == report::Format::Json) {
+        return Ok(ChangedLines::new());
+    }
+    let paths: Vec<String> = changes
+        .files
+        .iter()
+        .filter(|f| f.exists())
+        .map(|f| f.path.to_string_lossy().into_owned())
+        .collect();
+    let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+    crate::git::lines::changed_lines_of(repo, changes, &paths)
+        .context("failed to read the changed lines for the report")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_are_capped_and_the_command_line_wins() {
+        let settings = Settings {
+            jobs: Some(3),
+            ..Settings::default()
+        };
+        let printer = Printer::new(crate::printer::Verbosity::Quiet);
+        let from_settings = scheduler_options(&Overrides::default(), &settings, printer);
+        assert_eq!(from_settings.jobs, 3);
+        let huge = Overrides {
+            jobs: Some(usize::MAX),
+            fail_fast: Some(true),
+        };
+        let capped = scheduler_options(&huge, &settings, printer);
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+        assert_eq!(capped.jobs, max_jobs(cpus));
+        assert!(capped.fail_fast);
+    }
+}
