@@ -69,19 +69,18 @@ pub(super) fn staged(repo: &Repository, index: &gix_index::File, head: Option<&T
     Some(walk.changes)
 }
 
-/// Of the staged `paths`, those whose working tree differs from the index. Stat data that
-/// matches what the index recorded (and is not too recent to trust) proves a file clean, as
-/// in git; otherwise the raw bytes are hashed and compared with the staged blob. Content
-/// filters (`core.autocrlf`) are not applied: a file they would call clean may be reported,
-/// which only costs a needless (and lossless) set-aside.
-pub(crate) fn unstaged(index: &gix_index::File, root: &Path, paths: &[&Path]) -> Vec<PathBuf> {
+/// Tracked paths whose working tree differs from the index: edited, deleted, or of another
+/// type. Stat data that matches what the index recorded (and is not too recent to trust)
+/// proves a file clean, as in git; otherwise the raw bytes are hashed and compared with the
+/// staged blob. Content filters (`core.autocrlf`) are not applied: a file they would call
+/// clean may be reported, which only costs a needless (and lossless) set-aside. Entries
+/// git does not keep on disk (intent-to-add, skip-worktree, submodules, conflicts) are left
+/// out.
+pub(crate) fn unstaged(index: &gix_index::File, root: &Path) -> Vec<PathBuf> {
+    use gix_index::entry::Flags;
     let options = gix_index::entry::stat::Options::default();
     let timestamp = index.timestamp();
-    let differs = |path: &Path| {
-        let key: &[u8] = path.as_os_str().as_bytes();
-        let Some(entry) = index.entry_by_path(key.into()) else {
-            return true;
-        };
+    let differs = |entry: &gix_index::Entry, path: &Path| {
         let full = root.join(path);
         let Ok(metadata) = gix_index::fs::Metadata::from_path_no_follow(&full) else {
             return true;
@@ -111,11 +110,21 @@ pub(crate) fn unstaged(index: &gix_index::File, root: &Path, paths: &[&Path]) ->
         let Ok(bytes) = bytes else { return true };
         Oid::hash_object(ObjectType::Blob, &bytes).map_or(true, |oid| oid.as_bytes() != entry.id.as_slice())
     };
+    let on_disk = |entry: &&gix_index::Entry| {
+        entry.stage_raw() == 0
+            && !entry.mode.is_submodule()
+            && !entry.mode.is_sparse()
+            && !entry.flags.intersects(Flags::INTENT_TO_ADD | Flags::SKIP_WORKTREE)
+    };
     // Thousands of `lstat`s: spread over the cores, as git's preload-index does.
-    paths
+    index
+        .entries()
         .par_iter()
-        .filter(|path| differs(path))
-        .map(|path| path.to_path_buf())
+        .filter(on_disk)
+        .filter_map(|entry| {
+            let path = Path::new(std::ffi::OsStr::from_bytes(entry.path(index)));
+            differs(entry, path).then(|| path.to_path_buf())
+        })
         .collect()
 }
 

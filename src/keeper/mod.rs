@@ -5,8 +5,9 @@
 //! - `content`: a path's state (file and mode, link, nothing), read and written exactly.
 //! - `lock`: one run per repository at a time.
 //!
-//! Only staged paths whose working tree differs from the index are touched ("affected");
-//! untracked, ignored and unrelated files never are. Afterwards each affected path gets the
+//! Only tracked paths whose working tree differs from the index are touched ("affected"),
+//! staged or not: an unstaged edit anywhere could change what a tool sees. Untracked and
+//! ignored files, and tracked files without unstaged changes, never are. Afterwards each affected path gets the
 //! user's content back; where a fixer changed the staged content meanwhile, the fix and the
 //! user's edits are merged, and on a conflict the user's edits win and the fix is saved as a
 //! patch under `.git/gate/fixes/`.
@@ -25,7 +26,6 @@ use git2::{Status, StatusOptions};
 use self::backup::Backup;
 use self::content::Content;
 use crate::git::Repo;
-use crate::git::changes::{ChangeSet, FileStatus};
 use crate::git::path_from_bytes;
 use crate::printer::Printer;
 
@@ -47,9 +47,10 @@ pub(crate) struct Restored {
 }
 
 impl<'r> Keeper<'r> {
-    /// Sets aside the unstaged edits of staged files and puts the staged content in their place.
-    pub(crate) fn stash(repo: &'r Repo, changes: &ChangeSet, printer: Printer) -> Result<Self> {
-        let affected = affected(repo, changes)?;
+    /// Sets aside every unstaged edit and deletion of a tracked file and puts the staged
+    /// content in its place.
+    pub(crate) fn stash(repo: &'r Repo, printer: Printer) -> Result<Self> {
+        let affected = affected(repo)?;
         if affected.is_empty() {
             return Ok(Self {
                 repo,
@@ -110,28 +111,18 @@ impl Drop for Keeper<'_> {
     }
 }
 
-/// Staged paths whose working tree differs from the index. Only the staged paths are looked
-/// at, never the whole tree.
-fn affected(repo: &Repo, changes: &ChangeSet) -> Result<Vec<PathBuf>> {
-    let staged: Vec<&Path> = changes
-        .files
-        .iter()
-        .filter(|f| f.status != FileStatus::Deleted)
-        .map(|f| f.path.as_path())
-        .collect();
+/// Tracked paths whose working tree differs from the index, over the whole index: an
+/// unstaged edit anywhere could change what a tool sees (an import, a config file).
+fn affected(repo: &Repo) -> Result<Vec<PathBuf>> {
     if let Some(index) = repo.fast_index()? {
-        return Ok(crate::git::staged::unstaged(index, repo.root(), &staged));
+        return Ok(crate::git::staged::unstaged(index, repo.root()));
     }
     let mut options = StatusOptions::new();
     options
         .include_untracked(false)
         .include_ignored(false)
         .exclude_submodules(true)
-        .disable_pathspec_match(true)
         .update_index(false);
-    for path in &staged {
-        options.pathspec(path);
-    }
     let statuses = repo
         .git
         .statuses(Some(&mut options))

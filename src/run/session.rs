@@ -195,7 +195,7 @@ fn run_on(printer: Printer, workspace: &Workspace, changes: &ChangeSet, request:
     };
     keeper::check_no_leftover(repo.git.path())?;
     let keeper = if isolates {
-        Some(Keeper::stash(repo, changes, printer)?)
+        Some(Keeper::stash(repo, printer)?)
     } else {
         None
     };

@@ -85,13 +85,14 @@ fn a_failing_gate_leaves_index_and_working_tree_exactly_as_they_were() {
 }
 
 #[test]
-fn untracked_ignored_and_unrelated_files_are_never_touched() {
+fn untracked_ignored_and_clean_files_are_never_touched_and_other_edits_come_back() {
     let repo = TestRepo::new();
     seeing_gate(&repo, 0);
     repo.config(LOOK)
         .write("a.txt", "one\n")
         .write(".gitignore", "ignored.txt\n")
         .write("other.txt", "x\n")
+        .write("clean.txt", "c\n")
         .commit_all("init");
     installed(&repo);
     repo.write("a.txt", "one\nTWO staged\nthree\n");
@@ -100,21 +101,21 @@ fn untracked_ignored_and_unrelated_files_are_never_touched() {
     repo.write("other.txt", "edited, not staged\n")
         .write("untracked.txt", "u\n")
         .write("ignored.txt", "i\n");
+    let untouched = ["clean.txt", "untracked.txt", "ignored.txt"];
     let mtime = |p: &str| std::fs::metadata(repo.root().join(p)).unwrap().modified().unwrap();
-    let before: Vec<_> = ["other.txt", "untracked.txt", "ignored.txt"]
-        .iter()
-        .map(|p| mtime(p))
-        .collect();
+    let before: Vec<_> = untouched.iter().map(|p| mtime(p)).collect();
     std::thread::sleep(Duration::from_millis(20));
     let commit = repo.git_run(&["commit", "-m", "partial"], None);
     assert_eq!(commit.code, 0, "{commit:?}");
-    let after: Vec<_> = ["other.txt", "untracked.txt", "ignored.txt"]
-        .iter()
-        .map(|p| mtime(p))
-        .collect();
+    let after: Vec<_> = untouched.iter().map(|p| mtime(p)).collect();
     assert_eq!(before, after, "not even rewritten with the same bytes");
     assert_eq!(repo.read("other.txt"), "edited, not staged\n");
+    assert_eq!(repo.read("untracked.txt"), "u\n");
     assert_eq!(repo.read("a.txt"), "one\nTWO staged\nthree\nfour unstaged\n");
+    assert_eq!(
+        repo.git(&["status", "--porcelain"]),
+        " M a.txt\n M other.txt\n?? untracked.txt\n"
+    );
 }
 
 #[test]

@@ -1,9 +1,11 @@
-//! Randomized: random repositories with random staged and unstaged edits across text and
-//! binary files, random gates (pass, fail, fixer, crashing fixer, fixer killed by a
+//! Randomized: random repositories with random staged and unstaged edits, deletions and
+//! mode changes (in staged files and in files with nothing staged) across text and binary
+//! files, random gates (pass, fail, fixer, crashing fixer, fixer killed by a
 //! `timeout`), and after every run: no unstaged byte lost, the index as the user staged it
 //! (plus fixes where `on_fix = "stage"` applies). Seeded, so a failure replays.
 
 use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
 
 use crate::common::TestRepo;
 
@@ -93,6 +95,8 @@ struct Case {
     staged: BTreeMap<String, Vec<Vec<u8>>>,
     /// The working tree before the run (`None`: deleted).
     worktree: BTreeMap<String, Option<Vec<u8>>>,
+    /// Permission bits of the files that exist before the run (some changed, unstaged).
+    modes: BTreeMap<String, u32>,
     kind: GateKind,
     on_fix: &'static str,
 }
@@ -177,12 +181,26 @@ fn generate(seed: u64) -> Case {
         };
         worktree.insert(name.clone(), value);
     }
+    let mut modes = BTreeMap::new();
+    for name in &names {
+        let path = repo.root().join(name);
+        if path.exists() {
+            if rng.chance(15) {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+            }
+            modes.insert(
+                name.clone(),
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o7777,
+            );
+        }
+    }
     Case {
         repo,
         names,
         originals,
         staged,
         worktree,
+        modes,
         kind,
         on_fix,
     }
@@ -209,7 +227,13 @@ fn check_worktree(case: &Case, context: &str, tally: &mut Tally) -> Vec<String> 
     for name in &case.names {
         let user = &case.worktree[name];
         let now = std::fs::read(repo.root().join(name)).ok();
-        let fully_staged = user.as_deref() == Some(case.staged[name].concat().as_slice());
+        if let Some(mode) = case.modes.get(name) {
+            let after = std::fs::metadata(repo.root().join(name)).unwrap().permissions().mode() & 0o7777;
+            assert_eq!(after, *mode, "{name} keeps its mode: {context}");
+        }
+        // A mode change not staged is an unstaged change too.
+        let fully_staged =
+            user.as_deref() == Some(case.staged[name].concat().as_slice()) && case.modes.get(name) == Some(&0o644);
         let fixed = user.as_ref().map(|u| [FIX_PREFIX, u].concat());
         let staged_change = case.staged[name] != case.originals[name];
         if staged_change && !fully_staged {
