@@ -10,14 +10,15 @@ use crate::cli::ListArgs;
 use crate::config::Origin;
 use crate::model::text::plural;
 use crate::run::plan::Decision;
-use crate::run::session::{Overrides, Request, Workspace};
+use crate::run::session::{ConfigAt, Overrides, Request, Workspace};
 
 pub(crate) fn list(globals: &Globals, args: &ListArgs) -> Result<i32> {
     let stage = stage(&args.selection);
-    let session = Workspace::open(globals.config.as_deref(), globals.printer)?;
+    let source = source(&args.selection)?;
+    let session = Workspace::open(globals.config.as_deref(), ConfigAt::of(&source), globals.printer)?;
     session.check_gate_names(&args.selection.gates)?;
     let request = Request {
-        source: source(&args.selection)?,
+        source,
         stage: Some(stage),
         only: args.selection.gates.clone(),
         fix: false,

@@ -96,28 +96,38 @@ pub(crate) fn load(root: &Path, explicit: Option<&Path>, printer: Printer) -> an
         None => root.join(FILE_NAME),
     };
     if explicit.is_none() && !path.exists() {
-        let (text, reasons) = detect::default_config(root);
-        if reasons.is_empty() {
-            anyhow::bail!(
-                "no `{FILE_NAME}` in `{}` and no known project files to derive gates from\nhint: write a `{FILE_NAME}` (see `gates.toml.example`)",
-                root.display()
-            );
-        }
-        printer.note(format_args!("no `{FILE_NAME}` found; using built-in gates:"));
-        for reason in &reasons {
-            printer.note(format_args!("  {reason}"));
-        }
-        let config = parse(&text, Path::new("<built-in gates>"), root)?;
-        return Ok((config, Origin::Detected));
+        return detected(root, printer);
     }
     let text = std::fs::read_to_string(&path).with_context(|| format!("failed to read `{}`", path.display()))?;
+    from_text(root, &text, path)
+}
+
+/// Reads configuration text that came from `path` (or from git's copy of it).
+pub(crate) fn from_text(root: &Path, text: &str, path: PathBuf) -> anyhow::Result<(Config, Origin)> {
     // Errors name the file as the user would type it from here.
     let shown = std::env::current_dir()
         .ok()
         .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_owned))
         .unwrap_or_else(|| path.clone());
-    let config = parse(&text, &shown, root)?;
+    let config = parse(text, &shown, root)?;
     Ok((config, Origin::File(path)))
+}
+
+/// The gates derived from what the repository contains, when it has no `gates.toml`.
+pub(crate) fn detected(root: &Path, printer: Printer) -> anyhow::Result<(Config, Origin)> {
+    let (text, reasons) = detect::default_config(root);
+    if reasons.is_empty() {
+        anyhow::bail!(
+            "no `{FILE_NAME}` in `{}` and no known project files to derive gates from\nhint: write a `{FILE_NAME}` (see `gates.toml.example`)",
+            root.display()
+        );
+    }
+    printer.note(format_args!("no `{FILE_NAME}` found; using built-in gates:"));
+    for reason in &reasons {
+        printer.note(format_args!("  {reason}"));
+    }
+    let config = parse(&text, Path::new("<built-in gates>"), root)?;
+    Ok((config, Origin::Detected))
 }
 
 /// Parses and checks configuration text; `path` names it in errors.

@@ -260,11 +260,11 @@ pub(crate) fn explicit(repo: &Repo, cwd: &Path, paths: &[PathBuf]) -> Result<Cha
     })
 }
 
-/// The commits a `git push` sends, from the lines git writes to the pre-push hook's stdin:
-/// `<local ref> <local sha> <remote ref> <remote sha>`.
-pub(crate) fn push(repo: &Repo, remote: &str, input: impl BufRead) -> Result<ChangeSet> {
-    let mut files: Vec<ChangedFile> = Vec::new();
-    let (mut first_base, mut first_head) = (None, None);
+/// What one `git push` sends, one change set per ref that sends content (deletions and refs
+/// the remote already has are left out): the commits since the remote's copy of the ref (or,
+/// for a new branch, since the commits the remote has), with the pushed tip as `head`.
+pub(crate) fn push(repo: &Repo, remote: &str, input: impl BufRead) -> Result<Vec<ChangeSet>> {
+    let mut pushed: Vec<ChangeSet> = Vec::new();
     for line in input.lines() {
         let line = line.context("failed to read the refs git passed to the pre-push hook")?;
         let fields: Vec<&str> = line.split_whitespace().collect();
@@ -296,26 +296,20 @@ pub(crate) fn push(repo: &Repo, remote: &str, input: impl BufRead) -> Result<Cha
             ),
             None => new_branch_base(repo, remote, local)?,
         };
-        if base == Some(local) {
+        if base == Some(local) || pushed.iter().any(|p| p.head == Some(local) && p.base == base) {
             continue;
         }
         let base_tree = base
             .map(|oid| repo.git.find_commit(oid).and_then(|c| c.tree()))
             .transpose()?;
-        for file in tree_diff(repo, base_tree.as_ref(), &head.tree()?)? {
-            if !files.iter().any(|f| f.path == file.path) {
-                files.push(file);
-            }
-        }
-        first_base = first_base.or(base);
-        first_head = first_head.or(Some(local));
+        pushed.push(ChangeSet {
+            source: Source::Push,
+            base,
+            head: Some(local),
+            files: tree_diff(repo, base_tree.as_ref(), &head.tree()?)?,
+        });
     }
-    Ok(ChangeSet {
-        source: Source::Push,
-        base: first_base,
-        head: first_head,
-        files,
-    })
+    Ok(pushed)
 }
 
 /// A branch the remote does not have: the commits not on any of the remote's branches

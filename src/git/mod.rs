@@ -7,6 +7,7 @@
 pub(crate) mod changes;
 pub(crate) mod lines;
 pub(crate) mod staged;
+pub(crate) mod worktree;
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
@@ -39,6 +40,18 @@ impl Repo {
                 err.message()
             )
         })?;
+        Self::from_git(git)
+    }
+
+    /// Opens the work tree at `path` (one gate made), whatever the environment says.
+    pub(crate) fn open_at(path: &Path) -> Result<Self> {
+        git2::opts::strict_hash_verification(false);
+        let git =
+            Repository::open(path).with_context(|| format!("failed to open the work tree `{}`", path.display()))?;
+        Self::from_git(git)
+    }
+
+    fn from_git(git: Repository) -> Result<Self> {
         let Some(root) = git.workdir() else {
             bail!(
                 "`{}` is a bare repository; gate needs a work tree",
@@ -117,6 +130,36 @@ impl Repo {
 
     /// Where git looks for hooks: `core.hooksPath` when the repository sets it, else the
     /// common git dir's `hooks` (shared by all worktrees).
+    /// A file's bytes as the index stages it, `None` when it is not staged.
+    pub(crate) fn staged_bytes(&self, path: &Path) -> Result<Option<Vec<u8>>> {
+        let index = self.index()?;
+        let Some(entry) = index.get_path(path, 0) else {
+            return Ok(None);
+        };
+        let blob = self
+            .git
+            .find_blob(entry.id)
+            .with_context(|| format!("failed to read the staged `{}`", path.display()))?;
+        Ok(Some(blob.content().to_vec()))
+    }
+
+    /// A file's bytes in a commit, `None` when the commit has no such file.
+    pub(crate) fn committed_bytes(&self, commit: git2::Oid, path: &Path) -> Result<Option<Vec<u8>>> {
+        let tree = self
+            .git
+            .find_commit(commit)
+            .and_then(|c| c.tree())
+            .with_context(|| format!("failed to read commit {commit}"))?;
+        let Ok(entry) = tree.get_path(path) else {
+            return Ok(None);
+        };
+        let blob = self
+            .git
+            .find_blob(entry.id())
+            .with_context(|| format!("failed to read `{}` of commit {commit}", path.display()))?;
+        Ok(Some(blob.content().to_vec()))
+    }
+
     pub(crate) fn hooks_dir(&self) -> Result<PathBuf> {
         let config = self.git.config().context("failed to read the git configuration")?;
         if let Ok(local) = config.open_level(git2::ConfigLevel::Local)

@@ -46,11 +46,38 @@ pub(crate) struct Restored {
     pub(crate) conflicts: Vec<(PathBuf, PathBuf)>,
 }
 
+/// What the working tree must hold while gates run.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Target {
+    /// The staged content: a pre-commit run.
+    Index,
+    /// HEAD's content: a pre-push run of the checked-out commit, staged changes set aside too.
+    Head,
+}
+
 impl<'r> Keeper<'r> {
-    /// Sets aside every unstaged edit and deletion of a tracked file and puts the staged
-    /// content in its place.
-    pub(crate) fn stash(repo: &'r Repo, printer: Printer) -> Result<Self> {
-        let affected = affected(repo)?;
+    /// Sets aside every difference between the working tree and `target` for tracked files
+    /// (edits, deletions, type and mode changes) and puts the target's content in place.
+    pub(crate) fn stash(repo: &'r Repo, target: Target, printer: Printer) -> Result<Self> {
+        let mut affected = affected(repo)?;
+        let mut tree_index = None;
+        if let Target::Head = target {
+            // Staged changes differ from HEAD too; so do files staged as new (absent in HEAD).
+            let staged = crate::git::changes::staged(repo)?;
+            for file in staged.files {
+                affected.extend(file.from);
+                affected.push(file.path);
+            }
+            affected.sort();
+            affected.dedup();
+            let mut index = git2::Index::new().context("failed to make an index of HEAD")?;
+            if let Some(head) = repo.head()? {
+                index
+                    .read_tree(&head.tree().context("failed to read HEAD's tree")?)
+                    .context("failed to read HEAD's tree")?;
+            }
+            tree_index = Some(index);
+        }
         if affected.is_empty() {
             return Ok(Self {
                 repo,
@@ -64,17 +91,7 @@ impl<'r> Keeper<'r> {
             backup: None,
             printer,
         };
-        let mut index = repo.index()?;
-        let mut checkout = CheckoutBuilder::new();
-        checkout.force().update_index(false).disable_pathspec_match(true);
-        for path in &affected {
-            checkout.path(path);
-        }
-        let swapped = repo
-            .git
-            .checkout_index(Some(&mut index), Some(&mut checkout))
-            .context("failed to put the staged content into the working tree")
-            .and_then(|()| backup.mark_swapped(repo.root()));
+        let swapped = swap_in(repo, &affected, tree_index).and_then(|()| backup.mark_swapped(repo.root()));
         keeper.backup = Some(backup);
         swapped?;
         Ok(keeper)
@@ -109,6 +126,34 @@ impl Drop for Keeper<'_> {
             }
         }
     }
+}
+
+/// Puts the content of `index` (the repository's own when `None`) at `paths`; a path the
+/// index does not hold is removed (its bytes are in the backup).
+fn swap_in(repo: &Repo, paths: &[PathBuf], index: Option<git2::Index>) -> Result<()> {
+    let mut index = match index {
+        Some(index) => index,
+        None => repo.index()?,
+    };
+    let mut checkout = CheckoutBuilder::new();
+    checkout.force().update_index(false).disable_pathspec_match(true);
+    let mut any = false;
+    for path in paths {
+        if index.get_path(path, 0).is_some() {
+            checkout.path(path);
+            any = true;
+        } else {
+            Content::Missing
+                .write(&repo.root().join(path))
+                .with_context(|| format!("failed to set `{}` aside", path.display()))?;
+        }
+    }
+    if any {
+        repo.git
+            .checkout_index(Some(&mut index), Some(&mut checkout))
+            .context("failed to put the checked content into the working tree")?;
+    }
+    Ok(())
 }
 
 /// Tracked paths whose working tree differs from the index, over the whole index: an

@@ -75,10 +75,70 @@ pub(crate) struct Workspace {
     pub(crate) origin: Origin,
 }
 
+/// Which copy of `gates.toml` decides a run: the one that belongs to what is checked.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ConfigAt {
+    Worktree,
+    /// A pre-commit run: the staged copy.
+    Index,
+    /// A pushed commit that is checked out: that commit's copy.
+    Commit(git2::Oid),
+}
+
+impl ConfigAt {
+    pub(crate) fn of(source: &ChangeSource) -> Self {
+        match source {
+            ChangeSource::Staged => ConfigAt::Index,
+            _ => ConfigAt::Worktree,
+        }
+    }
+}
+
 impl Workspace {
-    pub(crate) fn open(explicit_config: Option<&Path>, printer: Printer) -> Result<Self> {
-        let repo = Repo::open()?;
-        let (config, origin) = config::load(repo.root(), explicit_config, printer)?;
+    /// The repository here and its configuration as of `at` (an explicit `--config` file
+    /// is always read as it is).
+    pub(crate) fn open(explicit_config: Option<&Path>, at: ConfigAt, printer: Printer) -> Result<Self> {
+        Self::load(Repo::open()?, explicit_config, at, printer)
+    }
+
+    fn load(repo: Repo, explicit_config: Option<&Path>, at: ConfigAt, printer: Printer) -> Result<Self> {
+        let root = repo.root().to_owned();
+        let path = root.join(config::FILE_NAME);
+        let kept = match (explicit_config, at) {
+            (Some(_), _) | (None, ConfigAt::Worktree) => None,
+            (None, ConfigAt::Index) => Some((repo.staged_bytes(Path::new(config::FILE_NAME))?, "staged")),
+            (None, ConfigAt::Commit(oid)) => {
+                Some((repo.committed_bytes(oid, Path::new(config::FILE_NAME))?, "committed"))
+            }
+        };
+        let (config, origin) = match kept {
+            None => config::load(&root, explicit_config, printer)?,
+            Some((bytes, which)) => {
+                let on_disk = std::fs::read(&path).ok();
+                if on_disk != bytes {
+                    let differs = if on_disk.is_none() { "is deleted" } else { "differs" };
+                    match &bytes {
+                        Some(_) => printer.note(format_args!(
+                            "`{}` in the working tree {differs}; this run uses the {which} copy",
+                            config::FILE_NAME
+                        )),
+                        None => printer.warn(format_args!(
+                            "`{}` is not {which}, so it does not decide this run\nhint: `git add {}` to use it",
+                            config::FILE_NAME,
+                            config::FILE_NAME
+                        )),
+                    }
+                }
+                match bytes {
+                    Some(bytes) => {
+                        let text = String::from_utf8(bytes)
+                            .with_context(|| format!("the {which} `{}` is not UTF-8", config::FILE_NAME))?;
+                        config::from_text(&root, &text, path)?
+                    }
+                    None => config::detected(&root, printer)?,
+                }
+            }
+        };
         Ok(Self { repo, config, origin })
     }
 
@@ -91,7 +151,7 @@ impl Workspace {
             ChangeSource::Base(base) => changes::base(repo, base),
             ChangeSource::All => changes::all(repo),
             ChangeSource::Files { cwd, files } => changes::explicit(repo, cwd, files),
-            ChangeSource::Push { remote, refs } => changes::push(repo, remote, refs.as_bytes()),
+            ChangeSource::Push { .. } => bail!("a push is checked one pushed ref at a time"),
             ChangeSource::Default => {
                 if env::in_github_actions()
                     && let Some(range) = github::event_range()?
@@ -173,31 +233,80 @@ pub(crate) fn scheduler_options(overrides: &Overrides, settings: &Settings, prin
 
 /// Runs a request and returns the exit code.
 pub(crate) fn run(printer: Printer, explicit_config: Option<&Path>, request: &Request) -> Result<i32> {
-    let workspace = Workspace::open(explicit_config, printer)?;
+    if let ChangeSource::Push { remote, refs } = &request.source {
+        return run_push(printer, explicit_config, request, remote, refs);
+    }
+    let workspace = Workspace::open(explicit_config, ConfigAt::of(&request.source), printer)?;
     workspace.check_gate_names(&request.only)?;
     let changes = workspace.changes(&request.source)?;
-    run_on(printer, &workspace, &changes, request)
+    let isolate = matches!(request.source, ChangeSource::Staged).then_some(keeper::Target::Index);
+    run_on(printer, &workspace, &changes, request, isolate)
 }
 
-/// Runs a request on a change set already chosen.
-fn run_on(printer: Printer, workspace: &Workspace, changes: &ChangeSet, request: &Request) -> Result<i32> {
+/// A push: each pushed ref is checked on its own tip. The checked-out commit is checked in
+/// the working tree, made equal to it for the run; any other commit in gate's own worktree.
+fn run_push(
+    printer: Printer,
+    explicit_config: Option<&Path>,
+    request: &Request,
+    remote: &str,
+    refs: &str,
+) -> Result<i32> {
+    let repo = Repo::open()?;
+    let pushed = changes::push(&repo, remote, refs.as_bytes())?;
+    if pushed.is_empty() {
+        printer.note("the push sends no new commits: nothing to check");
+        return Ok(0);
+    }
+    let head = repo.head()?.map(|c| c.id());
+    let mut exit_code = 0;
+    for changes in &pushed {
+        let Some(tip) = changes.head else { continue };
+        if pushed.len() > 1 {
+            printer.note(format_args!("checking pushed commit {tip}"));
+        }
+        let code = if Some(tip) == head {
+            let workspace = Workspace::load(Repo::open()?, explicit_config, ConfigAt::Commit(tip), printer)?;
+            workspace.check_gate_names(&request.only)?;
+            run_on(printer, &workspace, changes, request, Some(keeper::Target::Head))?
+        } else {
+            let path = crate::git::worktree::at_commit(&repo, tip)?;
+            let workspace = Workspace::load(Repo::open_at(&path)?, explicit_config, ConfigAt::Worktree, printer)?;
+            workspace.check_gate_names(&request.only)?;
+            run_on(printer, &workspace, changes, request, None)?
+        };
+        exit_code = exit_code.max(code);
+        if code == INTERRUPTED {
+            return Ok(INTERRUPTED);
+        }
+    }
+    Ok(exit_code)
+}
+
+/// Runs a request on a change set already chosen; `isolate`: what the working tree must
+/// hold while gates run (the rest is set aside and restored).
+fn run_on(
+    printer: Printer,
+    workspace: &Workspace,
+    changes: &ChangeSet,
+    request: &Request,
+    isolate: Option<keeper::Target>,
+) -> Result<i32> {
     let (repo, config) = (&workspace.repo, &workspace.config);
     // Children run in their own process groups, so the terminal's Ctrl-C reaches only gate,
     // which stops them and still restores the working tree. Installed before anything is
     // set aside; a second call in one process is refused harmlessly.
     let _ = ctrlc::set_handler(process::interrupt_all);
 
-    let isolates = changes.source == Source::Staged;
-    let _lock = if isolates || request.fix {
+    let _lock = if isolate.is_some() || request.fix {
         Some(RunLock::acquire(repo.git.path(), printer)?)
     } else {
         None
     };
     keeper::check_no_leftover(repo.git.path())?;
-    let keeper = if isolates {
-        Some(Keeper::stash(repo, printer)?)
-    } else {
-        None
+    let keeper = match isolate {
+        Some(target) => Some(Keeper::stash(repo, target, printer)?),
+        None => None,
     };
     #[cfg(debug_assertions)]
     assert!(
@@ -220,7 +329,9 @@ fn run_on(printer: Printer, workspace: &Workspace, changes: &ChangeSet, request:
     })?;
 
     if let Some(keeper) = keeper {
-        fixes::stage(printer, repo, config, &mut outcomes, &keeper.affected())?;
+        if matches!(isolate, Some(keeper::Target::Index)) {
+            fixes::stage(printer, repo, config, &mut outcomes, &keeper.affected())?;
+        }
         let restored = keeper.restore()?;
         fixes::tell_restored(printer, &restored);
     } else {

@@ -64,3 +64,113 @@ fn an_unstaged_deletion_of_another_file_is_put_back_for_the_run_and_deleted_agai
     assert!(!repo.root().join("lib.py").exists());
     assert_eq!(repo.git(&["status", "--porcelain"]), " D lib.py\n");
 }
+
+/// A repository with a `bare` remote, gate's hooks installed, and a lint that fails on `bad`.
+fn with_remote() -> (TestRepo, tempfile::TempDir) {
+    let repo = TestRepo::new();
+    repo.tool("lint", "if grep -l bad \"$@\"; then exit 1; fi");
+    repo.config(
+        "[gates.lint]\nkind = \"lint\"\nfiles = [\"*.py\"]\nrun = [\"lint\", \"{files}\"]\nstages = [\"pre-push\"]\n",
+    )
+    .write("a.py", "good\n")
+    .commit_all("init");
+    let remote = tempfile::tempdir().unwrap();
+    repo.git(&["init", "-q", "--bare", remote.path().to_str().unwrap()]);
+    repo.git(&["remote", "add", "origin", remote.path().to_str().unwrap()]);
+    repo.git(&["push", "-q", "origin", "main"]);
+    installed(&repo, "pre-push");
+    (repo, remote)
+}
+
+fn remote_ref(remote: &tempfile::TempDir, name: &str) -> String {
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "--verify", "-q", name])
+        .current_dir(remote.path())
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[test]
+fn pre_push_checks_the_pushed_commit_not_a_fix_left_in_the_working_tree() {
+    let (repo, remote) = with_remote();
+    repo.write("b.py", "bad\n");
+    repo.git(&["add", "b.py"]);
+    repo.git(&["commit", "-q", "--no-verify", "-m", "broken"]);
+    // Fixed in the working tree (staged, and further unstaged), never committed.
+    repo.write("b.py", "good\n");
+    repo.git(&["add", "b.py"]);
+    repo.write("b.py", "good\n# more\n");
+    let before = remote_ref(&remote, "main");
+    let push = repo.git_run(&["push", "-q", "origin", "main"], None);
+    assert_ne!(push.code, 0, "the pushed commit is broken: {push:?}");
+    assert!(push.stdout.contains("b.py") || push.stderr.contains("b.py"), "{push:?}");
+    assert_eq!(remote_ref(&remote, "main"), before);
+    // The user's staged and unstaged work is exactly as it was.
+    assert_eq!(repo.read("b.py"), "good\n# more\n");
+    assert_eq!(repo.git(&["show", ":b.py"]), "good\n");
+    assert_eq!(repo.git(&["status", "--porcelain"]), "MM b.py\n");
+    // Committing the fix makes the push green.
+    repo.git(&["commit", "-q", "--no-verify", "-am", "fix"]);
+    let push = repo.git_run(&["push", "-q", "origin", "main"], None);
+    assert_eq!(push.code, 0, "{push:?}");
+    assert_eq!(remote_ref(&remote, "main"), repo.git(&["rev-parse", "HEAD"]).trim());
+}
+
+#[test]
+fn pushing_a_branch_that_is_not_checked_out_checks_that_branch() {
+    let (repo, remote) = with_remote();
+    repo.git(&["checkout", "-q", "-b", "topic"]);
+    repo.write("t.py", "bad\n");
+    repo.git(&["add", "t.py"]);
+    repo.git(&["commit", "-q", "--no-verify", "-m", "broken topic"]);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("a.py", "good\n# unstaged edit on main\n");
+    let push = repo.git_run(&["push", "-q", "origin", "topic"], None);
+    assert_ne!(push.code, 0, "topic is broken though main is fine: {push:?}");
+    assert_eq!(remote_ref(&remote, "topic"), "");
+    assert!(!repo.root().join("t.py").exists(), "the user's tree stays on main");
+    assert_eq!(repo.read("a.py"), "good\n# unstaged edit on main\n");
+    // A good branch not checked out passes, and the worktree is reused.
+    repo.git(&["branch", "-q", "-f", "good", "main"]);
+    repo.git(&["checkout", "-q", "good"]);
+    repo.write("g.py", "good\n");
+    repo.git(&["add", "g.py"]);
+    repo.git(&["commit", "-q", "--no-verify", "-m", "good"]);
+    repo.git(&["checkout", "-q", "main"]);
+    let push = repo.git_run(&["push", "-q", "origin", "good"], None);
+    assert_eq!(push.code, 0, "{push:?}");
+    assert_eq!(remote_ref(&remote, "good"), repo.git(&["rev-parse", "good"]).trim());
+    let worktrees = repo.git(&["worktree", "list"]);
+    assert_eq!(
+        worktrees.lines().count(),
+        2,
+        "one worktree of gate's, reused: {worktrees}"
+    );
+}
+
+#[test]
+fn the_staged_configuration_gates_the_commit() {
+    let repo = TestRepo::new();
+    repo.tool("fail", "echo always fails; exit 1");
+    repo.config("[gates.strict]\nkind = \"lint\"\nfiles = [\"*.py\"]\nrun = [\"fail\"]\n")
+        .write("a.py", "x\n")
+        .commit_all("init");
+    installed(&repo, "pre-commit");
+    // Moving the failing gate out of pre-commit without staging that edit changes nothing.
+    repo.config("[gates.strict]\nkind = \"lint\"\nfiles = [\"*.py\"]\nrun = [\"fail\"]\nstages = [\"manual\"]\n");
+    repo.write("a.py", "y\n");
+    repo.git(&["add", "a.py"]);
+    let commit = repo.git_run(&["commit", "-m", "sneak"], None);
+    assert_ne!(commit.code, 0, "{commit:?}");
+    assert!(
+        commit
+            .stderr
+            .contains("`gates.toml` in the working tree differs; this run uses the staged copy"),
+        "{commit:?}"
+    );
+    // Staged, the edit decides.
+    repo.git(&["add", "gates.toml"]);
+    let commit = repo.git_run(&["commit", "-m", "moved"], None);
+    assert_eq!(commit.code, 0, "{commit:?}");
+}
