@@ -42,7 +42,9 @@ fix = ["ruff", "format", "{files}"]
 [gates.ruff]
 kind = "lint"
 files = ["*.py", "*.pyi"]
-run = ["ruff", "check", "{files}"]
+# `--no-fix`: a `fix = true` in pyproject must not make the check rewrite files.
+run = ["ruff", "check", "--no-fix", "{files}"]
+fix = ["ruff", "check", "--fix", "{files}"]
 "#,
     },
     Candidate {

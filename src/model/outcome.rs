@@ -88,8 +88,11 @@ pub(crate) struct Outcome {
     /// Everything the processes printed (stdout and stderr, in order), batch after batch.
     pub(crate) output: String,
     pub(crate) diagnostics: Vec<Diagnostic>,
-    /// Files a fixer rewrote.
+    /// Files a fixer rewrote; for a check that wrote files, those whose content before is
+    /// known (for the diff).
     pub(crate) fixed: Vec<FixedFile>,
+    /// Files a check (not a fixer) wrote: that fails it.
+    pub(crate) modified: Vec<PathBuf>,
     /// What a built-in gate measured (coverage numbers per file), for the JSON report.
     pub(crate) details: Option<serde_json::Value>,
     /// Every fix went into the commit (`on_fix = "stage"`), so the fix does not fail the run.
@@ -157,6 +160,7 @@ impl Outcome {
             output: String::new(),
             diagnostics: Vec::new(),
             fixed: Vec::new(),
+            modified: Vec::new(),
             details: None,
             fix_staged: false,
         }

@@ -77,6 +77,11 @@ impl Console {
                         live.bars.remove(&bar);
                     }
                     let _ = live.bars.println(text.trim_end_matches('\n'));
+                } else if gate < self.next {
+                    // A revised outcome (a check found to have written files): its own line.
+                    let mut out = self.printer.stdout();
+                    let _ = out.write_all(text.as_bytes());
+                    let _ = out.flush();
                 } else {
                     self.pending[gate] = Some(text);
                     let mut out = self.printer.stdout();
@@ -149,6 +154,10 @@ impl Console {
                     (Status::Fixed, Some(first)) => {
                         let _ = write!(line, "  {}", style(Status::Fixed).apply_to(first));
                     }
+                    // A check that wrote files: which.
+                    (Status::Failed, Some(first)) if !outcome.modified.is_empty() => {
+                        let _ = write!(line, "  {}", style(Status::Failed).apply_to(first));
+                    }
                     // What a built-in gate measured.
                     (Status::Passed | Status::Failed, Some(first)) if outcome.details.is_some() => {
                         let _ = write!(line, "  {first}");
@@ -158,7 +167,9 @@ impl Console {
             }
         }
         line.push('\n');
-        if matches!(outcome.status, Status::Error | Status::Fixed)
+        let explained = matches!(outcome.status, Status::Error | Status::Fixed)
+            || (outcome.status == Status::Failed && !outcome.modified.is_empty());
+        if explained
             && let Some(hint) = outcome
                 .reason
                 .as_deref()

@@ -70,6 +70,9 @@ struct GateJson<'a> {
     diagnostics: &'a [Diagnostic],
     /// Files a fixer rewrote.
     fixed: Vec<String>,
+    /// Files a check wrote, which failed it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    modified: Vec<String>,
     /// What a built-in gate measured (coverage: total, patch and per-file numbers).
     #[serde(skip_serializing_if = "Option::is_none")]
     details: Option<&'a serde_json::Value>,
@@ -135,7 +138,13 @@ pub(crate) fn render(report: &Report<'_>) -> Result<String> {
                 files: outcome.files.iter().map(|f| text(f)).collect(),
                 output: &outcome.output,
                 diagnostics: &outcome.diagnostics,
-                fixed: outcome.fixed.iter().map(|f| text(&f.path)).collect(),
+                fixed: outcome
+                    .fixed
+                    .iter()
+                    .filter(|f| !outcome.modified.contains(&f.path))
+                    .map(|f| text(&f.path))
+                    .collect(),
+                modified: outcome.modified.iter().map(|f| text(f)).collect(),
                 details: outcome.details.as_ref(),
             })
             .collect(),

@@ -42,6 +42,32 @@ fn read(root: &Path, path: &Path) -> Option<Vec<u8>> {
     std::fs::read(root.join(path)).ok()
 }
 
+/// Puts back what a fixer's files held before it ran: the fixer did not finish (crash,
+/// timeout, interruption, non-zero exit), so what it wrote is no fix. Never writes through
+/// a link: whatever is at the path now is replaced.
+pub(crate) fn undo(root: &Path, files: &[FixedFile]) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    for file in files {
+        let path = root.join(&file.path);
+        let current = std::fs::symlink_metadata(&path).ok();
+        let mode = current.as_ref().filter(|m| m.is_file()).map(|m| m.permissions().mode());
+        if let Some(meta) = &current {
+            if meta.is_dir() {
+                std::fs::remove_dir(&path)?;
+            } else {
+                std::fs::remove_file(&path)?;
+            }
+        }
+        if let Some(bytes) = &file.before {
+            std::fs::write(&path, bytes)?;
+            if let Some(mode) = mode {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// By hand, `--fix` asked for fixes in the working tree: having them is success.
 pub(crate) fn keep_in_worktree(outcomes: &mut [Outcome]) {
     for outcome in outcomes.iter_mut().filter(|o| o.status == Status::Fixed) {
@@ -49,8 +75,10 @@ pub(crate) fn keep_in_worktree(outcomes: &mut [Outcome]) {
     }
 }
 
-/// `on_fix = "stage"`: fixes to files that were fully staged go into the commit. A file with
-/// unstaged edits keeps its fix in the working tree only: staging it would stage those too.
+/// `on_fix = "stage"`: fixes to files that were fully staged go into the commit. A file is
+/// staged only when every change made to it in the run came from a gate that stages its
+/// fixes; a file with unstaged edits keeps its fix in the working tree only (staging it
+/// would stage those edits too).
 pub(crate) fn stage(
     printer: Printer,
     repo: &Repo,
@@ -58,22 +86,33 @@ pub(crate) fn stage(
     outcomes: &mut [Outcome],
     affected: &HashSet<PathBuf>,
 ) -> Result<()> {
-    let wants_stage = |o: &Outcome| {
-        o.status == Status::Fixed
-            && config
-                .gates
-                .iter()
-                .any(|g| g.name == o.name && g.on_fix == OnFix::Stage)
+    let stages_fixes = |o: &Outcome| {
+        config
+            .gates
+            .iter()
+            .any(|g| g.name == o.name && g.on_fix == OnFix::Stage)
     };
+    let wants_stage = |o: &Outcome| o.status == Status::Fixed && stages_fixes(o);
     if !outcomes.iter().any(wants_stage) {
         return Ok(());
+    }
+    // Who else changed each file: a fix to review, or a check that wrote.
+    let mut unreviewed: std::collections::HashMap<PathBuf, Vec<String>> = std::collections::HashMap::new();
+    for outcome in outcomes.iter().filter(|o| !wants_stage(o)) {
+        for path in outcome.fixed.iter().map(|f| &f.path).chain(&outcome.modified) {
+            unreviewed.entry(path.clone()).or_default().push(outcome.name.clone());
+        }
     }
     let mut index = repo.index()?;
     for outcome in outcomes.iter_mut().filter(|o| wants_stage(o)) {
         let mut held_back = Vec::new();
+        let mut also_changed_by = Vec::new();
         for file in &outcome.fixed {
             if affected.contains(&file.path) {
                 held_back.push(format!("`{}`", file.path.display()));
+            } else if let Some(others) = unreviewed.get(&file.path) {
+                held_back.push(format!("`{}`", file.path.display()));
+                also_changed_by.extend(others.iter().map(|o| format!("`{o}`")));
             } else if file.after.is_some() {
                 index.add_path(&file.path)?;
             } else {
@@ -87,8 +126,18 @@ pub(crate) fn stage(
             printer.note(format_args!("{}: {message}", outcome.name));
             message
         } else {
+            also_changed_by.sort();
+            also_changed_by.dedup();
+            let why = if also_changed_by.is_empty() {
+                "the file has unstaged changes".to_owned()
+            } else {
+                format!(
+                    "{} changed it too, and its changes are not to be staged unreviewed",
+                    also_changed_by.join(", ")
+                )
+            };
             let message = format!(
-                "the fix to {} is in the working tree but not staged: the file has unstaged changes\nhint: review it, then `git add` it and commit again",
+                "the fix to {} is in the working tree but not staged: {why}\nhint: review it, then `git add` it and commit again",
                 held_back.join(", ")
             );
             printer.warn(format_args!("{}: {message}", outcome.name));

@@ -16,6 +16,7 @@ use crate::gates::BuiltinJob;
 use crate::gates::problems::{self, Places};
 use crate::model::Event;
 use crate::model::Kind;
+use crate::model::text::plural;
 use crate::model::{Findings, Outcome, Status};
 use crate::run::fixes::{self, Snapshot};
 use crate::run::plan::{Decision, GatePlan};
@@ -345,7 +346,17 @@ impl<'a, 'e> Coordinator<'a, 'e> {
                     }
                     if let Some(snapshot) = state.snapshot.take() {
                         outcome.fixed = fixes::changed(self.root, snapshot);
-                        if outcome.status == Status::Passed && !outcome.fixed.is_empty() {
+                        if outcome.status != Status::Passed && !outcome.fixed.is_empty() {
+                            // Only a fixer that finished made a fix.
+                            let count = outcome.fixed.len();
+                            let undone = match fixes::undo(self.root, &outcome.fixed) {
+                                Ok(()) => format!("what it wrote to {} was undone", plural(count, "file")),
+                                Err(err) => format!("undoing what it wrote failed: {err}"),
+                            };
+                            outcome.fixed.clear();
+                            let reason = outcome.reason.take().unwrap_or_default();
+                            outcome.reason = Some(format!("fixer {reason}; {undone}"));
+                        } else if outcome.status == Status::Passed && !outcome.fixed.is_empty() {
                             outcome.status = Status::Fixed;
                             let count = outcome.fixed.len();
                             outcome.reason =

@@ -19,7 +19,7 @@ use crate::report::console::Console;
 use crate::report::{self, Report, Target};
 use crate::run::plan::{self, Decision, GatePlan};
 use crate::run::scheduler::{self, Options};
-use crate::run::{fixes, process};
+use crate::run::{fixes, modified, process};
 use crate::select;
 
 /// Exit code when Ctrl-C or SIGTERM stopped the run.
@@ -321,12 +321,21 @@ fn run_on(
     // In GitHub Actions raw output goes in groups that no tool can inject commands into.
     let mut console = Console::new(printer, names, Console::is_interactive(), actions.is_none());
     let start = Instant::now();
-    let mut outcomes = scheduler::execute(repo.root(), config, &plans, &options, &mut |event| {
+    let before = modified::before(repo)?;
+    let mut on_event = |event: Event<'_>| {
         if let (Some(actions), Event::Finished { outcome, .. }) = (&actions, &event) {
             actions.finished(outcome);
         }
         console.on_event(event);
-    })?;
+    };
+    let mut outcomes = scheduler::execute(repo.root(), config, &plans, &options, &mut on_event)?;
+    let fixing: Vec<bool> = plans.iter().map(|p| p.fixing).collect();
+    for gate in modified::blame(repo, &before, &mut outcomes, &fixing, isolate.is_some())? {
+        on_event(Event::Finished {
+            gate,
+            outcome: &outcomes[gate],
+        });
+    }
 
     if let Some(keeper) = keeper {
         if matches!(isolate, Some(keeper::Target::Index)) {

@@ -164,7 +164,7 @@ fn without_gates_toml_a_python_project_needs_ruff_on_path() {
             .contains("ruff-format, ruff: `pyproject.toml` found and `ruff` is on PATH"),
         "{run:?}"
     );
-    assert!(run.stdout.contains("ruff check a.py"), "{run:?}");
+    assert!(run.stdout.contains("ruff check --no-fix a.py"), "{run:?}");
 }
 
 #[test]

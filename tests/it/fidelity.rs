@@ -1,6 +1,11 @@
 //! The verdict is the commit's: what a hook checks is exactly what is committed or pushed.
 
-use crate::common::TestRepo;
+use crate::common::{Run, TestRepo};
+
+/// Everything a run printed: hooks print to stderr under git, to stdout by hand.
+fn said(run: &Run) -> String {
+    format!("{}{}", run.stdout, run.stderr)
+}
 
 fn installed(repo: &TestRepo, hook: &str) {
     let run = repo.gate(&["install", "--hook", hook]);
@@ -173,4 +178,102 @@ fn the_staged_configuration_gates_the_commit() {
     repo.git(&["add", "gates.toml"]);
     let commit = repo.git_run(&["commit", "-m", "moved"], None);
     assert_eq!(commit.code, 0, "{commit:?}");
+}
+
+#[test]
+fn a_check_that_rewrites_a_file_fails_and_its_change_is_never_committed() {
+    let repo = TestRepo::new();
+    // A "linter" that quietly formats in place and exits 0 (`ruff check` with `fix = true`).
+    repo.tool("sneaky", "for f in \"$@\"; do printf 'x = 1\\n' > \"$f\"; done");
+    repo.config("[gates.lint]\nkind = \"lint\"\nfiles = [\"*.py\"]\nrun = [\"sneaky\", \"{files}\"]\n")
+        .write("a.py", "x=1\n")
+        .commit_all("init");
+    installed(&repo, "pre-commit");
+    repo.write("a.py", "x=2\n");
+    repo.git(&["add", "a.py"]);
+    let head = repo.git(&["rev-parse", "HEAD"]);
+    let commit = repo.git_run(&["commit", "-m", "edit"], None);
+    assert_ne!(commit.code, 0, "{commit:?}");
+    assert!(said(&commit).contains("lint"), "{commit:?}");
+    assert!(said(&commit).contains("modified files: `a.py`"), "{commit:?}");
+    assert!(said(&commit).contains("-x=2\n+x = 1"), "the diff is shown: {commit:?}");
+    assert_eq!(repo.git(&["rev-parse", "HEAD"]), head);
+    assert_eq!(repo.git(&["show", ":a.py"]), "x=2\n", "never staged");
+    assert_eq!(repo.read("a.py"), "x = 1\n", "kept in the working tree for review");
+    // By hand too.
+    repo.git(&["checkout", "--", "a.py"]);
+    let run = repo.gate(&["check", "--all"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("modified files: `a.py`"), "{run:?}");
+}
+
+#[test]
+fn gates_running_at_the_same_time_as_a_write_are_named() {
+    let repo = TestRepo::new();
+    repo.tool("writer", "sleep 0.3; echo changed >> a.txt")
+        .tool("sleeper", "sleep 0.6");
+    repo.config(
+        "[gates.writer]\nkind = \"lint\"\nfiles = [\"*.txt\"]\nrun = [\"writer\"]\n\n[gates.sleeper]\nkind = \"lint\"\nfiles = [\"*.txt\"]\nrun = [\"sleeper\"]\n",
+    )
+    .write("a.txt", "a\n")
+    .commit_all("init");
+    let run = repo.gate(&["check", "--all", "--jobs", "2"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("writer ................. failed"), "{run:?}");
+    assert!(run.stdout.contains("`sleeper` ran at the same time"), "{run:?}");
+}
+
+#[test]
+fn a_file_is_staged_only_when_every_fix_to_it_may_be_staged() {
+    let repo = TestRepo::new();
+    repo.tool(
+        "stage-fix",
+        "for f in \"$@\"; do printf 'staged fix\\n' >> \"$f\"; done",
+    )
+    .tool(
+        "review-fix",
+        "for f in \"$@\"; do printf 'reviewed fix\\n' >> \"$f\"; done",
+    )
+    .tool("ok", "exit 0");
+    repo.config(
+        "[gates.a]\nkind = \"format\"\nfiles = [\"*.txt\"]\nrun = [\"ok\"]\nfix = [\"stage-fix\", \"{files}\"]\non_fix = \"stage\"\n\n[gates.b]\nkind = \"format\"\nfiles = [\"*.txt\"]\nrun = [\"ok\"]\nfix = [\"review-fix\", \"{files}\"]\non_fix = \"fail\"\n",
+    )
+    .write("f.txt", "one\n")
+    .commit_all("init");
+    installed(&repo, "pre-commit");
+    repo.write("f.txt", "two\n");
+    repo.git(&["add", "f.txt"]);
+    let head = repo.git(&["rev-parse", "HEAD"]);
+    let commit = repo.git_run(&["commit", "-m", "edit"], None);
+    assert_ne!(commit.code, 0, "{commit:?}");
+    assert_eq!(repo.git(&["rev-parse", "HEAD"]), head);
+    assert_eq!(repo.git(&["show", ":f.txt"]), "two\n", "no unreviewed fix in the index");
+    let text = repo.read("f.txt");
+    assert!(text.contains("staged fix") && text.contains("reviewed fix"), "{text}");
+    assert!(said(&commit).contains("`b` changed it too"), "{commit:?}");
+}
+
+#[test]
+fn a_fixer_that_dies_half_way_leaves_no_partial_output() {
+    let repo = TestRepo::new();
+    // Truncates its file to half, then is killed.
+    repo.tool("halfway", "for f in \"$@\"; do head -n 15 \"$f\" > \"$f.tmp\"; cat \"$f.tmp\" > \"$f\"; rm \"$f.tmp\"; done; kill -KILL $$")
+        .tool("ok", "exit 0");
+    repo.config(
+        "[gates.fmt]\nkind = \"format\"\nfiles = [\"*.txt\"]\nrun = [\"ok\"]\nfix = [\"halfway\", \"{files}\"]\n",
+    );
+    let thirty: String = (1..=30).fold(String::new(), |text, i| text + &format!("line {i}\n"));
+    repo.write("f.txt", "old\n").commit_all("init");
+    installed(&repo, "pre-commit");
+    repo.write("f.txt", &thirty);
+    repo.git(&["add", "f.txt"]);
+    // And an unstaged edit on top, which must come back too.
+    let edited = format!("{thirty}unstaged\n");
+    repo.write("f.txt", &edited);
+    let commit = repo.git_run(&["commit", "-m", "edit"], None);
+    assert_ne!(commit.code, 0, "{commit:?}");
+    assert!(said(&commit).contains("error"), "{commit:?}");
+    assert!(said(&commit).contains("was undone"), "{commit:?}");
+    assert_eq!(repo.read("f.txt"), edited);
+    assert_eq!(repo.git(&["show", ":f.txt"]), thirty);
 }

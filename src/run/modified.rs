@@ -1,0 +1,229 @@
+//! Checks must not write. The tracked files' stat data is taken before the gates start and
+//! compared after they end; a file whose content or mode changed and that no fixer claims
+//! was modified by a check, which fails it ("modified files", with a diff), as pre-commit
+//! does. Gates run in parallel, so the file's modification time picks the gates that were
+//! running then; when several were, all of them are named.
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+
+use crate::git::Repo;
+use crate::model::{FixedFile, Outcome, Status};
+
+/// What `lstat` says of a file, enough to notice any rewrite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Signature {
+    len: u64,
+    modified_ns: i128,
+    changed_ns: i128,
+    inode: u64,
+    mode: u32,
+}
+
+fn signature(path: &Path) -> Option<Signature> {
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    Some(Signature {
+        len: meta.len(),
+        modified_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
+        changed_ns: i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()),
+        inode: meta.ino(),
+        mode: meta.mode(),
+    })
+}
+
+/// The tracked files as they were before the gates ran.
+pub(crate) struct Before {
+    taken: SystemTime,
+    files: Vec<(PathBuf, Option<Signature>)>,
+}
+
+/// Takes the stat data of every tracked file, in parallel.
+pub(crate) fn before(repo: &Repo) -> Result<Before> {
+    let taken = SystemTime::now();
+    let paths = tracked(repo)?;
+    let root = repo.root();
+    let files = paths
+        .into_par_iter()
+        .map(|path| {
+            let signature = signature(&root.join(&path));
+            (path, signature)
+        })
+        .collect();
+    Ok(Before { taken, files })
+}
+
+fn tracked(repo: &Repo) -> Result<Vec<PathBuf>> {
+    use gix_index::entry::Flags;
+    if let Some(index) = repo.fast_index()? {
+        return Ok(index
+            .entries()
+            .iter()
+            .filter(|e| {
+                e.stage_raw() == 0
+                    && !e.mode.is_submodule()
+                    && !e.mode.is_sparse()
+                    && !e.flags.intersects(Flags::INTENT_TO_ADD | Flags::SKIP_WORKTREE)
+            })
+            .map(|e| PathBuf::from(std::ffi::OsStr::from_bytes(e.path(index))))
+            .collect());
+    }
+    Ok(crate::git::changes::all(repo)?
+        .files
+        .into_iter()
+        .map(|f| f.path)
+        .collect())
+}
+
+use std::os::unix::ffi::OsStrExt;
+
+/// A file a check changed, with its content before when it is known.
+struct Change {
+    path: PathBuf,
+    when: Option<SystemTime>,
+    before: Option<Vec<u8>>,
+    after: Option<Vec<u8>>,
+}
+
+/// Fails the gates that modified files, naming the files (and the other gates that could
+/// have done it). `fixing[i]`: gate `i` ran its fixer, whose own files are fixes, not faults.
+/// `isolated`: the working tree held exactly the index's content when the gates started,
+/// so the index has each file's content before.
+pub(crate) fn blame(
+    repo: &Repo,
+    before: &Before,
+    outcomes: &mut [Outcome],
+    fixing: &[bool],
+    isolated: bool,
+) -> Result<Vec<usize>> {
+    let root = repo.root();
+    let claimed: HashSet<&Path> = outcomes
+        .iter()
+        .flat_map(|o| o.fixed.iter().map(|f| f.path.as_path()))
+        .collect();
+    let candidates: Vec<&(PathBuf, Option<Signature>)> = before
+        .files
+        .par_iter()
+        .filter(|(path, was)| !claimed.contains(path.as_path()) && signature(&root.join(path)) != *was)
+        .collect();
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    let index = repo.index()?;
+    let mut changes = Vec::new();
+    for (path, was) in candidates {
+        let full = root.join(path);
+        let meta = std::fs::symlink_metadata(&full).ok();
+        let after = read_state(&full);
+        let staged = index.get_path(path, 0);
+        let staged_bytes = match &staged {
+            Some(entry) => Some(
+                repo.git
+                    .find_blob(entry.id)
+                    .with_context(|| format!("failed to read the staged `{}`", path.display()))?
+                    .content()
+                    .to_vec(),
+            ),
+            None => None,
+        };
+        let now_mode = meta.as_ref().map(|m| m.permissions().mode());
+        let same_as_staged = staged_bytes.is_some()
+            && staged_bytes == after
+            && staged.as_ref().map(|e| e.mode & 0o111 != 0) == now_mode.map(|m| m & 0o111 != 0);
+        let was_mode = was.map(|s| s.mode);
+        // A file rewritten with its own bytes and mode is no change; when it held the
+        // staged content before, staged content now means the same.
+        if same_as_staged && (isolated || was_mode == now_mode) {
+            continue;
+        }
+        changes.push(Change {
+            path: path.clone(),
+            when: meta.and_then(|m| m.modified().ok()),
+            before: if isolated { staged_bytes } else { None },
+            after,
+        });
+    }
+    let mut blamed = Vec::new();
+    for change in changes {
+        let suspects = suspects(outcomes, fixing, before.taken, change.when);
+        for &gate in &suspects {
+            let others: Vec<String> = suspects
+                .iter()
+                .filter(|&&o| o != gate)
+                .map(|&o| format!("`{}`", outcomes[o].name))
+                .collect();
+            let outcome = &mut outcomes[gate];
+            if outcome.status != Status::Error {
+                outcome.status = Status::Failed;
+            }
+            outcome.modified.push(change.path.clone());
+            if change.before.is_some() || change.after.is_none() {
+                outcome.fixed.push(FixedFile {
+                    path: change.path.clone(),
+                    before: change.before.clone(),
+                    after: change.after.clone(),
+                });
+            }
+            let files: Vec<String> = outcome.modified.iter().map(|f| format!("`{}`", f.display())).collect();
+            let mut reason = format!("modified files: {}", files.join(", "));
+            if others.is_empty() {
+                reason.push_str(
+                    "\nhint: a check must not write files, only `fix` commands may; give the tool its check-only flag (e.g. `--check`, `--no-fix`)",
+                );
+            } else {
+                let _ = write!(
+                    reason,
+                    "\nhint: {} ran at the same time and could have written them too; a check must not write files, only `fix` commands may",
+                    others.join(", ")
+                );
+            }
+            outcome.reason = Some(reason);
+            if !blamed.contains(&gate) {
+                blamed.push(gate);
+            }
+        }
+    }
+    Ok(blamed)
+}
+
+/// The gates that may have written a file at `when`: checks that were running then (or,
+/// when none was, every check that ran, then every gate that ran).
+fn suspects(outcomes: &[Outcome], fixing: &[bool], taken: SystemTime, when: Option<SystemTime>) -> Vec<usize> {
+    let slack = Duration::from_millis(250);
+    let ran = |i: &usize| outcomes[*i].started.is_some();
+    let running_then = |i: &usize| {
+        let (Some(started), Some(when)) = (outcomes[*i].started, when) else {
+            return false;
+        };
+        let Ok(at) = when.duration_since(taken) else {
+            return false;
+        };
+        at + slack >= started && at <= started + outcomes[*i].duration + slack
+    };
+    let all: Vec<usize> = (0..outcomes.len()).filter(ran).collect();
+    let checks: Vec<usize> = all.iter().copied().filter(|&i| !fixing[i]).collect();
+    for pool in [&checks, &all] {
+        let then: Vec<usize> = pool.iter().copied().filter(running_then).collect();
+        if !then.is_empty() {
+            return then;
+        }
+    }
+    if checks.is_empty() { all } else { checks }
+}
+
+/// A path's bytes (a link's target for a symlink), `None` when nothing is there.
+fn read_state(path: &Path) -> Option<Vec<u8>> {
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    if meta.file_type().is_symlink() {
+        return std::fs::read_link(path).ok().map(|t| t.as_os_str().as_bytes().to_vec());
+    }
+    if meta.is_dir() {
+        return None;
+    }
+    std::fs::read(path).ok()
+}
