@@ -37,6 +37,34 @@ pub(crate) struct Policy {
     /// Whether `RustSec` informational notices (unmaintained, unsound) fail the gate.
     pub(crate) fail_informational: bool,
     pub(crate) ignore: Vec<Ignore>,
+    /// Only these ecosystems are audited (`None`: all); others are noted as left out.
+    pub(crate) ecosystems: Option<Vec<Ecosystem>>,
+    /// Whether packages that could not be audited only warn (else the gate is an error).
+    pub(crate) unaudited_warns: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            min_severity: Level::Low,
+            fail_informational: false,
+            ignore: Vec::new(),
+            ecosystems: None,
+            unaudited_warns: false,
+        }
+    }
+}
+
+/// Packages that could not be audited, and why: never a silent pass.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Unaudited {
+    pub(crate) ecosystem: Ecosystem,
+    /// One package, or `None` for every package of the ecosystem.
+    pub(crate) package: Option<String>,
+    pub(crate) version: Option<String>,
+    pub(crate) file: String,
+    pub(crate) line: u32,
+    pub(crate) reason: String,
 }
 
 /// One vulnerable package.
@@ -68,6 +96,8 @@ pub(crate) struct Audit {
     pub(crate) lockfiles: Vec<String>,
     /// Entries not audited and why; ignores that expired or matched nothing.
     pub(crate) notes: Vec<String>,
+    /// What could not be audited.
+    pub(crate) unaudited: Vec<Unaudited>,
 }
 
 impl Audit {
@@ -75,15 +105,40 @@ impl Audit {
         self.findings.iter().filter(|f| f.fails).count()
     }
 
+    /// One line per ecosystem (or package) that could not be audited.
+    pub(crate) fn unaudited_lines(&self) -> Vec<String> {
+        self.unaudited
+            .iter()
+            .map(|u| match (&u.package, &u.version) {
+                (Some(package), Some(version)) => {
+                    format!("{}:{}: {package} {version} not audited: {}", u.file, u.line, u.reason)
+                }
+                _ => format!("{} packages not audited: {}", u.ecosystem.osv_name(), u.reason),
+            })
+            .collect()
+    }
+
     /// "2 vulnerable packages (1 critical, 1 high) among 140 in 3 lockfiles".
     pub(crate) fn summary(&self) -> String {
+        let found = self.found();
+        if self.unaudited.is_empty() {
+            found
+        } else {
+            format!("{found}; {} not audited", self.unaudited.len())
+        }
+    }
+
+    fn found(&self) -> String {
         let files = format!(
             "{} lockfile{}",
             self.lockfiles.len(),
             if self.lockfiles.len() == 1 { "" } else { "s" }
         );
         if self.findings.is_empty() {
-            return format!("no known vulnerabilities in {} packages ({files})", self.packages);
+            return format!(
+                "no known vulnerabilities in {} ({files})",
+                crate::model::text::plural(self.packages, "package")
+            );
         }
         let mut levels = Vec::new();
         for level in [Level::Critical, Level::High, Level::Medium, Level::Low] {
@@ -118,7 +173,25 @@ impl Audit {
         )
     }
 
-    pub(crate) fn diagnostics(&self) -> Vec<Diagnostic> {
+    /// One diagnostic per finding, and per entry that could not be audited (an error
+    /// unless the gate only warns about those).
+    pub(crate) fn diagnostics(&self, unaudited_warns: bool) -> Vec<Diagnostic> {
+        let unaudited = self.unaudited.iter().map(|u| Diagnostic {
+            file: u.file.clone(),
+            line: (u.line > 0).then_some(u.line),
+            column: None,
+            end_line: None,
+            severity: if unaudited_warns {
+                DiagnosticSeverity::Warning
+            } else {
+                DiagnosticSeverity::Error
+            },
+            code: Some("not-audited".to_owned()),
+            message: match (&u.package, &u.version) {
+                (Some(package), Some(version)) => format!("{package} {version} not audited: {}", u.reason),
+                _ => format!("{} packages not audited: {}", u.ecosystem.osv_name(), u.reason),
+            },
+        });
         self.findings
             .iter()
             .map(|f| {
@@ -152,6 +225,7 @@ impl Audit {
                     ),
                 }
             })
+            .chain(unaudited)
             .collect()
     }
 }
@@ -180,6 +254,7 @@ pub(crate) fn audit(
         packages.extend(parsed.packages);
         audit.lockfiles.push(file.to_string_lossy().into_owned());
     }
+    set_aside_unauditable(&mut audit, &mut packages, policy);
     audit.packages = packages.len();
     if packages.is_empty() {
         return Ok(audit);
@@ -188,6 +263,8 @@ pub(crate) fn audit(
     ecosystems.sort_unstable();
     ecosystems.dedup();
     let database = Database::load(db, &ecosystems)?;
+    set_aside_uncovered(&mut audit, &mut packages, &ecosystems, &database, db);
+    audit.packages = packages.len();
     let mut used = vec![false; policy.ignore.len()];
     for ignore in &policy.ignore {
         if let Some(date) = ignore.expires.filter(|&date| date <= today) {
@@ -225,6 +302,74 @@ pub(crate) fn audit(
         }
     }
     Ok(audit)
+}
+
+/// Leaves out the packages of ecosystems the gate does not audit (noted) and those whose
+/// version is not of their ecosystem's scheme (unaudited: a range cannot place them).
+fn set_aside_unauditable(audit: &mut Audit, packages: &mut Vec<Package>, policy: &Policy) {
+    if let Some(wanted) = &policy.ecosystems {
+        let before = packages.len();
+        packages.retain(|p| wanted.contains(&p.ecosystem));
+        if packages.len() < before {
+            audit.notes.push(format!(
+                "{} packages of ecosystems not listed in `ecosystems` are not audited",
+                before - packages.len()
+            ));
+        }
+    }
+    // A version outside its ecosystem's scheme cannot be placed in a range.
+    packages.retain(|p| {
+        if p.ecosystem.parses(&p.version) {
+            return true;
+        }
+        audit.unaudited.push(Unaudited {
+            ecosystem: p.ecosystem,
+            package: Some(p.name.clone()),
+            version: Some(p.version.clone()),
+            file: p.file.to_string_lossy().into_owned(),
+            line: p.line,
+            reason: format!("not a {} version", p.ecosystem.osv_name()),
+        });
+        false
+    });
+}
+
+/// Leaves out the packages of ecosystems the database holds no records for: unaudited.
+fn set_aside_uncovered(
+    audit: &mut Audit,
+    packages: &mut Vec<Package>,
+    ecosystems: &[Ecosystem],
+    database: &Database,
+    db: &Path,
+) {
+    for &ecosystem in ecosystems {
+        if database.covered.contains(&ecosystem) {
+            continue;
+        }
+        let of: Vec<&Package> = packages.iter().filter(|p| p.ecosystem == ecosystem).collect();
+        audit.unaudited.push(Unaudited {
+            ecosystem,
+            package: None,
+            version: None,
+            file: of
+                .first()
+                .map(|p| p.file.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            line: 0,
+            reason: format!(
+                "the database `{}` holds no {} records ({} packages)",
+                db.display(),
+                ecosystem.osv_name(),
+                of.len()
+            ),
+        });
+    }
+    let unaudited_ecosystems: Vec<Ecosystem> = ecosystems
+        .iter()
+        .copied()
+        .filter(|e| !database.covered.contains(e))
+        .collect();
+    packages.retain(|p| !unaudited_ecosystems.contains(&p.ecosystem));
 }
 
 /// The findings for one package: records that share an id or alias are one finding.

@@ -27,6 +27,9 @@ pub(crate) struct Record {
     pub(crate) details: Option<String>,
     #[serde(default)]
     pub(crate) withdrawn: Option<String>,
+    /// When the record last changed (RFC 3339).
+    #[serde(default)]
+    pub(crate) modified: Option<String>,
     #[serde(default)]
     pub(crate) severity: Vec<SeverityEntry>,
     #[serde(default)]
@@ -76,6 +79,10 @@ pub(crate) struct Database {
     index: HashMap<(Ecosystem, String), Vec<usize>>,
     /// Newest modification among the files read (for `gate doctor`).
     pub(crate) loaded_from: Vec<PathBuf>,
+    /// Ecosystems with at least one record: only their packages can be audited.
+    pub(crate) covered: std::collections::HashSet<Ecosystem>,
+    /// The newest `modified` time among the records: how current the database is.
+    pub(crate) newest: Option<jiff::Timestamp>,
 }
 
 impl Database {
@@ -99,6 +106,9 @@ impl Database {
                 continue;
             };
             database.loaded_from.push(folder);
+            if !records.is_empty() {
+                database.covered.insert(ecosystem);
+            }
             for record in records {
                 database.add(record);
             }
@@ -107,6 +117,13 @@ impl Database {
     }
 
     fn add(&mut self, record: Record) {
+        if let Some(modified) = record
+            .modified
+            .as_deref()
+            .and_then(|m| m.parse::<jiff::Timestamp>().ok())
+        {
+            self.newest = self.newest.max(Some(modified));
+        }
         if record.withdrawn.is_some() {
             return;
         }

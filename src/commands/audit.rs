@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 
 use super::Globals;
 use crate::audit::update::{Updated, update};
-use crate::audit::{self, Policy, osv::Level};
+use crate::audit::{self, Policy};
 use crate::cli::AuditArgs;
 use crate::config::{self, Builtin};
 use crate::config::{AuditSpec, default_db};
@@ -62,16 +62,9 @@ pub(crate) fn audit(globals: &Globals, args: &AuditArgs) -> Result<i32> {
         }
         return Ok(0);
     }
-    let policy = spec.map_or(
-        Policy {
-            min_severity: Level::Low,
-            fail_informational: false,
-            ignore: Vec::new(),
-        },
-        |s| s.policy,
-    );
+    let policy = spec.map_or_else(Policy::default, |s| s.policy);
     let result = audit::audit(repo.root(), &lockfiles, &db, &policy, audit::today())?;
-    let verdict = verdict(&result);
+    let verdict = verdict(&result, &policy);
     match args.format.as_str() {
         "json" => writeln!(out, "{}", serde_json::to_string_pretty(&result)?)?,
         "text" => {
@@ -90,6 +83,9 @@ pub(crate) fn audit(globals: &Globals, args: &AuditArgs) -> Result<i32> {
             writeln!(out, "{}", verdict.closing_line())?;
         }
         other => bail!("unknown format `{other}`\nhint: `--format text` or `--format json`"),
+    }
+    if verdict.error.is_some() {
+        return Ok(2);
     }
     Ok(i32::from(!verdict.passed))
 }

@@ -2,7 +2,6 @@
 //! the hooks are installed, and the vulnerability database is there and how old it is.
 
 use std::io::Write;
-use std::time::SystemTime;
 
 use anyhow::Result;
 
@@ -66,20 +65,18 @@ pub(crate) fn doctor(globals: &Globals) -> Result<i32> {
             continue;
         };
         let db = spec.db().or_else(|_| default_db())?;
-        let newest = std::fs::read_dir(&db)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .flat_map(|ecosystem| std::fs::read_dir(ecosystem.path()).into_iter().flatten().flatten())
-            .filter_map(|file| file.metadata().ok()?.modified().ok())
-            .max();
-        if let Some(age) = newest.and_then(|t| SystemTime::now().duration_since(t).ok()) {
-            let days = age.as_secs() / 86_400;
+        // The database is as current as its newest record, whatever the files' times say.
+        let newest = match crate::audit::osv::Database::load(&db, &crate::audit::version::Ecosystem::ALL) {
+            Ok(database) => database.newest,
+            Err(_) => None,
+        };
+        if let Some(newest) = newest {
+            let days = jiff::Timestamp::now().duration_since(newest).as_secs().max(0) / 86_400;
             let stale = days > 7;
             problems += usize::from(stale);
             writeln!(
                 out,
-                "audit    {}: database `{}` updated {days} days ago{}",
+                "audit    {}: database `{}`: newest record from {days} days ago{}",
                 if stale { "problem" } else { "ok" },
                 db.display(),
                 if stale { " (run `gate audit --update`)" } else { "" }

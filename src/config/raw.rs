@@ -91,6 +91,17 @@ pub(crate) struct RawGate {
     pub(crate) informational: Option<Informational>,
     /// Audit gates: report only what the change introduced (compared with the base commit).
     pub(crate) new_only: Option<bool>,
+    /// Audit gates: the ecosystems to audit (OSV names: `crates.io`, `npm`, `PyPI`, …).
+    pub(crate) ecosystems: Option<Spanned<Vec<String>>>,
+    /// Audit gates: what packages that cannot be audited do: `error` (the default) or `warn`.
+    pub(crate) unaudited: Option<Unaudited>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Unaudited {
+    Warn,
+    Error,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -10,6 +10,7 @@ use toml::Spanned;
 
 use super::raw::{CommandLine, OnFix, Pattern, RawConfig, RawGate};
 use super::specs::{AuditSpec, CoverageSpec, ProblemFormat, lockfile_patterns};
+use crate::audit::version::Ecosystem;
 use crate::model::{Kind, Stage};
 
 type Failure = (Range<usize>, String);
@@ -247,6 +248,13 @@ fn builtin(name: &str, raw: &RawGate, gate_span: Range<usize>, root: &Path) -> R
             *slot = Some(*value.get_ref());
         }
     }
+    if report.get_ref().clone().into_vec().is_empty() {
+        return Err((
+            report.span(),
+            "`report` names no file, so nothing would be measured\nhint: add e.g. `report = \"target/lcov.info\"`"
+                .to_owned(),
+        ));
+    }
     Ok(Some(Builtin::Coverage(CoverageSpec {
         reports: report
             .get_ref()
@@ -291,12 +299,37 @@ fn audit(raw: &RawGate, root: &Path) -> Result<AuditSpec, Failure> {
         });
     }
     let db = raw.db.as_ref().map(|db| root.join(db));
+    let ecosystems = match &raw.ecosystems {
+        Some(names) => {
+            let mut ecosystems = Vec::new();
+            for name in names.get_ref() {
+                let ecosystem = Ecosystem::from_osv(name).ok_or_else(|| {
+                    (
+                        names.span(),
+                        format!(
+                            "unknown ecosystem `{name}`\nhint: the ecosystems are {}",
+                            Ecosystem::ALL
+                                .iter()
+                                .map(|e| format!("`{}`", e.osv_name()))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                })?;
+                ecosystems.push(ecosystem);
+            }
+            Some(ecosystems)
+        }
+        None => None,
+    };
     Ok(AuditSpec {
         db,
         policy: crate::audit::Policy {
             min_severity: raw.min_severity.unwrap_or(crate::audit::osv::Level::Low),
             fail_informational: raw.informational == Some(super::raw::Informational::Fail),
             ignore,
+            ecosystems,
+            unaudited_warns: raw.unaudited == Some(super::raw::Unaudited::Warn),
         },
         new_only: raw.new_only.unwrap_or(false),
     })

@@ -47,6 +47,7 @@ pub(crate) fn lockfile_patterns() -> Vec<Pattern> {
         "yarn.lock",
         "pnpm-lock.yaml",
         "requirements*.txt",
+        "**/requirements/*.txt",
         "poetry.lock",
         "uv.lock",
         "Pipfile.lock",

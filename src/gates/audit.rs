@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use crate::audit::{self, Audit};
+use crate::audit::{self, Audit, Policy};
 use crate::config::AuditSpec;
 use crate::git::Repo;
 use crate::git::changes::ChangeSet;
@@ -37,7 +37,7 @@ impl AuditJob {
                     .any(|k| k.id == f.id && k.package == f.package && k.version == f.version)
             });
         }
-        Ok(verdict(&result))
+        Ok(verdict(&result, &self.spec.policy))
     }
 
     /// The findings the lockfiles had at the base commit, read from git into a scratch folder.
@@ -88,13 +88,24 @@ impl AuditJob {
     }
 }
 
-pub(crate) fn verdict(audit: &Audit) -> Verdict {
-    let diagnostics: Vec<Diagnostic> = audit.diagnostics();
+pub(crate) fn verdict(audit: &Audit, policy: &Policy) -> Verdict {
+    let diagnostics: Vec<Diagnostic> = audit.diagnostics(policy.unaudited_warns);
+    let unaudited = audit.unaudited_lines();
+    let mut notes: Vec<String> = audit.notes.iter().map(|n| format!("note: {n}")).collect();
+    let level = if policy.unaudited_warns { "warning" } else { "error" };
+    notes.extend(unaudited.iter().map(|line| format!("{level}: {line}")));
+    let error = (!unaudited.is_empty() && !policy.unaudited_warns).then(|| {
+        format!(
+            "{} not audited\nhint: update the database (`gate audit --update`), fix the versions, or set `ecosystems = [...]` or `unaudited = \"warn\"` on the gate",
+            if audit.unaudited.len() == 1 { "1 entry".to_owned() } else { format!("{} entries", audit.unaudited.len()) }
+        )
+    });
     Verdict {
         passed: audit.failing() == 0,
         summary: audit.summary(),
         diagnostics,
-        notes: audit.notes.iter().map(|n| format!("note: {n}")).collect(),
+        notes,
         details: serde_json::to_value(audit).ok(),
+        error,
     }
 }

@@ -46,7 +46,17 @@ impl CoverageJob {
                     report.display()
                 );
             }
-            coverage::read(&path, &self.spec.source_roots, &mut |file| merged.add(file, &resolver))?;
+            let mut measured = 0usize;
+            coverage::read(&path, &self.spec.source_roots, &mut |file| {
+                measured += file.lines.len();
+                merged.add(file, &resolver);
+            })?;
+            if measured == 0 {
+                bail!(
+                    "the coverage report `{}` measures no line, so it says nothing about coverage\nhint: check that the tests ran with coverage on and wrote this file",
+                    report.display()
+                );
+            }
         }
         let changed = self.changed_lines(&merged)?;
         Ok(judge(&self.spec, &merged.measure(&changed, &self.spec.exclude)))
@@ -140,6 +150,7 @@ fn judge(spec: &CoverageSpec, measure: &Measure) -> Verdict {
         diagnostics,
         notes,
         details: serde_json::to_value(measure).ok(),
+        error: None,
     }
 }
 

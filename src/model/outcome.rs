@@ -51,12 +51,17 @@ pub(crate) struct Verdict {
     pub(crate) notes: Vec<String>,
     /// What it measured, for the JSON report.
     pub(crate) details: Option<serde_json::Value>,
+    /// What it could not check: the gate is an `error`, whatever it found.
+    pub(crate) error: Option<String>,
 }
 
 impl Verdict {
     /// The last line a command that runs a built-in gate by hand prints.
     pub(crate) fn closing_line(&self) -> String {
-        format!("{}: {}", if self.passed { "passed" } else { "failed" }, self.summary)
+        match &self.error {
+            Some(error) => format!("error: {error}; {}", self.summary),
+            None => format!("{}: {}", if self.passed { "passed" } else { "failed" }, self.summary),
+        }
     }
 }
 

@@ -145,7 +145,12 @@ fn builtin(job: &BuiltinJob, fresh_after: Option<SystemTime>) -> Finished {
             output.push_str(&verdict.summary);
             output.push('\n');
             let details = verdict.details;
-            let mut finished = Finished::new(Exit::Code(i32::from(!verdict.passed)), output.into_bytes());
+            // What it could not check makes it an error, with its findings kept.
+            let exit = match verdict.error {
+                Some(error) => Exit::SpawnFailed(error),
+                None => Exit::Code(i32::from(!verdict.passed)),
+            };
+            let mut finished = Finished::new(exit, output.into_bytes());
             finished.findings = Some(Box::new(Findings {
                 summary: verdict.summary,
                 diagnostics: verdict.diagnostics,
@@ -478,7 +483,9 @@ fn combine(outcome: &mut Outcome, results: &[Finished], fail_fast: bool) {
     }
     outcome.reason = reason;
     if let Some(findings) = results.iter().find_map(|f| f.findings.as_deref()) {
-        outcome.reason = Some(findings.summary.clone());
+        if outcome.status != Status::Error {
+            outcome.reason = Some(findings.summary.clone());
+        }
         outcome.diagnostics.clone_from(&findings.diagnostics);
         outcome.details.clone_from(&findings.details);
     }

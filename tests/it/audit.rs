@@ -1,14 +1,13 @@
-//! The audit gate end to end against the real OSV data in `../shared/osv/` (skipped when a
-//! clone stands alone), and `gate audit --update` against a loopback server.
+//! The audit gate end to end against real OSV records (a trimmed copy in
+//! `tests/fixtures/osv/`), and `gate audit --update` against a loopback server.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 
 use crate::common::TestRepo;
 
-fn shared_osv() -> Option<PathBuf> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/osv");
-    path.join("crates.io").is_dir().then(|| path.canonicalize().unwrap())
+fn fixture_osv() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/osv")
 }
 
 fn cargo_lock(packages: &[(&str, &str)]) -> String {
@@ -45,7 +44,7 @@ fn found_ids(repo: &TestRepo) -> Vec<String> {
 
 #[test]
 fn vulnerable_pins_are_found_and_fixed_ones_are_not() {
-    let Some(db) = shared_osv() else { return };
+    let db = fixture_osv();
     let repo = TestRepo::new();
     repo.config(&audit_gate(&db, ""))
         .write(
@@ -93,7 +92,7 @@ fn vulnerable_pins_are_found_and_fixed_ones_are_not() {
 
 #[test]
 fn ignores_cover_aliases_need_reasons_and_expire() {
-    let Some(db) = shared_osv() else { return };
+    let db = fixture_osv();
     let repo = TestRepo::new();
     let ignores = "ignore = [\n  { id = \"CVE-2021-25900\", reason = \"insert_many is never called\" },\n  { id = \"RUSTSEC-2020-0071\", reason = \"old\", expires = \"2020-01-01\" },\n  { id = \"RUSTSEC-1999-0001\", reason = \"stale entry\" },\n]\n";
     repo.config(&audit_gate(&db, ignores))
@@ -129,7 +128,7 @@ fn ignores_cover_aliases_need_reasons_and_expire() {
 
 #[test]
 fn severity_threshold_and_informational_notices() {
-    let Some(db) = shared_osv() else { return };
+    let db = fixture_osv();
     let repo = TestRepo::new();
     repo.config(&audit_gate(&db, "min_severity = \"critical\"\n"))
         .write("Cargo.lock", cargo_lock(&[("time", "0.1.43"), ("cassandra", "0.8.0")]))
@@ -167,7 +166,7 @@ fn severity_threshold_and_informational_notices() {
 
 #[test]
 fn in_a_commit_it_runs_only_when_a_lockfile_changed_and_new_only_reports_what_the_change_added() {
-    let Some(db) = shared_osv() else { return };
+    let db = fixture_osv();
     let repo = TestRepo::new();
     repo.config(&audit_gate(&db, "new_only = true\n"))
         .write("Cargo.lock", cargo_lock(&[("time", "0.1.43")]))
@@ -254,7 +253,7 @@ fn export_server(zip: Vec<u8>) -> (String, std::sync::Arc<std::sync::Mutex<Vec<S
 
 #[test]
 fn update_downloads_exports_once_and_the_audit_reads_them() {
-    let record = r#"{"id":"TEST-2024-1","summary":"bad crate","affected":[{"package":{"ecosystem":"crates.io","name":"badcrate"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"2.0.0"}]}]}]}"#;
+    let record = r#"{"id":"TEST-2024-1","modified":"2024-03-01T12:00:00Z","summary":"bad crate","affected":[{"package":{"ecosystem":"crates.io","name":"badcrate"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"2.0.0"}]}]}]}"#;
     let mut zip_bytes = Vec::new();
     {
         let mut writer = zip::ZipWriter::new(std::io::Cursor::new(&mut zip_bytes));
@@ -291,13 +290,16 @@ fn update_downloads_exports_once_and_the_audit_reads_them() {
     assert!(!run.stdout.contains("goodcrate"), "{run:?}");
 
     repo.config(&audit_gate(&db, ""));
+    // The age is that of the newest record, not of the files just downloaded.
     let run = repo.gate(&["doctor"]);
-    assert!(run.stdout.contains("updated 0 days ago"), "{run:?}");
+    assert!(run.stdout.contains("audit    problem: database"), "{run:?}");
+    assert!(run.stdout.contains("newest record from"), "{run:?}");
+    assert!(!run.stdout.contains("from 0 days ago"), "{run:?}");
 }
 
 #[test]
 fn new_only_follows_requirement_includes_at_the_base_commit() {
-    let Some(db) = shared_osv() else { return };
+    let db = fixture_osv();
     let repo = TestRepo::new();
     repo.config(&audit_gate(&db, "new_only = true\n"))
         .write("py/requirements.txt", "-r base.txt\n")
@@ -312,4 +314,72 @@ fn new_only_follows_requirement_includes_at_the_base_commit() {
         !found.is_empty() && found.iter().all(|f| f.contains("urllib3 1.24.1")),
         "{found:?}"
     );
+}
+
+const NPM_LOCK: &str = r#"{
+  "name": "web",
+  "lockfileVersion": 3,
+  "packages": {
+    "": { "name": "web" },
+    "node_modules/lodash": { "version": "4.17.20" },
+    "node_modules/left-pad": { "version": "1.3.0" }
+  }
+}
+"#;
+
+#[test]
+fn packages_the_database_cannot_judge_are_never_a_pass() {
+    let db = fixture_osv();
+    let repo = TestRepo::new();
+    repo.config(&audit_gate(&db, ""))
+        .write(
+            "Cargo.lock",
+            cargo_lock(&[("regex", "1.10.0"), ("odd", "not-a-version")]),
+        )
+        .write("web/package-lock.json", NPM_LOCK)
+        .write("py/requirements/prod.txt", "requests==2.19.0.\n")
+        .commit_all("init");
+    let run = repo.gate(&["check", "--all"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert_eq!(run.status("deps"), "error", "{run:?}");
+    assert!(run.stdout.contains("npm packages not audited: the database"), "{run:?}");
+    assert!(run.stdout.contains("holds no npm records (2 packages)"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("Cargo.lock:7: odd not-a-version not audited: not a crates.io version"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout
+            .contains("py/requirements/prod.txt:1: requests 2.19.0. not audited: not a PyPI version"),
+        "{run:?}"
+    );
+    // By hand, the same.
+    let run = repo.gate(&["audit", "--db", db.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stdout.contains("error: 3 entries not audited"), "{run:?}");
+
+    // Saying which ecosystems to audit, or that the rest only warns, is a choice the gate states.
+    repo.config(&audit_gate(
+        &db,
+        "ecosystems = [\"crates.io\", \"PyPI\"]\nunaudited = \"warn\"\n",
+    ))
+    .commit_all("choose");
+    let run = repo.gate(&["check", "--all", "--report", "json=r.json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("no known vulnerabilities in 1 package (3 lockfiles); 2 not audited"),
+        "{run:?}"
+    );
+    let report = repo.read("r.json");
+    assert!(
+        report.contains("not listed in `ecosystems` are not audited"),
+        "{report}"
+    );
+    assert!(report.contains("\"code\": \"not-audited\""), "{report}");
+    repo.config(&audit_gate(&db, "ecosystems = [\"maven\"]\n"));
+    let run = repo.gate(&["check", "--all"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("unknown ecosystem `maven`"), "{run:?}");
 }

@@ -85,9 +85,20 @@ fn cobertura_jacoco_and_go_profiles_merge() {
 fn empty_missing_malformed_and_foreign_reports() {
     let repo = measured_repo();
     repo.write("cov/empty.info", "");
+    // A report that measures nothing proves nothing: an error, never a pass.
     let run = repo.gate(&["coverage", "cov/empty.info", "--min-total", "90"]);
-    assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stdout.contains("no coverable lines changed; total n/a"), "{run:?}");
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("the coverage report `cov/empty.info` measures no line"),
+        "{run:?}"
+    );
+    repo.write(
+        "cov/empty.xml",
+        "<?xml version=\"1.0\"?>\n<coverage><packages></packages></coverage>\n",
+    );
+    let run = repo.gate(&["coverage", "cov/empty.xml", "--min-total", "90"]);
+    assert_eq!(run.code, 2, "{run:?}");
 
     let run = repo.gate(&["coverage", "cov/missing.info"]);
     assert_eq!(run.code, 2, "{run:?}");

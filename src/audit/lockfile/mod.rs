@@ -66,10 +66,16 @@ impl Kind {
             "go.mod" => Kind::GoMod,
             "Gemfile.lock" | "gems.locked" => Kind::GemfileLock,
             "composer.lock" => Kind::ComposerLock,
-            _ if name.starts_with("requirements")
-                && Path::new(name)
-                    .extension()
-                    .is_some_and(|e| e.eq_ignore_ascii_case("txt")) =>
+            _ if Path::new(name)
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("txt"))
+                && (name.starts_with("requirements")
+                    // `requirements/base.txt`, `requirements/prod.txt` (pip-tools compiles
+                    // `requirements/*.in` into them).
+                    || path
+                        .parent()
+                        .and_then(Path::file_name)
+                        .is_some_and(|dir| dir == "requirements")) =>
             {
                 Kind::Requirements
             }
