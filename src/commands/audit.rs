@@ -17,7 +17,7 @@ use crate::git::changes;
 
 pub(crate) fn audit(globals: &Globals, args: &AuditArgs) -> Result<i32> {
     let repo = Repo::open()?;
-    let spec = configured(&repo, globals);
+    let spec = configured(&repo, globals)?;
     let db = match (&args.db, &spec) {
         (Some(db), _) => db.clone(),
         (None, Some(spec)) => spec.db()?,
@@ -91,10 +91,13 @@ pub(crate) fn audit(globals: &Globals, args: &AuditArgs) -> Result<i32> {
 }
 
 /// The audit gate of the configuration, if there is one.
-fn configured(repo: &Repo, globals: &Globals) -> Option<AuditSpec> {
-    let (config, _) = config::load(repo.root(), globals.config.as_deref(), globals.printer).ok()?;
-    config.gates.into_iter().find_map(|gate| match gate.builtin {
+/// A broken `gates.toml` is refused, as `gate check` refuses it.
+fn configured(repo: &Repo, globals: &Globals) -> Result<Option<AuditSpec>> {
+    let Some(config) = config::load_if_present(repo.root(), globals.config.as_deref())? else {
+        return Ok(None);
+    };
+    Ok(config.gates.into_iter().find_map(|gate| match gate.builtin {
         Some(Builtin::Audit(spec)) => Some(spec),
         _ => None,
-    })
+    }))
 }

@@ -17,6 +17,7 @@ use crate::report::json;
 
 pub(crate) fn publish(globals: &Globals, args: &PublishArgs) -> Result<i32> {
     let (head, outcomes) = json::load(&args.report)?;
+    let prefix = status_prefix(globals)?;
     let Some(sha) = args.sha.clone().or(head) else {
         bail!("the report names no head commit\nhint: say which with `--sha`");
     };
@@ -28,7 +29,6 @@ pub(crate) fn publish(globals: &Globals, args: &PublishArgs) -> Result<i32> {
     let Some(repository) = env::var(env::GITHUB_REPOSITORY) else {
         bail!("`GITHUB_REPOSITORY` is not set\nhint: set it to `owner/name`");
     };
-    let prefix = status_prefix(globals);
     let poster = Poster::start(
         Box::new(api::Http::new(&api_url(), &repository, token)),
         sha.clone(),
@@ -60,9 +60,11 @@ pub(crate) fn required_checks(globals: &Globals) -> Result<i32> {
 }
 
 /// The configured prefix when a configuration is at hand, else the default.
-fn status_prefix(globals: &Globals) -> String {
-    Repo::open()
-        .ok()
-        .and_then(|repo| config::load(repo.root(), globals.config.as_deref(), globals.printer).ok())
-        .map_or_else(|| "gate/".to_owned(), |(config, _)| config.settings.status_prefix)
+/// Outside a repository, the default; a broken `gates.toml` is refused, as `gate check` does.
+fn status_prefix(globals: &Globals) -> Result<String> {
+    let Ok(repo) = Repo::open() else {
+        return Ok("gate/".to_owned());
+    };
+    Ok(config::load_if_present(repo.root(), globals.config.as_deref())?
+        .map_or_else(|| "gate/".to_owned(), |config| config.settings.status_prefix))
 }

@@ -102,6 +102,17 @@ pub(crate) fn load(root: &Path, explicit: Option<&Path>, printer: Printer) -> an
     from_text(root, &text, path)
 }
 
+/// The configuration when there is a file to read (`explicit`, or `gates.toml` at `root`),
+/// for commands that work without one; a file that is there but broken is an error.
+pub(crate) fn load_if_present(root: &Path, explicit: Option<&Path>) -> anyhow::Result<Option<Config>> {
+    let path = explicit.map_or_else(|| root.join(FILE_NAME), Path::to_owned);
+    if explicit.is_none() && !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path).with_context(|| format!("failed to read `{}`", path.display()))?;
+    Ok(Some(from_text(root, &text, path)?.0))
+}
+
 /// Reads configuration text that came from `path` (or from git's copy of it).
 pub(crate) fn from_text(root: &Path, text: &str, path: PathBuf) -> anyhow::Result<(Config, Origin)> {
     // Errors name the file as the user would type it from here.

@@ -104,7 +104,7 @@ pub(super) fn resolve(raw: RawConfig, root: &Path) -> Result<Config, Failure> {
         jobs: raw.settings.jobs.filter(|&jobs| jobs > 0),
         fail_fast: raw.settings.fail_fast.unwrap_or(false),
         base: raw.settings.base,
-        exclude: glob_set(&raw.settings.exclude),
+        exclude: glob_set(&raw.settings.exclude, &(0..0))?,
         timeout: raw.settings.timeout.map(|t| t.0),
         status_prefix: raw.settings.status_prefix.unwrap_or_else(|| "gate/".to_owned()),
     };
@@ -178,6 +178,16 @@ fn resolve_gate(
                 ),
             ));
         };
+        if depends_on.contains(&index) {
+            return Err((
+                dependency.span(),
+                format!(
+                    "gate `{}` names `{}` twice in `depends_on`\nhint: name each gate once",
+                    name.get_ref(),
+                    dependency.get_ref()
+                ),
+            ));
+        }
         depends_on.push(index);
         spans.push(dependency.span());
     }
@@ -193,12 +203,12 @@ fn resolve_gate(
         fix,
         on_fix: raw.on_fix.unwrap_or(default_on_fix),
         files: match (&raw.files, raw.kind) {
-            (Some(files), _) => Some(glob_set(files)),
+            (Some(files), _) => Some(glob_set(files, &gate_span)?),
             // An audit gate runs when a lockfile changed.
-            (None, Kind::Audit) => Some(glob_set(&lockfile_patterns())),
+            (None, Kind::Audit) => Some(glob_set(&lockfile_patterns(), &gate_span)?),
             (None, _) => None,
         },
-        exclude: glob_set(&raw.exclude),
+        exclude: glob_set(&raw.exclude, &gate_span)?,
         workdir,
         depends_on,
         stages: raw.stages,
@@ -270,7 +280,7 @@ fn builtin(name: &str, raw: &RawGate, gate_span: Range<usize>, root: &Path) -> R
             .source_roots
             .clone()
             .unwrap_or_else(|| vec!["src/main/java".to_owned(), "src/main/kotlin".to_owned()]),
-        exclude: glob_set(&raw.exclude),
+        exclude: glob_set(&raw.exclude, &gate_span)?,
     })))
 }
 
@@ -399,13 +409,16 @@ fn workdir(dir: &Spanned<String>, root: &Path) -> Result<PathBuf, Failure> {
     Ok(relative)
 }
 
-fn glob_set(patterns: &[Pattern]) -> GlobSet {
+/// The patterns as one set; `span` is where an error points (a set that fails to build
+/// is a configuration error, never an empty set that matches nothing).
+fn glob_set(patterns: &[Pattern], span: &Range<usize>) -> Result<GlobSet, Failure> {
     let mut builder = GlobSetBuilder::new();
     for pattern in patterns {
         builder.add(pattern.glob.clone());
     }
-    // Each glob was compiled on its own while parsing; a set of valid globs always builds.
-    builder.build().unwrap_or_else(|_| GlobSet::empty())
+    builder
+        .build()
+        .map_err(|err| (span.clone(), format!("these globs do not build into one set: {err}")))
 }
 
 /// Rejects `depends_on` cycles, pointing at the edge that closes one.

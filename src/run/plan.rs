@@ -87,24 +87,28 @@ pub(crate) fn plan(
                 Decision::Skip("no matching files".to_owned())
             } else if command.takes_files() && files.args.is_empty() && !gate.always {
                 Decision::Skip("only deleted files matched".to_owned())
-            } else if let Some(Builtin::Coverage(spec)) = &gate.builtin {
-                Decision::Builtin(Box::new(BuiltinJob::Coverage(CoverageJob {
-                    spec: spec.clone(),
-                    root: root.to_path_buf(),
-                    tracked: tracked_cache
-                        .get_or_init(|| crate::git::changes::tracked_paths(repo).unwrap_or_default())
-                        .clone(),
-                    changes: changes.clone(),
-                })))
-            } else if let Some(Builtin::Audit(spec)) = &gate.builtin {
-                let tracked =
-                    tracked_cache.get_or_init(|| crate::git::changes::tracked_paths(repo).unwrap_or_default());
-                Decision::Builtin(Box::new(BuiltinJob::Audit(AuditJob {
-                    spec: spec.clone(),
-                    root: root.to_path_buf(),
-                    lockfiles: crate::audit::lockfiles(tracked.iter().map(Path::new)),
-                    changes: changes.clone(),
-                })))
+            } else if let Some(builtin) = &gate.builtin {
+                let tracked = tracked_cache.get_or_init(|| {
+                    crate::git::changes::tracked_paths(repo)
+                        .map_err(|err| format!("failed to list the tracked files: {err:#}"))
+                });
+                match (builtin, tracked) {
+                    (_, Err(message)) => Decision::Error(message.clone()),
+                    (Builtin::Coverage(spec), Ok(tracked)) => {
+                        Decision::Builtin(Box::new(BuiltinJob::Coverage(CoverageJob {
+                            spec: spec.clone(),
+                            root: root.to_path_buf(),
+                            tracked: tracked.clone(),
+                            changes: changes.clone(),
+                        })))
+                    }
+                    (Builtin::Audit(spec), Ok(tracked)) => Decision::Builtin(Box::new(BuiltinJob::Audit(AuditJob {
+                        spec: spec.clone(),
+                        root: root.to_path_buf(),
+                        lockfiles: crate::audit::lockfiles(tracked.iter().map(Path::new)),
+                        changes: changes.clone(),
+                    }))),
+                }
             } else {
                 planner.commands(gate, command, &files)
             };

@@ -69,6 +69,9 @@ pub(crate) fn execute(
     let mut coordinator = Coordinator::new(config, plans, options.fail_fast, &stop, on_event);
     coordinator.root = root;
     let (send, receive) = mpsc::channel::<Message>();
+    // Batches spawned and not done: when none is and nothing is ready, nothing ever will
+    // be, so the loop ends instead of waiting forever (gates never reached become errors).
+    let mut in_flight = 0usize;
     pool.in_place_scope(|scope| {
         loop {
             while let Some(gate) = coordinator.ready.pop() {
@@ -76,6 +79,7 @@ pub(crate) fn execute(
                 match coordinator.start(gate) {
                     Work::Nothing => {}
                     Work::Commands(commands) => {
+                        in_flight += commands.len();
                         for (batch, command) in commands.iter().enumerate() {
                             let send = send.clone();
                             let work = move || command.run();
@@ -84,6 +88,7 @@ pub(crate) fn execute(
                         }
                     }
                     Work::Builtin(job, fresh_after) => {
+                        in_flight += 1;
                         let send = send.clone();
                         let work = move || builtin(job, fresh_after);
                         let name = || "a built-in gate".to_owned();
@@ -91,17 +96,22 @@ pub(crate) fn execute(
                     }
                 }
             }
-            if coordinator.outcomes.iter().all(Option::is_some) {
+            if coordinator.outcomes.iter().all(Option::is_some) || in_flight == 0 {
                 break;
             }
             let Ok(message) = receive.recv() else { break };
+            if matches!(message, Message::Done { .. }) {
+                in_flight -= 1;
+            }
             coordinator.receive(message);
         }
     });
+    let names = config.gates.iter().map(|g| (g.name.as_str(), g.kind));
     Ok(coordinator
         .outcomes
         .into_iter()
-        .map(|o| o.unwrap_or_else(lost_outcome))
+        .zip(names)
+        .map(|(o, (name, kind))| o.unwrap_or_else(|| lost_outcome(name, kind)))
         .collect())
 }
 
@@ -213,8 +223,11 @@ impl<'a, 'e> Coordinator<'a, 'e> {
                     Decision::Builtin(_) => 1,
                     Decision::Skip(_) | Decision::Error(_) => 0,
                 };
+                let mut distinct = gate.depends_on.clone();
+                distinct.sort_unstable();
+                distinct.dedup();
                 State {
-                    waiting_on: gate.depends_on.len(),
+                    waiting_on: distinct.len(),
                     results: (0..batches).map(|_| None).collect(),
                     left: batches,
                     started: None,
@@ -436,13 +449,13 @@ fn not_started_reason() -> String {
     }
 }
 
-/// Every gate is finished before the loop ends; this keeps the types total without a panic.
-fn lost_outcome() -> Outcome {
+/// A gate the scheduler never reached: an error, never a silent pass or a hang.
+fn lost_outcome(name: &str, kind: Kind) -> Outcome {
     Outcome::not_run(
-        "?",
-        Kind::Custom,
+        name,
+        kind,
         Status::Error,
-        "gate lost track of this gate",
+        "never started: gate lost track of what it waits for (please report this)",
         Vec::new(),
     )
 }

@@ -194,3 +194,34 @@ fn init_writes_the_detected_gates_once() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("already exists"), "{run:?}");
 }
+
+#[test]
+fn a_dependency_named_twice_is_rejected_instead_of_hanging() {
+    let run = rejected(
+        "[gates.a]\nkind = \"lint\"\nrun = [\"marker\"]\ndepends_on = [\"b\", \"b\"]\n\n[gates.b]\nkind = \"lint\"\nrun = [\"marker\"]\n",
+    );
+    assert!(
+        run.stderr
+            .contains("gates.toml:4:20: gate `a` names `b` twice in `depends_on`"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("hint: name each gate once"), "{run:?}");
+}
+
+#[test]
+fn audit_and_publish_refuse_a_broken_configuration_as_check_does() {
+    let repo = TestRepo::new();
+    repo.tool("ok", "exit 0")
+        .config("[gates.x]\nkind = \"lint\"\nrun = [\"ok\"]\nalways = true\n")
+        .commit_all("init");
+    let run = repo.gate(&["check", "--all", "--report", "json=r.json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    repo.write("Cargo.lock", "")
+        .config("[gates.x]\nkind = \"lint\"\nrun = [\"x\"]\nfiless = 1\n");
+    let run = repo.gate(&["audit", "--db", "nowhere"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("gates.toml:4:1: unknown field `filess`"), "{run:?}");
+    let run = repo.gate(&["publish", "r.json"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("gates.toml:4:1: unknown field `filess`"), "{run:?}");
+}
