@@ -44,6 +44,7 @@ pub(crate) fn coverage(globals: &Globals, args: &CoverageArgs) -> Result<i32> {
         },
         root: repo.root().to_path_buf(),
         tracked,
+        workdir: std::path::PathBuf::new(),
         changes,
     };
     let verdict = job.run(None)?;
@@ -59,5 +60,8 @@ pub(crate) fn coverage(globals: &Globals, args: &CoverageArgs) -> Result<i32> {
         writeln!(out, "{}:{lines}: not covered", diagnostic.file)?;
     }
     writeln!(out, "{}", verdict.closing_line())?;
+    if verdict.error.is_some() {
+        return Ok(2);
+    }
     Ok(i32::from(!verdict.passed))
 }

@@ -102,6 +102,8 @@ pub(crate) struct Measure {
     pub(crate) uncovered: Vec<(String, u32, u32)>,
     /// Report paths that match no tracked file: listed, never counted.
     pub(crate) unmatched: Vec<String>,
+    /// Report paths that match several tracked files, with them: listed, never counted.
+    pub(crate) ambiguous: Vec<(String, Vec<String>)>,
 }
 
 /// Hits per line per repository path, merged over reports.
@@ -110,12 +112,13 @@ pub(crate) struct Merged {
     files: BTreeMap<String, HashMap<u32, u64>>,
     /// A set: a report of thousands of unmatched files must not compare each with all others.
     unmatched: std::collections::BTreeSet<String>,
+    ambiguous: BTreeMap<String, Vec<String>>,
 }
 
 impl Merged {
     pub(crate) fn add(&mut self, file: RawFile, resolver: &paths::Resolver<'_>) {
         match resolver.resolve(&file.candidates) {
-            Some(path) => {
+            paths::Resolved::Found(path) => {
                 let lines = self.files.entry(path).or_default();
                 if lines.is_empty() {
                     *lines = file.lines;
@@ -125,7 +128,12 @@ impl Merged {
                     }
                 }
             }
-            None => {
+            paths::Resolved::Ambiguous(all) => {
+                if let Some(name) = file.candidates.last() {
+                    self.ambiguous.insert(name.clone(), all);
+                }
+            }
+            paths::Resolved::NotFound => {
                 if let Some(name) = file.candidates.last() {
                     self.unmatched.insert(name.clone());
                 }
@@ -133,7 +141,6 @@ impl Merged {
         }
     }
 
-    /// The repository paths the reports measure.
     pub(crate) fn paths(&self) -> impl Iterator<Item = &str> {
         self.files.keys().map(String::as_str)
     }
@@ -142,6 +149,7 @@ impl Merged {
     pub(crate) fn measure(self, changed: &ChangedLines, exclude: &GlobSet) -> Measure {
         let mut measure = Measure {
             unmatched: self.unmatched.into_iter().collect(),
+            ambiguous: self.ambiguous.into_iter().collect(),
             ..Measure::default()
         };
         for (file, lines) in self.files {

@@ -5,8 +5,20 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+/// Where a report's file is in the repository.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Resolved {
+    Found(String),
+    /// Several tracked files end alike: no guess, the candidates are named.
+    Ambiguous(Vec<String>),
+    NotFound,
+}
+
 pub(crate) struct Resolver<'a> {
     root: String,
+    /// The gate's `workdir` with a trailing `/` (empty for the root): report paths are
+    /// tried relative to it first, as the tests that wrote them ran there.
+    workdir: String,
     tracked: HashSet<&'a str>,
     /// Tracked paths by file name, for suffix matching.
     by_name: HashMap<&'a str, Vec<&'a str>>,
@@ -16,7 +28,7 @@ pub(crate) struct Resolver<'a> {
 }
 
 impl<'a> Resolver<'a> {
-    pub(crate) fn new(root: &Path, tracked: &'a [String], path_map: &'a [(String, String)]) -> Self {
+    pub(crate) fn new(root: &Path, workdir: &Path, tracked: &'a [String], path_map: &'a [(String, String)]) -> Self {
         let mut by_name: HashMap<&str, Vec<&str>> = HashMap::new();
         for path in tracked {
             let name = path.rsplit('/').next().unwrap_or(path);
@@ -41,8 +53,14 @@ impl<'a> Resolver<'a> {
                 Some((module, dir))
             })
             .collect();
+        let workdir = workdir.to_string_lossy().trim_matches('/').to_owned();
         Self {
             root: format!("{}/", root.to_string_lossy().trim_end_matches('/')),
+            workdir: if workdir.is_empty() {
+                workdir
+            } else {
+                format!("{workdir}/")
+            },
             tracked: tracked.iter().map(String::as_str).collect(),
             by_name,
             path_map,
@@ -51,12 +69,27 @@ impl<'a> Resolver<'a> {
     }
 
     /// The tracked file a report's candidates name, if exactly one.
-    pub(crate) fn resolve(&self, candidates: &[String]) -> Option<String> {
+    pub(crate) fn resolve(&self, candidates: &[String]) -> Resolved {
         let normalized: Vec<String> = candidates.iter().map(|c| self.normalize(c)).collect();
-        if let Some(found) = normalized.iter().find(|c| self.tracked.contains(c.as_str())) {
-            return Some(found.clone());
+        let in_workdir = normalized
+            .iter()
+            .filter(|_| !self.workdir.is_empty())
+            .map(|c| format!("{}{c}", self.workdir));
+        if let Some(found) = in_workdir
+            .chain(normalized.iter().cloned())
+            .find(|c| self.tracked.contains(c.as_str()))
+        {
+            return Resolved::Found(found);
         }
-        normalized.iter().find_map(|c| self.by_suffix(c))
+        let mut ambiguous = None;
+        for candidate in &normalized {
+            match self.by_suffix(candidate) {
+                Resolved::Found(found) => return Resolved::Found(found),
+                Resolved::Ambiguous(all) => ambiguous = ambiguous.or(Some(all)),
+                Resolved::NotFound => {}
+            }
+        }
+        ambiguous.map_or(Resolved::NotFound, Resolved::Ambiguous)
     }
 
     fn normalize(&self, candidate: &str) -> String {
@@ -87,21 +120,29 @@ impl<'a> Resolver<'a> {
     }
 
     /// A tracked file whose path and the candidate's end alike, when only one does.
-    fn by_suffix(&self, candidate: &str) -> Option<String> {
-        let name = candidate.rsplit('/').next()?;
-        let matches: Vec<&&str> = self
-            .by_name
-            .get(name)?
+    fn by_suffix(&self, candidate: &str) -> Resolved {
+        let Some(name) = candidate.rsplit('/').next() else {
+            return Resolved::NotFound;
+        };
+        let Some(named) = self.by_name.get(name) else {
+            return Resolved::NotFound;
+        };
+        let mut matches: Vec<String> = named
             .iter()
             .filter(|tracked| {
                 candidate.ends_with(&format!("/{tracked}"))
                     || tracked.ends_with(&format!("/{candidate}"))
                     || **tracked == candidate
             })
+            .map(|tracked| (*tracked).to_owned())
             .collect();
-        match matches.as_slice() {
-            [only] => Some((**only).to_owned()),
-            _ => None,
+        match matches.len() {
+            0 => Resolved::NotFound,
+            1 => Resolved::Found(matches.remove(0)),
+            _ => {
+                matches.sort();
+                Resolved::Ambiguous(matches)
+            }
         }
     }
 }
@@ -127,9 +168,12 @@ mod tests {
         .map(String::from)
         .to_vec();
         let map = vec![("/build/".to_owned(), "src/".to_owned())];
-        let resolver = Resolver::new(dir.path(), &tracked, &map);
+        let resolver = Resolver::new(dir.path(), Path::new(""), &tracked, &map);
         let root = dir.path().to_string_lossy();
-        let one = |c: &str| resolver.resolve(&[c.to_owned()]);
+        let one = |c: &str| match resolver.resolve(&[c.to_owned()]) {
+            Resolved::Found(found) => Some(found),
+            _ => None,
+        };
         assert_eq!(one(&format!("{root}/src/app.py")).as_deref(), Some("src/app.py"));
         assert_eq!(one("/build/app.py").as_deref(), Some("src/app.py"));
         assert_eq!(one("./src/app.py").as_deref(), Some("src/app.py"));
@@ -140,7 +184,17 @@ mod tests {
             Some("src/app.py"),
             "unique suffix"
         );
-        assert_eq!(one("util.py"), None, "two tracked files end alike: no guess");
+        assert_eq!(
+            resolver.resolve(&["util.py".to_owned()]),
+            Resolved::Ambiguous(vec!["lib/util.py".to_owned(), "other/util.py".to_owned()]),
+            "two tracked files end alike: no guess, both named"
+        );
+        let in_lib = Resolver::new(dir.path(), Path::new("lib"), &tracked, &map);
+        assert_eq!(
+            in_lib.resolve(&["util.py".to_owned()]),
+            Resolved::Found("lib/util.py".to_owned()),
+            "relative to the gate's workdir first"
+        );
         assert_eq!(one("com/A.java").as_deref(), Some("java/src/main/java/com/A.java"));
         assert_eq!(one("ünï/ç.py").as_deref(), Some("ünï/ç.py"));
         assert_eq!(one("gone.py"), None);

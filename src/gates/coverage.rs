@@ -18,6 +18,8 @@ pub(crate) struct CoverageJob {
     pub(crate) spec: CoverageSpec,
     pub(crate) root: PathBuf,
     pub(crate) tracked: Vec<String>,
+    /// The gate's `workdir`, relative to the root: report paths resolve against it first.
+    pub(crate) workdir: PathBuf,
     /// The change; its changed lines are read only for the files the reports measure.
     pub(crate) changes: ChangeSet,
 }
@@ -26,10 +28,16 @@ impl CoverageJob {
     /// `fresh_after`: when a test gate this one depends on ran in this run, reports older than
     /// it are stale, not evidence.
     pub(crate) fn run(&self, fresh_after: Option<SystemTime>) -> Result<Verdict> {
-        let resolver = Resolver::new(&self.root, &self.tracked, &self.spec.path_map);
+        let resolver = Resolver::new(&self.root, &self.workdir, &self.tracked, &self.spec.path_map);
         let mut merged = Merged::default();
         for report in &self.spec.reports {
-            let path = self.root.join(report);
+            // Relative to the gate's workdir first, where its tests ran.
+            let in_workdir = self.root.join(&self.workdir).join(report);
+            let (path, report) = if !self.workdir.as_os_str().is_empty() && in_workdir.exists() {
+                (in_workdir, &self.workdir.join(report))
+            } else {
+                (self.root.join(report), report)
+            };
             let modified = std::fs::metadata(&path).and_then(|m| m.modified());
             let Ok(modified) = modified else {
                 bail!(
@@ -143,14 +151,31 @@ fn judge(spec: &CoverageSpec, measure: &Measure) -> Verdict {
                 "warning: `{path}` in the coverage report matches no tracked file; not counted (map it with `path_map`)"
             )
         })
+        .chain(measure.ambiguous.iter().map(|(path, all)| {
+            format!(
+                "warning: `{path}` in the coverage report matches {} tracked files ({}); not counted (map it with `path_map`)",
+                all.len(),
+                all.join(", ")
+            )
+        }))
         .collect();
+    // Lines were measured (each report was checked for that), but none in a tracked file
+    // (files the gate excludes on purpose aside).
+    let unplaced = !measure.unmatched.is_empty() || !measure.ambiguous.is_empty();
+    let error = (total.measured == 0 && unplaced).then(|| {
+        format!(
+            "the coverage reports measure no tracked file ({} report paths match none, {} match several)\nhint: map the report's paths with `path_map`, or set the gate's `workdir`",
+            measure.unmatched.len(),
+            measure.ambiguous.len()
+        )
+    });
     Verdict {
         passed,
         summary: parts.join("; "),
         diagnostics,
         notes,
         details: serde_json::to_value(measure).ok(),
-        error: None,
+        error,
     }
 }
 

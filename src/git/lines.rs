@@ -1,6 +1,8 @@
 //! The lines a change touched, per file: the new-side ranges of its diff hunks. Asked for
 //! only by reports and built-in gates that need them, never on a hook's hot path.
 
+use std::path::Path;
+
 use anyhow::{Context, Result};
 use git2::{DiffOptions, Oid};
 
@@ -28,6 +30,15 @@ pub(crate) fn changed_lines_of(repo: &Repo, changes: &ChangeSet, paths: &[&str])
     for path in paths {
         options.pathspec(path);
     }
+    // A renamed file's lines are compared with its old content, as `git diff -M` does: the
+    // old path must be in the diff for rename detection to pair them.
+    for file in &changes.files {
+        if let Some(from) = &file.from
+            && paths.iter().any(|p| Path::new(p) == file.path)
+        {
+            options.pathspec(from);
+        }
+    }
     let (old, new) = (tree(changes.base)?, tree(changes.head)?);
     let diff = match changes.source {
         Source::All => return Ok(ChangedLines::new()),
@@ -48,7 +59,11 @@ pub(crate) fn changed_lines_of(repo: &Repo, changes: &ChangeSet, paths: &[&str])
                 .diff_tree_to_workdir_with_index(old.as_ref(), Some(&mut options))
         }
     };
-    let diff = diff.context("failed to diff the change")?;
+    let mut diff = diff.context("failed to diff the change")?;
+    let mut find = git2::DiffFindOptions::new();
+    find.renames(true).renames_from_rewrites(false);
+    diff.find_similar(Some(&mut find))
+        .context("failed to find renames in the change")?;
     let mut ranges = ChangedLines::new();
     diff.foreach(
         &mut |_, _| true,

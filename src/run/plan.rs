@@ -99,6 +99,7 @@ pub(crate) fn plan(
                             spec: spec.clone(),
                             root: root.to_path_buf(),
                             tracked: tracked.clone(),
+                            workdir: gate.workdir.clone(),
                             changes: changes.clone(),
                         })))
                     }

@@ -236,3 +236,40 @@ fn awkward_paths_reach_tools_byte_for_byte() {
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(files_seen(&log).len(), names.len() + 1, "gates.toml changed too");
 }
+
+#[test]
+fn a_renamed_file_changes_only_the_lines_whose_content_changed() {
+    let repo = TestRepo::new();
+    repo.tool("ok", "exit 0");
+    repo.config("[gates.ok]\nkind = \"lint\"\nrun = [\"ok\"]\nalways = true\n");
+    let body: String = (1..=20).fold(String::new(), |text, i| {
+        text + &format!("line number {i} of the module\n")
+    });
+    repo.write("old.py", &body).commit_all("init");
+    repo.git(&["branch", "base"]);
+    repo.git(&["mv", "old.py", "new.py"]);
+    repo.write("new.py", body.replace("line number 7 of", "line number SEVEN of"));
+    repo.git(&["add", "new.py"]);
+    repo.git(&["commit", "-q", "-m", "rename"]);
+    for (source, staged) in [
+        (vec!["check", "--base", "base", "--report", "json=r.json"], false),
+        (vec!["check", "--staged", "--report", "json=r.json"], true),
+    ] {
+        if staged {
+            // The same rename, staged rather than committed.
+            repo.git(&["reset", "-q", "--soft", "base"]);
+        }
+        let run = repo.gate(&source);
+        assert_eq!(run.code, 0, "{run:?}");
+        let report = json(&repo, "r.json");
+        let file = report["change_set"]["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == "new.py")
+            .cloned()
+            .unwrap();
+        assert_eq!(file["status"], "renamed", "{source:?}: {file}");
+        assert_eq!(file["lines"], serde_json::json!([[7, 7]]), "{source:?}: {file}");
+    }
+}

@@ -243,3 +243,27 @@ fn excluded_files_count_in_neither_number() {
         "{run:?}"
     );
 }
+
+#[test]
+fn report_paths_resolve_in_the_gates_workdir_and_ambiguity_names_the_candidates() {
+    let repo = TestRepo::new();
+    let lines = (1..=4).fold(String::new(), |text, i| text + &format!("line {i}\n"));
+    repo.write("services/api/app.py", &lines)
+        .write("services/web/app.py", &lines)
+        .write("services/api/coverage.info", "SF:app.py\nDA:1,1\nDA:2,1\nDA:3,0\nDA:4,1\nend_of_record\n")
+        .config(
+            "[gates.api-cov]\nkind = \"coverage\"\nworkdir = \"services/api\"\nreport = \"coverage.info\"\nmin_total = 70\nalways = true\n\n[gates.root-cov]\nkind = \"coverage\"\nreport = \"services/api/coverage.info\"\nmin_total = 70\nalways = true\n",
+        )
+        .commit_all("init");
+    let run = repo.gate(&["check", "--all", "-v"]);
+    assert_eq!(run.status("api-cov"), "passed", "{run:?}");
+    assert!(run.stdout.contains("total 75.00% ≥ 70.00%"), "{run:?}");
+    // From the root, `app.py` could be either service's: named, not guessed, not counted.
+    assert!(
+        run.stdout.contains(
+            "`app.py` in the coverage report matches 2 tracked files (services/api/app.py, services/web/app.py)"
+        ),
+        "{run:?}"
+    );
+    assert_eq!(run.status("root-cov"), "error", "nothing measured is no pass: {run:?}");
+}
