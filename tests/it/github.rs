@@ -466,3 +466,73 @@ fn annotations_on_changed_lines_come_first() {
         "the rest fill in, in tool order: {shown:#?}"
     );
 }
+
+/// (gate, status, files) of every gate in a JSON report.
+fn verdicts(report: &serde_json::Value) -> Vec<(String, String, Vec<String>)> {
+    report["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            let files = g["files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f.as_str().unwrap().to_owned())
+                .collect();
+            (
+                g["name"].as_str().unwrap().to_owned(),
+                g["status"].as_str().unwrap().to_owned(),
+                files,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_same_pull_request_gets_the_same_verdict_by_hand_and_in_actions() {
+    let pr = pull_request();
+    let api = FakeGithub::start(Vec::new());
+    let in_actions = pr.check(&api.url, &[]);
+    assert_eq!(in_actions.code, 1, "{in_actions:?}");
+    let actions_report: serde_json::Value = serde_json::from_str(&pr.repo.read("out/r.json")).unwrap();
+
+    let by_hand = pr
+        .repo
+        .gate(&["check", "--base", &pr.base, "--report", "json=out/hand.json"]);
+    assert_eq!(by_hand.code, in_actions.code, "{by_hand:?}");
+    let hand_report: serde_json::Value = serde_json::from_str(&pr.repo.read("out/hand.json")).unwrap();
+
+    let expected = verdicts(&actions_report);
+    assert_eq!(verdicts(&hand_report), expected);
+    assert_eq!(
+        expected
+            .iter()
+            .map(|(n, s, _)| (n.as_str(), s.as_str()))
+            .collect::<Vec<_>>(),
+        [("lint", "passed"), ("tests", "failed"), ("docs", "skipped")]
+    );
+    assert_eq!(expected[0].2, ["src/app.py", "src/other.py"]);
+    // And the statuses posted say the same.
+    let mut posted: Vec<(String, String)> = api
+        .requests()
+        .iter()
+        .map(|r| r.json())
+        .filter(|b| b["state"] != "pending")
+        .map(|b| {
+            (
+                b["context"].as_str().unwrap().to_owned(),
+                b["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    posted.sort();
+    assert_eq!(
+        posted,
+        [
+            ("gate/docs".to_owned(), "success".to_owned()),
+            ("gate/lint".to_owned(), "success".to_owned()),
+            ("gate/tests".to_owned(), "failure".to_owned())
+        ]
+    );
+}
