@@ -517,7 +517,7 @@ fn the_same_pull_request_gets_the_same_verdict_by_hand_and_in_actions() {
     let mut posted: Vec<(String, String)> = api
         .requests()
         .iter()
-        .map(|r| r.json())
+        .map(crate::common::server::Request::json)
         .filter(|b| b["state"] != "pending")
         .map(|b| {
             (
