@@ -65,7 +65,9 @@ def write_configs(repo, gates, files_arg):
     run(["git", "commit", "-q", "--no-verify", "-m", "configs"], repo)
 
 
-def stage(repo, count):
+def stage(repo, count, edits_in_them=False, edits_elsewhere=0):
+    """Stages `count` changed files; then, unstaged, edits those files again and/or edits
+    `edits_elsewhere` other tracked files (every hook manager must set those aside)."""
     run(["git", "reset", "-q", "--hard"], repo)
     changed = []
     for i in range(count):
@@ -75,6 +77,13 @@ def stage(repo, count):
         changed.append(path)
     for start in range(0, len(changed), 1000):
         run(["git", "add", "--", *changed[start:start + 1000]], repo)
+    if edits_in_them:
+        for path in changed:
+            with open(repo / path, "a") as f:
+                f.write("# unstaged\n")
+    for i in range(10000, 10000 + edits_elsewhere):
+        with open(repo / f"pkg{i // 100:04d}/module_{i:05d}.py", "a") as f:
+            f.write("# unstaged elsewhere\n")
 
 
 def time_all(commands, repo, env, reps):
@@ -114,11 +123,13 @@ def main():
     noop = [(f"noop{i}", None) for i in range(1, 5)]
     spin = [(f"cpu{i}", SPIN) for i in range(1, 5)]
     scenarios = [
-        ("4 no-op gates, 1 file", noop, 1),
-        ("4 no-op gates, 100 files", noop, 100),
-        ("4 no-op gates, 5000 files", noop, 5000),
-        ("4 CPU-bound gates (2 cores)", spin, 1),
-        ("1 gate, all 5000 files", noop[:1], 5000),
+        ("4 no-op gates, 1 file", noop, 1, {}),
+        ("4 no-op gates, 100 files", noop, 100, {}),
+        ("4 no-op gates, 5000 files", noop, 5000, {}),
+        ("100 files + unstaged in them", noop, 100, {"edits_in_them": True}),
+        ("100 files + 100 unstaged else", noop, 100, {"edits_elsewhere": 100}),
+        ("4 CPU-bound gates (2 cores)", spin, 1, {}),
+        ("1 gate, all 5000 files", noop[:1], 5000, {}),
     ]
     cpus = os.cpu_count()
     print(f"{args.reps} runs each, median; {cpus} CPUs; ratios only mean something within this run\n")
@@ -127,9 +138,9 @@ def main():
     print("what each tool adds to the floor (git diff --cached --name-only), in floors: (time - floor) / floor")
     print(header)
     results = []
-    for title, gates, staged in scenarios:
+    for title, gates, staged, edits in scenarios:
         write_configs(repo, gates, staged)
-        stage(repo, staged)
+        stage(repo, staged, **edits)
         medians = time_all(commands, repo, env, args.reps)
         results.append((title, medians))
         floor = medians["floor"]

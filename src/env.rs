@@ -40,6 +40,22 @@ pub(crate) const HOME: &str = "HOME";
 /// The search path for the programs gates run.
 pub(crate) const PATH: &str = "PATH";
 
+/// Never handed to a gate's process unless the gate lists it in `pass_env`: tokens a tool
+/// could print into a log or report, and the files through which a step writes workflow
+/// commands around the `::stop-commands::` fence.
+pub(crate) const WITHHELD: &[&str] = &[
+    GITHUB_TOKEN,
+    GATE_GITHUB_TOKEN,
+    "GATE_CACHE_TOKEN",
+    "ACTIONS_RUNTIME_TOKEN",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "GITHUB_ENV",
+    "GITHUB_OUTPUT",
+    "GITHUB_PATH",
+    "GITHUB_STATE",
+    GITHUB_STEP_SUMMARY,
+];
+
 #[expect(
     clippy::disallowed_methods,
     reason = "this module is the one reader of the environment"

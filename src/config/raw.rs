@@ -64,6 +64,9 @@ pub(crate) struct RawGate {
     pub(crate) timeout: Option<Timeout>,
     #[serde(default)]
     pub(crate) env: IndexMap<String, String>,
+    /// Withheld variables (tokens, workflow command files) the gate may see after all.
+    #[serde(default)]
+    pub(crate) pass_env: Vec<String>,
     #[serde(default)]
     pub(crate) always: bool,
     #[serde(default)]

@@ -75,6 +75,8 @@ pub(crate) struct Gate {
     pub(crate) stages: Option<Vec<Stage>>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) env: Vec<(String, String)>,
+    /// Withheld variables this gate's processes may see.
+    pub(crate) pass_env: Vec<String>,
     pub(crate) always: bool,
     pub(crate) problem_format: Option<ProblemFormat>,
     /// The work of a built-in gate (`kind = "coverage"`); `run` is then [`Program::Builtin`].
@@ -164,6 +166,53 @@ fn resolve_gate(
         Some(dir) => workdir(dir, root)?,
         None => PathBuf::new(),
     };
+    let (depends_on, spans) = dependencies(name, &raw, names)?;
+    if let Some(bad) = raw.env.keys().find(|k| k.is_empty() || k.contains(['=', '\0'])) {
+        return Err((
+            gate_span,
+            format!(
+                "`env` of gate `{}` has the name `{bad}`, which no environment variable can have\nhint: a name is not empty and holds no `=`",
+                name.get_ref()
+            ),
+        ));
+    }
+    let problem_format = raw
+        .problem_format
+        .as_ref()
+        .map(|format| ProblemFormat::parse(format.get_ref()).map_err(|message| (format.span(), message)))
+        .transpose()?;
+    let gate = Gate {
+        name: name.get_ref().clone(),
+        kind: raw.kind,
+        run,
+        fix,
+        on_fix: raw.on_fix.unwrap_or(default_on_fix),
+        files: match (&raw.files, raw.kind) {
+            (Some(files), _) => Some(glob_set(files, &gate_span)?),
+            // An audit gate runs when a lockfile changed.
+            (None, Kind::Audit) => Some(glob_set(&lockfile_patterns(), &gate_span)?),
+            (None, _) => None,
+        },
+        exclude: glob_set(&raw.exclude, &gate_span)?,
+        workdir,
+        depends_on,
+        stages: raw.stages,
+        timeout: raw.timeout.map(|t| t.0),
+        env: raw.env.into_iter().collect(),
+        pass_env: raw.pass_env,
+        always: raw.always,
+        problem_format,
+        builtin,
+    };
+    Ok((gate, spans))
+}
+
+/// `depends_on` as gate indices, with the span of each entry: every name a gate, once.
+fn dependencies(
+    name: &Spanned<String>,
+    raw: &RawGate,
+    names: &[String],
+) -> Result<(Vec<usize>, Vec<Range<usize>>), Failure> {
     let mut depends_on = Vec::with_capacity(raw.depends_on.len());
     let mut spans = Vec::with_capacity(raw.depends_on.len());
     for dependency in &raw.depends_on {
@@ -191,34 +240,7 @@ fn resolve_gate(
         depends_on.push(index);
         spans.push(dependency.span());
     }
-    let problem_format = raw
-        .problem_format
-        .as_ref()
-        .map(|format| ProblemFormat::parse(format.get_ref()).map_err(|message| (format.span(), message)))
-        .transpose()?;
-    let gate = Gate {
-        name: name.get_ref().clone(),
-        kind: raw.kind,
-        run,
-        fix,
-        on_fix: raw.on_fix.unwrap_or(default_on_fix),
-        files: match (&raw.files, raw.kind) {
-            (Some(files), _) => Some(glob_set(files, &gate_span)?),
-            // An audit gate runs when a lockfile changed.
-            (None, Kind::Audit) => Some(glob_set(&lockfile_patterns(), &gate_span)?),
-            (None, _) => None,
-        },
-        exclude: glob_set(&raw.exclude, &gate_span)?,
-        workdir,
-        depends_on,
-        stages: raw.stages,
-        timeout: raw.timeout.map(|t| t.0),
-        env: raw.env.into_iter().collect(),
-        always: raw.always,
-        problem_format,
-        builtin,
-    };
-    Ok((gate, spans))
+    Ok((depends_on, spans))
 }
 
 /// The built-in work of a `coverage` or `audit` gate; other gates may not use their keys.

@@ -224,12 +224,18 @@ impl Planner<'_> {
             ("GATE_NAME".into(), gate.name.clone().into()),
         ];
         env.extend(gate.env.iter().map(|(k, v)| (k.into(), v.into())));
+        let env_remove: Vec<OsString> = env::WITHHELD
+            .iter()
+            .filter(|name| !gate.pass_env.iter().any(|p| p == *name))
+            .map(OsString::from)
+            .collect();
         let timeout = gate.timeout.or(self.default_timeout);
         let make = |args: Vec<OsString>, file_args: usize| Cmd {
             program: program.clone(),
             args,
             cwd: cwd.clone(),
             env: env.clone(),
+            env_remove: env_remove.clone(),
             timeout,
             file_args,
         };

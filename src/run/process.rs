@@ -21,6 +21,8 @@ pub(crate) struct Cmd {
     pub(crate) args: Vec<OsString>,
     pub(crate) cwd: PathBuf,
     pub(crate) env: Vec<(OsString, OsString)>,
+    /// Variables of gate's own environment the process must not see.
+    pub(crate) env_remove: Vec<OsString>,
     pub(crate) timeout: Option<Duration>,
     /// Arguments from the file list, hidden when the command is displayed.
     pub(crate) file_args: usize,
@@ -114,6 +116,9 @@ impl Cmd {
     fn spawn_and_wait(&self) -> std::io::Result<Finished> {
         let (mut reader, writer) = std::io::pipe()?;
         let mut command = Command::new(&self.program);
+        for name in &self.env_remove {
+            command.env_remove(name);
+        }
         command
             .args(&self.args)
             .current_dir(&self.cwd)
@@ -193,6 +198,7 @@ mod tests {
             args: vec!["-c".into(), script.into()],
             cwd: std::env::temp_dir(),
             env: Vec::new(),
+            env_remove: Vec::new(),
             timeout,
             file_args: 0,
         }

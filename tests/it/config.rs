@@ -225,3 +225,13 @@ fn audit_and_publish_refuse_a_broken_configuration_as_check_does() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("gates.toml:4:1: unknown field `filess`"), "{run:?}");
 }
+
+#[test]
+fn environment_names_that_cannot_exist_are_rejected() {
+    for bad in ["\"A=B\"", "\"\""] {
+        let run = rejected(&format!(
+            "[gates.a]\nkind = \"lint\"\nrun = [\"marker\"]\nenv = {{ {bad} = \"x\" }}\n"
+        ));
+        assert!(run.stderr.contains("which no environment variable can have"), "{run:?}");
+    }
+}

@@ -536,3 +536,40 @@ fn the_same_pull_request_gets_the_same_verdict_by_hand_and_in_actions() {
         ]
     );
 }
+
+#[test]
+fn gates_never_see_the_token_or_the_workflow_command_files() {
+    let pr = pull_request();
+    let github_env = pr.repo.bin().join("github_env");
+    std::fs::write(&github_env, "").unwrap();
+    // A tool that prints what it can of the token and tries to set variables for later steps.
+    pr.repo.tool(
+        "lint",
+        "echo \"token=[$GITHUB_TOKEN] gate=[$GATE_GITHUB_TOKEN]\"; [ -n \"$GITHUB_ENV\" ] && echo 'EVIL=1' >> \"$GITHUB_ENV\"; echo \"summary=[$GITHUB_STEP_SUMMARY]\"; exit 1",
+    );
+    let api = FakeGithub::start(Vec::new());
+    let mut env = pr.env(&api.url);
+    let github_env_text = github_env.to_str().unwrap().to_owned();
+    env.push(("GITHUB_ENV", &github_env_text));
+    env.push(("GATE_GITHUB_TOKEN", TOKEN));
+    let run = pr.repo.gate_env(
+        &["check", "--report", "json=out/r.json", "--report", "junit=out/r.xml"],
+        &env,
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("token=[] gate=[]"), "{run:?}");
+    assert!(run.stdout.contains("summary=[]"), "{run:?}");
+    pr.assert_no_token(&run);
+    assert_eq!(
+        std::fs::read_to_string(&github_env).unwrap(),
+        "",
+        "no workflow command file for tools"
+    );
+    // A gate that needs it says so.
+    pr.repo
+        .config("[gates.lint]\nkind = \"lint\"\nfiles = [\"*.py\"]\nrun = [\"lint\"]\npass_env = [\"GITHUB_ENV\"]\n");
+    let run = pr.repo.gate_env(&["check"], &env);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(std::fs::read_to_string(&github_env).unwrap(), "EVIL=1\n");
+    assert!(run.stdout.contains("token=[] gate=[]"), "{run:?}");
+}
