@@ -71,10 +71,10 @@ impl Backup {
         let id = format!("{created}-{pid}");
         let dir = backups_dir(git_dir).join(&id);
         let files = dir.join("worktree");
-        fs::create_dir_all(&files).with_context(|| format!("failed to create `{}`", files.display()))?;
+        private_dir(&files)?;
         if index.exists() {
-            fs::copy(index, dir.join("index"))
-                .with_context(|| format!("failed to copy the index `{}`", index.display()))?;
+            let bytes = fs::read(index).with_context(|| format!("failed to copy the index `{}`", index.display()))?;
+            write_synced(&dir.join("index"), &bytes)?;
         }
         let mut entries = Vec::with_capacity(paths.len());
         for (n, path) in paths.iter().enumerate() {
@@ -107,7 +107,7 @@ impl Backup {
     /// Records the staged content now in the working tree.
     pub(crate) fn mark_swapped(&mut self, root: &Path) -> Result<()> {
         let staged_dir = self.dir.join("staged");
-        fs::create_dir_all(&staged_dir).with_context(|| format!("failed to create `{}`", staged_dir.display()))?;
+        private_dir(&staged_dir)?;
         for (n, entry) in self.manifest.entries.iter_mut().enumerate() {
             let path = root.join(path_from_bytes(&entry.path));
             let staged = Content::read(&path).with_context(|| format!("failed to read `{}`", path.display()))?;
@@ -181,10 +181,43 @@ impl Backup {
     }
 }
 
+/// Creates `dir` and any missing parents readable by the user alone (0700): backups hold
+/// the user's files, whatever their own permissions were.
+pub(crate) fn private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("failed to create `{}`", dir.display()))
+}
+
+/// Writes a file only the user can read (0600), replacing what is there.
+pub(crate) fn write_private(path: &Path, data: &[u8]) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let _ = fs::remove_file(path);
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("failed to create `{}`", path.display()))?;
+    file.write_all(data)
+        .with_context(|| format!("failed to write `{}`", path.display()))
+}
+
 /// Writes and flushes to disk: a backup must survive a crash right after it is written.
 fn write_synced(path: &Path, data: &[u8]) -> Result<()> {
     use std::io::Write;
-    let mut file = fs::File::create(path).with_context(|| format!("failed to create `{}`", path.display()))?;
+    use std::os::unix::fs::OpenOptionsExt;
+    let _ = fs::remove_file(path);
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("failed to create `{}`", path.display()))?;
     file.write_all(data)
         .and_then(|()| file.sync_data())
         .with_context(|| format!("failed to write `{}`", path.display()))

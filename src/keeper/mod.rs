@@ -78,6 +78,7 @@ impl<'r> Keeper<'r> {
             }
             tree_index = Some(index);
         }
+        let affected = writable(repo.root(), affected, printer);
         if affected.is_empty() {
             return Ok(Self {
                 repo,
@@ -128,6 +129,32 @@ impl Drop for Keeper<'_> {
     }
 }
 
+/// The paths gate may write: none under a directory that is now a symbolic link (writing
+/// there would write wherever the link points, maybe outside the repository). Those are
+/// left as they are, and said so.
+fn writable(root: &Path, paths: Vec<PathBuf>, printer: Printer) -> Vec<PathBuf> {
+    paths
+        .into_iter()
+        .filter(|path| {
+            let mut prefix = PathBuf::new();
+            let components: Vec<_> = path.components().collect();
+            for component in &components[..components.len().saturating_sub(1)] {
+                prefix.push(component);
+                let is_link = std::fs::symlink_metadata(root.join(&prefix)).is_ok_and(|m| m.file_type().is_symlink());
+                if is_link {
+                    printer.warn(format_args!(
+                        "`{}` is not set aside: `{}` is now a symbolic link, and gate never writes through one",
+                        path.display(),
+                        prefix.display()
+                    ));
+                    return false;
+                }
+            }
+            true
+        })
+        .collect()
+}
+
 /// Puts the content of `index` (the repository's own when `None`) at `paths`; a path the
 /// index does not hold is removed (its bytes are in the backup).
 fn swap_in(repo: &Repo, paths: &[PathBuf], index: Option<git2::Index>) -> Result<()> {
@@ -140,6 +167,12 @@ fn swap_in(repo: &Repo, paths: &[PathBuf], index: Option<git2::Index>) -> Result
     let mut any = false;
     for path in paths {
         if index.get_path(path, 0).is_some() {
+            // Whatever is at the path now (saved in the backup) goes first: a checkout onto
+            // a link would write through it.
+            let full = repo.root().join(path);
+            if std::fs::symlink_metadata(&full).is_ok_and(|m| m.file_type().is_symlink()) {
+                std::fs::remove_file(&full).with_context(|| format!("failed to set `{}` aside", path.display()))?;
+            }
             checkout.path(path);
             any = true;
         } else {
@@ -228,9 +261,8 @@ pub(crate) fn put_back(root: &Path, git_dir: &Path, backup: Backup, recovering: 
         expected.push((full, wanted));
     }
     if !patch.is_empty() {
-        std::fs::create_dir_all(&fixes_dir).with_context(|| format!("failed to create `{}`", fixes_dir.display()))?;
-        let file = fixes_dir.join(format!("{id}.patch"));
-        std::fs::write(&file, patch).with_context(|| format!("failed to write `{}`", file.display()))?;
+        backup::private_dir(&fixes_dir)?;
+        backup::write_private(&fixes_dir.join(format!("{id}.patch")), patch.as_bytes())?;
     }
     for (full, wanted) in &expected {
         let now = Content::read(full).with_context(|| format!("failed to read `{}`", full.display()))?;
@@ -264,12 +296,18 @@ fn merge(base: &Content, ours: &Content, theirs: &Content) -> Option<Content> {
 
 /// Saves content that must not be overwritten and is no text patch: a copy in `dir`.
 fn keep_aside(dir: &Path, n: usize, relative: &Path, content: &Content) -> Result<PathBuf> {
-    std::fs::create_dir_all(dir).with_context(|| format!("failed to create `{}`", dir.display()))?;
+    backup::private_dir(dir)?;
     let name = relative
         .file_name()
         .map_or_else(|| n.to_string(), |f| format!("{n}-{}", f.to_string_lossy()));
     let path = dir.join(name);
-    std::fs::write(&path, content.data()).with_context(|| format!("failed to write `{}`", path.display()))?;
+    backup::write_private(&path, content.data())?;
+    // A copy the user opens keeps the original's permission bits (in a 0700 folder).
+    if let Content::File { mode, .. } = content {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(*mode))
+            .with_context(|| format!("failed to set the mode of `{}`", path.display()))?;
+    }
     Ok(path)
 }
 

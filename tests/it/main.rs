@@ -9,6 +9,7 @@ mod coverage;
 mod fidelity;
 mod github;
 mod hooks;
+mod hostile;
 mod keeper;
 mod keeper_random;
 mod report;

@@ -38,6 +38,26 @@ pub(super) fn requirements(root: &Path, relative: &Path, out: &mut Out, seen: &m
     Ok(())
 }
 
+/// An include's path, repository-relative, when it names a file inside the repository
+/// (links resolved): a requirements file must not make gate read `/etc/passwd` or
+/// `/proc/self/environ` and echo it into a report. The error names the include only.
+fn inside(root: &Path, relative: &Path, target: &str, line: usize) -> Result<PathBuf> {
+    let named = root.join(relative.parent().unwrap_or(Path::new(""))).join(target);
+    let real_root = root
+        .canonicalize()
+        .with_context(|| format!("failed to resolve `{}`", root.display()))?;
+    let Ok(real) = named.canonicalize() else {
+        bail!("line {line}: the included file `{target}` does not exist");
+    };
+    match real.strip_prefix(&real_root) {
+        Ok(inner) if real.is_file() => Ok(inner.to_path_buf()),
+        Ok(_) => bail!("line {line}: the include `{target}` is not a file"),
+        Err(_) => bail!(
+            "line {line}: the include `{target}` is outside the repository, so it is not read\nhint: include only requirement files of this repository"
+        ),
+    }
+}
+
 fn requirement(
     root: &Path,
     relative: &Path,
@@ -59,10 +79,7 @@ fn requirement(
         "-c",
     ] {
         if let Some(target) = entry.strip_prefix(include) {
-            let target = relative.parent().unwrap_or(Path::new("")).join(target.trim());
-            if !root.join(&target).is_file() {
-                bail!("line {line}: the included file `{}` does not exist", target.display());
-            }
+            let target = inside(root, relative, target.trim(), line)?;
             // Packages of an included file point at that file.
             let parent = std::mem::replace(&mut out.file, target.clone());
             let result = requirements(root, &target, out, seen);

@@ -1,0 +1,141 @@
+//! Hostile working trees: links, type changes and odd entries never make gate write
+//! outside the repository or lose a byte.
+
+use std::os::unix::fs::{PermissionsExt, symlink};
+
+use crate::common::TestRepo;
+
+fn installed(repo: &TestRepo) {
+    let run = repo.gate(&["install", "--hook", "pre-commit"]);
+    assert_eq!(run.code, 0, "{run:?}");
+}
+
+fn sha(path: &std::path::Path) -> Vec<u8> {
+    std::fs::read(path).unwrap()
+}
+
+#[test]
+fn a_staged_file_that_is_now_a_symlink_is_never_written_through() {
+    let repo = TestRepo::new();
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("precious.txt");
+    std::fs::write(&target, "precious, outside the repository\n").unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
+    repo.tool("ok", "exit 0")
+        .config("[gates.lint]\nkind = \"lint\"\nfiles = [\"*.txt\"]\nrun = [\"ok\", \"{files}\"]\n")
+        .write("a.txt", "committed\n")
+        .commit_all("init");
+    installed(&repo);
+    repo.write("a.txt", "staged\n");
+    repo.git(&["add", "a.txt"]);
+    std::fs::remove_file(repo.root().join("a.txt")).unwrap();
+    symlink(&target, repo.root().join("a.txt")).unwrap();
+    let before = sha(&target);
+    let commit = repo.git_run(&["commit", "-m", "staged"], None);
+    assert_eq!(commit.code, 0, "{commit:?}");
+    assert_eq!(sha(&target), before, "the link's target is untouched");
+    assert_eq!(std::fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o600);
+    let link = std::fs::symlink_metadata(repo.root().join("a.txt")).unwrap();
+    assert!(link.file_type().is_symlink(), "the user's link is back");
+    assert_eq!(std::fs::read_link(repo.root().join("a.txt")).unwrap(), target);
+    assert_eq!(repo.git(&["show", "HEAD:a.txt"]), "staged\n");
+}
+
+#[test]
+fn a_parent_directory_that_is_now_a_symlink_is_never_written_through() {
+    let repo = TestRepo::new();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("b.txt"), "outside\n").unwrap();
+    repo.tool("ok", "exit 0")
+        .config("[gates.lint]\nkind = \"lint\"\nfiles = [\"*.txt\"]\nrun = [\"ok\", \"{files}\"]\n")
+        .write("a/b.txt", "committed\n")
+        .write("c.txt", "c\n")
+        .commit_all("init");
+    installed(&repo);
+    repo.write("c.txt", "staged c\n");
+    repo.git(&["add", "c.txt"]);
+    std::fs::remove_dir_all(repo.root().join("a")).unwrap();
+    symlink(outside.path(), repo.root().join("a")).unwrap();
+    let commit = repo.git_run(&["commit", "-m", "c"], None);
+    assert_eq!(commit.code, 0, "{commit:?}");
+    assert_eq!(
+        std::fs::read_to_string(outside.path().join("b.txt")).unwrap(),
+        "outside\n"
+    );
+    assert!(
+        std::fs::symlink_metadata(repo.root().join("a"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
+
+#[test]
+fn backups_are_readable_by_the_user_alone() {
+    let repo = TestRepo::new();
+    // Shows the modes of what gate saved, while it holds the backup.
+    repo.tool(
+        "show",
+        "find .git/gate/backups -mindepth 1 -printf '%m %P\\n' | sort; exit 1",
+    )
+    .config("[gates.show]\nkind = \"lint\"\nfiles = [\"*.txt\"]\nrun = [\"show\"]\n")
+    .write("secret.txt", "v1\n")
+    .commit_all("init");
+    std::fs::set_permissions(repo.root().join("secret.txt"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    repo.write("secret.txt", "v2 staged\n");
+    repo.git(&["add", "secret.txt"]);
+    repo.write("secret.txt", "v3 unstaged, private\n");
+    let run = repo.gate(&["check", "--staged"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let listing: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| {
+            l.split_whitespace()
+                .next()
+                .is_some_and(|m| m.len() == 3 && m.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .collect();
+    assert!(!listing.is_empty(), "{run:?}");
+    for line in &listing {
+        let mode = line.split_whitespace().next().unwrap();
+        assert!(mode == "700" || mode == "600", "{line} in {listing:?}");
+    }
+    assert_eq!(repo.read("secret.txt"), "v3 unstaged, private\n");
+    assert_eq!(
+        std::fs::metadata(repo.root().join("secret.txt"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+}
+
+#[test]
+fn requirement_includes_never_read_outside_the_repository() {
+    let repo = TestRepo::new();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("leak.txt"), "SECRETNAME==1.0.0\n").unwrap();
+    let db = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/osv");
+    repo.config(&format!("[gates.deps]\nkind = \"audit\"\ndb = \"{}\"\n", db.display()))
+        .commit_all("init");
+    let leak = outside.path().join("leak.txt");
+    symlink(&leak, repo.root().join("linked.txt")).unwrap();
+    for include in [leak.to_str().unwrap(), "/etc/passwd", "linked.txt"] {
+        repo.write("requirements.txt", format!("-r {include}\nrequests==2.31.0\n"));
+        repo.git(&["add", "-A"]);
+        let run = repo.gate(&["check", "--all", "--report", "json=r.json"]);
+        assert_eq!(run.code, 2, "{run:?}");
+        assert!(
+            run.stdout
+                .contains(&format!("the include `{include}` is outside the repository")),
+            "{run:?}"
+        );
+        let everything = format!("{}{}{}", run.stdout, run.stderr, repo.read("r.json"));
+        assert!(
+            !everything.contains("SECRETNAME") && !everything.contains("root:"),
+            "{everything}"
+        );
+    }
+}
