@@ -15,6 +15,7 @@ pub(crate) const GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";
 pub(crate) const GIT_INDEX_FILE: &str = "GIT_INDEX_FILE";
 /// Fault injection for tests only: `panic-after-stash` makes gate panic right after it set
 /// unstaged changes aside, to prove that a panic restores them.
+#[cfg(debug_assertions)]
 pub(crate) const GATE_FAULT: &str = "GATE_FAULT";
 /// GitHub Actions: the event that started the workflow, and the file with its payload.
 pub(crate) const GITHUB_EVENT_NAME: &str = "GITHUB_EVENT_NAME";

@@ -131,10 +131,10 @@ fn resolve_gate(
 ) -> Result<(Gate, Vec<Range<usize>>), Failure> {
     let gate_span = gate.span();
     let raw = gate.into_inner();
-    if name.get_ref().is_empty() || name.get_ref().contains(',') {
+    if name.get_ref().is_empty() || name.get_ref().contains(',') || name.get_ref().contains(char::is_control) {
         return Err((
             name.span(),
-            "a gate name must be non-empty and contain no `,`\nhint: `GATE_SKIP` separates names with commas"
+            "a gate name must be non-empty and contain no `,` and no control character\nhint: `GATE_SKIP` separates names with commas"
                 .to_owned(),
         ));
     }

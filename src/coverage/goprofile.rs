@@ -45,10 +45,7 @@ pub(super) fn parse(reader: impl BufRead, name: &Path) -> Result<Vec<RawFile>> {
             order.push(location.to_owned());
             RawFile::new(vec![location.to_owned()])
         });
-        for line_no in first..=last {
-            let hits = file.lines.entry(line_no).or_insert(0);
-            *hits = (*hits).max(count);
-        }
+        file.blocks.push((first, last, count));
     }
     Ok(order.into_iter().filter_map(|path| files.remove(&path)).collect())
 }
@@ -62,9 +59,21 @@ mod tests {
         let text = "mode: set\nexample.com/m/pkg/a.go:3.14,5.2 2 1\nexample.com/m/pkg/a.go:5.2,7.3 1 0\n";
         let files = parse(text.as_bytes(), Path::new("c.out")).unwrap();
         assert_eq!(files.len(), 1);
-        let mut lines: Vec<(u32, u64)> = files[0].lines.iter().map(|(l, h)| (*l, *h)).collect();
+        let file = files.into_iter().next().unwrap();
+        let mut lines: Vec<(u32, u64)> = file.into_lines(6).into_iter().collect();
         lines.sort_unstable();
-        assert_eq!(lines, [(3, 1), (4, 1), (5, 1), (6, 0), (7, 0)]);
+        assert_eq!(lines, [(3, 1), (4, 1), (5, 1), (6, 0)], "clamped to the file's 6 lines");
+    }
+
+    #[test]
+    fn a_block_of_fifty_million_lines_costs_what_the_file_has() {
+        let text = "mode: set\nc.go:1.1,50000000.1 2 1\n";
+        let file = parse(text.as_bytes(), Path::new("c.out"))
+            .unwrap()
+            .into_iter()
+            .next()
+            .unwrap();
+        assert_eq!(file.into_lines(3).len(), 3);
     }
 
     #[test]

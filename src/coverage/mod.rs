@@ -26,6 +26,9 @@ use crate::model::ChangedLines;
 pub(crate) struct RawFile {
     pub(crate) candidates: Vec<String>,
     pub(crate) lines: HashMap<u32, u64>,
+    /// Blocks of lines `(first, last, hits)` (Go profiles), expanded only once the file is
+    /// known, and only up to its real length: a block may claim fifty million lines.
+    pub(crate) blocks: Vec<(u32, u32, u64)>,
 }
 
 impl RawFile {
@@ -33,7 +36,26 @@ impl RawFile {
         Self {
             candidates,
             lines: HashMap::new(),
+            blocks: Vec::new(),
         }
+    }
+
+    /// Whether the report measures anything in it.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.lines.is_empty() && self.blocks.is_empty()
+    }
+
+    /// The measured lines, clamped to `length` (lines past a file's end do not exist).
+    fn into_lines(self, length: u32) -> HashMap<u32, u64> {
+        let mut lines = self.lines;
+        lines.retain(|&line, _| line >= 1 && line <= length);
+        for (first, last, hits) in self.blocks {
+            for line in first.max(1)..=last.min(length) {
+                let seen = lines.entry(line).or_insert(0);
+                *seen = (*seen).max(hits);
+            }
+        }
+        lines
     }
 }
 
@@ -119,11 +141,13 @@ impl Merged {
     pub(crate) fn add(&mut self, file: RawFile, resolver: &paths::Resolver<'_>) {
         match resolver.resolve(&file.candidates) {
             paths::Resolved::Found(path) => {
+                let length = resolver.line_count(&path);
+                let measured = file.into_lines(length);
                 let lines = self.files.entry(path).or_default();
                 if lines.is_empty() {
-                    *lines = file.lines;
+                    *lines = measured;
                 } else {
-                    for (line, hits) in file.lines {
+                    for (line, hits) in measured {
                         *lines.entry(line).or_insert(0) += hits;
                     }
                 }

@@ -92,6 +92,16 @@ impl<'a> Resolver<'a> {
         ambiguous.map_or(Resolved::NotFound, Resolved::Ambiguous)
     }
 
+    /// How many lines the tracked file has (0 when it cannot be read).
+    pub(crate) fn line_count(&self, path: &str) -> u32 {
+        let Ok(bytes) = std::fs::read(format!("{}{path}", self.root)) else {
+            return 0;
+        };
+        let newlines = memchr::memchr_iter(b'\n', &bytes).count();
+        let unterminated = usize::from(bytes.last().is_some_and(|&b| b != b'\n'));
+        u32::try_from(newlines + unterminated).unwrap_or(u32::MAX)
+    }
+
     fn normalize(&self, candidate: &str) -> String {
         let mut path = candidate.trim().replace('\\', "/");
         if let Some(relative) = path.strip_prefix(&self.root) {

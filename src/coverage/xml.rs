@@ -65,11 +65,16 @@ impl Walk<'_> {
             }
             (Some(Dialect::Cobertura), "line") => {
                 // Lines also appear under `method`: the same line twice counts once.
-                if let (Some(file), Some(line), Some(hits)) = (
-                    self.current.as_mut(),
-                    number::<u32>(tag, "number"),
-                    number::<f64>(tag, "hits"),
-                ) {
+                if let Some(file) = self.current.as_mut() {
+                    let (Some(line), Some(hits)) = (number::<u32>(tag, "number"), number::<f64>(tag, "hits")) else {
+                        bail!(
+                            "{}: a `line` with a `number` that is not a line number (1 or more) or no `hits`",
+                            name.display()
+                        );
+                    };
+                    if line == 0 || !hits.is_finite() {
+                        bail!("{}: `line number=\"{line}\"` is not a line of a file", name.display());
+                    }
                     let entry = file.lines.entry(line).or_insert(0);
                     *entry = (*entry).max(if hits > 0.0 { hits as u64 } else { 0 });
                 }
@@ -142,6 +147,8 @@ pub(super) fn parse(reader: impl BufRead, name: &Path, source_roots: &[String]) 
         files: Vec::new(),
         current: None,
     };
+    // Elements open and not closed yet: a report cut short is no report.
+    let mut depth = 0usize;
     loop {
         let event = xml.read_event_into(&mut buffer).map_err(|err| {
             anyhow::anyhow!(
@@ -152,18 +159,31 @@ pub(super) fn parse(reader: impl BufRead, name: &Path, source_roots: &[String]) 
         })?;
         match event {
             Event::Eof => break,
-            Event::Start(tag) | Event::Empty(tag) => walk.open(&tag, name)?,
+            Event::Start(tag) => {
+                depth += 1;
+                walk.open(&tag, name)?;
+            }
+            Event::Empty(tag) => walk.open(&tag, name)?,
             Event::Text(text) if walk.in_source => {
                 walk.sources
                     .push(text.xml_content(XmlVersion::Implicit1_0).trim().to_owned());
             }
-            Event::End(tag) => walk.close(tag.local_name().as_ref()),
+            Event::End(tag) => {
+                depth = depth.saturating_sub(1);
+                walk.close(tag.local_name().as_ref());
+            }
             _ => {}
         }
         buffer.clear();
     }
     if walk.dialect.is_none() {
         bail!("{}: no XML coverage data in it", name.display());
+    }
+    if depth > 0 {
+        bail!(
+            "{}: the XML ends with {depth} elements still open: the report was cut short",
+            name.display()
+        );
     }
     walk.end();
     Ok(walk.files)
@@ -206,10 +226,24 @@ mod tests {
 
     #[test]
     fn broken_or_foreign_xml_is_an_error() {
-        assert!(parse("<coverage><packages>".as_bytes(), Path::new("c.xml"), &[]).is_ok());
+        // Cut short: an error, never an empty (or partial) report that passes.
+        assert!(parse("<coverage><packages>".as_bytes(), Path::new("c.xml"), &[]).is_err());
         let err = parse("<html><body/></html>".as_bytes(), Path::new("c.xml"), &[]).unwrap_err();
         assert!(err.to_string().contains("neither Cobertura"), "{err}");
         let err = parse("<coverage><a></b></coverage>".as_bytes(), Path::new("c.xml"), &[]).unwrap_err();
         assert!(err.to_string().contains("c.xml: not valid XML"), "{err}");
+    }
+
+    #[test]
+    fn cut_short_reports_and_impossible_lines_are_errors() {
+        let whole = r#"<coverage><packages><package><classes><class filename="a.py"><lines><line number="1" hits="1"/></lines></class></classes></package></packages></coverage>"#;
+        assert!(parse(whole.as_bytes(), Path::new("c.xml"), &[]).is_ok());
+        let cut = &whole[..whole.find("</lines>").unwrap()];
+        let err = parse(cut.as_bytes(), Path::new("c.xml"), &[]).err().unwrap();
+        assert!(err.to_string().contains("cut short"), "{err}");
+        for bad in ["-5", "0", "x", "99999999999"] {
+            let text = whole.replace("number=\"1\"", &format!("number=\"{bad}\""));
+            assert!(parse(text.as_bytes(), Path::new("c.xml"), &[]).is_err(), "{bad}");
+        }
     }
 }

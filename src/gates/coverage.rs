@@ -56,7 +56,7 @@ impl CoverageJob {
             }
             let mut measured = 0usize;
             coverage::read(&path, &self.spec.source_roots, &mut |file| {
-                measured += file.lines.len();
+                measured += usize::from(!file.is_empty());
                 merged.add(file, &resolver);
             })?;
             if measured == 0 {

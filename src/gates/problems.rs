@@ -11,14 +11,46 @@ use crate::config::ProblemFormat;
 use crate::model::text::strip_ansi;
 use crate::model::{Diagnostic, Severity};
 
-fn gnu() -> &'static Regex {
+/// What follows `FILE:` in a GNU line: `LINE[:COL]: [severity[code]:] message`.
+fn gnu_rest() -> &'static Regex {
     static GNU: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
     GNU.get_or_init(|| {
         Regex::new(
-            r"(?m)^(?P<file>[^:\s][^:\n]*):(?P<line>\d+)(?::(?P<col>\d+))?:\s*(?:(?P<severity>error|warning|note|info|notice)(?:\[(?P<code>[^\]]+)\])?\s*:\s*)?(?P<message>\S.*?)\s*$",
+            r"^(?P<line>\d+)(?::(?P<col>\d+))?:\s*(?:(?P<severity>error|warning|note|info|notice)(?:\[(?P<code>[^\]]+)\])?\s*:\s*)?(?P<message>\S.*?)\s*$",
         )
         .unwrap_or_else(|_| unreachable_regex())
     })
+}
+
+/// GNU lines: `FILE:LINE[:COL]: message`. A file name may itself hold `:` and digits
+/// (`c:1:2.txt:1:2: error`), so of the places the line could split, the longest prefix
+/// that names a real file wins; with none, the first.
+fn by_gnu(output: &str, places: &Places<'_>) -> Vec<Diagnostic> {
+    output
+        .lines()
+        .filter_map(|line| {
+            let splits: Vec<(usize, regex::Captures<'_>)> = line
+                .match_indices(':')
+                .filter(|&(at, _)| at > 0 && !line[..at].starts_with(char::is_whitespace))
+                .filter_map(|(at, _)| gnu_rest().captures(&line[at + 1..]).map(|caps| (at, caps)))
+                .collect();
+            let (at, caps) = splits
+                .iter()
+                .rev()
+                .find(|(at, _)| places.is_file(&line[..*at]))
+                .or_else(|| splits.first())?;
+            let number = |name| caps.name(name).and_then(|m| m.as_str().parse::<u32>().ok());
+            Some(Diagnostic {
+                file: places.relative(&line[..*at]),
+                line: number("line"),
+                column: number("col"),
+                end_line: None,
+                severity: severity(caps.name("severity").map(|m| m.as_str())),
+                code: caps.name("code").map(|m| m.as_str().to_owned()),
+                message: caps.name("message")?.as_str().trim().to_owned(),
+            })
+        })
+        .collect()
 }
 
 /// A regex that matches nothing, in place of one that cannot fail to compile.
@@ -34,6 +66,16 @@ pub(crate) struct Places<'a> {
 }
 
 impl Places<'_> {
+    /// Whether a tool's path names a file (relative to where it ran, or absolute).
+    fn is_file(&self, file: &str) -> bool {
+        let path = Path::new(file.trim());
+        if path.is_absolute() {
+            path.is_file()
+        } else {
+            self.root.join(self.workdir).join(path).is_file()
+        }
+    }
+
     /// A tool's path (absolute, or relative to where it ran) as a repository-relative path.
     fn relative(&self, file: &str) -> String {
         let path = Path::new(file.trim());
@@ -54,7 +96,7 @@ impl Places<'_> {
 pub(crate) fn parse(format: &ProblemFormat, output: &str, places: &Places<'_>) -> Vec<Diagnostic> {
     let output = strip_ansi(output);
     match format {
-        ProblemFormat::Gnu => by_regex(gnu(), &output, places),
+        ProblemFormat::Gnu => by_gnu(&output, places),
         ProblemFormat::Regex(regex) => by_regex(regex, &output, places),
         ProblemFormat::JsonLines => by_json(&output, places),
     }
@@ -177,6 +219,29 @@ mod tests {
         );
         assert_eq!(found[2].file, "other/x.py");
         assert_eq!(found[2].severity, Severity::Warning);
+    }
+
+    #[test]
+    fn gnu_file_names_holding_colons_and_digits_prefer_a_real_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("c:1:2.txt"), "x\n").unwrap();
+        std::fs::write(dir.path().join("a,b:c.py"), "x\n").unwrap();
+        let places = Places {
+            root: dir.path(),
+            workdir: Path::new(""),
+        };
+        let found = parse(
+            &ProblemFormat::Gnu,
+            "c:1:2.txt:1:2: error: bad\na,b:c.py:3: warning: odd\nnofile:7: guessed\n",
+            &places,
+        );
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert_eq!(
+            (found[0].file.as_str(), found[0].line, found[0].column),
+            ("c:1:2.txt", Some(1), Some(2))
+        );
+        assert_eq!((found[1].file.as_str(), found[1].line), ("a,b:c.py", Some(3)));
+        assert_eq!((found[2].file.as_str(), found[2].line), ("nofile", Some(7)));
     }
 
     #[test]

@@ -132,13 +132,22 @@ impl Repo {
     /// common git dir's `hooks` (shared by all worktrees).
     /// A file's bytes as the index stages it, `None` when it is not staged.
     pub(crate) fn staged_bytes(&self, path: &Path) -> Result<Option<Vec<u8>>> {
-        let index = self.index()?;
-        let Some(entry) = index.get_path(path, 0) else {
-            return Ok(None);
+        // The fast index when it can be read: libgit2 would re-hash all of it.
+        let id = if let Some(index) = self.fast_index()? {
+            let Some(entry) = index.entry_by_path(path.as_os_str().as_bytes().into()) else {
+                return Ok(None);
+            };
+            git2::Oid::from_bytes(entry.id.as_slice()).context("a malformed object id in the index")?
+        } else {
+            let index = self.index()?;
+            let Some(entry) = index.get_path(path, 0) else {
+                return Ok(None);
+            };
+            entry.id
         };
         let blob = self
             .git
-            .find_blob(entry.id)
+            .find_blob(id)
             .with_context(|| format!("failed to read the staged `{}`", path.display()))?;
         Ok(Some(blob.content().to_vec()))
     }

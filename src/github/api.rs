@@ -43,6 +43,10 @@ impl Http {
     pub(crate) fn new(api_url: &str, repository: &str, token: Token) -> Self {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            // A redirect would turn the POST into a GET (and carry the token elsewhere): it is
+            // an answer to report, not to follow.
+            .max_redirects(0)
+            .max_redirects_will_error(false)
             .timeout_global(Some(Duration::from_secs(30)))
             .user_agent(concat!("gate/", env!("CARGO_PKG_VERSION")))
             .build();
@@ -122,6 +126,9 @@ fn classify(response: &ureq::http::Response<ureq::Body>) -> Next {
             format!("rate limited (HTTP {code})"),
         ),
         403 | 404 => Next::Stop(PostError::NotAllowed(code)),
+        300..=399 => Next::Stop(PostError::Failed(format!(
+            "the API answered HTTP {code} (a redirect, not followed: check `GITHUB_API_URL`)"
+        ))),
         500..=599 => Next::Retry(retry_after, format!("the API answered HTTP {code}")),
         _ => Next::Stop(PostError::Failed(format!("the API answered HTTP {code}"))),
     }

@@ -35,6 +35,8 @@ pub(crate) struct Keeper<'r> {
     repo: &'r Repo,
     backup: Option<Backup>,
     printer: Printer,
+    /// Paths that differ from the target but were left as they are (under a link).
+    left: Vec<PathBuf>,
 }
 
 /// What putting the edits back did beyond a plain restore.
@@ -78,12 +80,13 @@ impl<'r> Keeper<'r> {
             }
             tree_index = Some(index);
         }
-        let affected = writable(repo.root(), affected, printer);
+        let (affected, left) = writable(repo.root(), affected, printer);
         if affected.is_empty() {
             return Ok(Self {
                 repo,
                 backup: None,
                 printer,
+                left,
             });
         }
         let mut backup = Backup::create(repo.git.path(), repo.root(), &affected, &repo.index_path()?)?;
@@ -91,11 +94,19 @@ impl<'r> Keeper<'r> {
             repo,
             backup: None,
             printer,
+            left,
         };
         let swapped = swap_in(repo, &affected, tree_index).and_then(|()| backup.mark_swapped(repo.root()));
         keeper.backup = Some(backup);
         swapped?;
         Ok(keeper)
+    }
+
+    /// Paths that differ from what is checked: set aside, or left as they were.
+    pub(crate) fn differing(&self) -> HashSet<PathBuf> {
+        let mut all = self.affected();
+        all.extend(self.left.iter().cloned());
+        all
     }
 
     /// Paths whose unstaged edits are set aside.
@@ -132,27 +143,24 @@ impl Drop for Keeper<'_> {
 /// The paths gate may write: none under a directory that is now a symbolic link (writing
 /// there would write wherever the link points, maybe outside the repository). Those are
 /// left as they are, and said so.
-fn writable(root: &Path, paths: Vec<PathBuf>, printer: Printer) -> Vec<PathBuf> {
-    paths
-        .into_iter()
-        .filter(|path| {
-            let mut prefix = PathBuf::new();
-            let components: Vec<_> = path.components().collect();
-            for component in &components[..components.len().saturating_sub(1)] {
-                prefix.push(component);
-                let is_link = std::fs::symlink_metadata(root.join(&prefix)).is_ok_and(|m| m.file_type().is_symlink());
-                if is_link {
-                    printer.warn(format_args!(
-                        "`{}` is not set aside: `{}` is now a symbolic link, and gate never writes through one",
-                        path.display(),
-                        prefix.display()
-                    ));
-                    return false;
-                }
+fn writable(root: &Path, paths: Vec<PathBuf>, printer: Printer) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    paths.into_iter().partition(|path| {
+        let mut prefix = PathBuf::new();
+        let components: Vec<_> = path.components().collect();
+        for component in &components[..components.len().saturating_sub(1)] {
+            prefix.push(component);
+            let is_link = std::fs::symlink_metadata(root.join(&prefix)).is_ok_and(|m| m.file_type().is_symlink());
+            if is_link {
+                printer.warn(format_args!(
+                    "`{}` is not set aside: `{}` is now a symbolic link, and gate never writes through one",
+                    path.display(),
+                    prefix.display()
+                ));
+                return false;
             }
-            true
-        })
-        .collect()
+        }
+        true
+    })
 }
 
 /// Puts the content of `index` (the repository's own when `None`) at `paths`; a path the

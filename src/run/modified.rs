@@ -40,12 +40,28 @@ fn signature(path: &Path) -> Option<Signature> {
 /// The tracked files as they were before the gates ran.
 pub(crate) struct Before {
     taken: SystemTime,
-    files: Vec<(PathBuf, Option<Signature>)>,
+    /// `None`: the working tree held exactly the index's content (a pre-commit run after
+    /// the set-aside), so the index itself is the "before" and no scan is needed.
+    files: Option<Vec<(PathBuf, Option<Signature>)>>,
+    /// In such a run, the files the set-aside wrote, as it left them: through git's
+    /// filters (`core.autocrlf`) their bytes need not be the staged blob's.
+    swapped: std::collections::HashMap<PathBuf, Option<Signature>>,
 }
 
-/// Takes the stat data of every tracked file, in parallel.
-pub(crate) fn before(repo: &Repo) -> Result<Before> {
+/// Takes the stat data of every tracked file, in parallel; in an isolated run the index
+/// already says what every file holds, and only the files the set-aside wrote are read.
+pub(crate) fn before(repo: &Repo, isolated: Option<&HashSet<PathBuf>>) -> Result<Before> {
     let taken = SystemTime::now();
+    if let Some(swapped) = isolated
+        && repo.fast_index()?.is_some()
+    {
+        let root = repo.root();
+        return Ok(Before {
+            taken,
+            files: None,
+            swapped: swapped.iter().map(|p| (p.clone(), signature(&root.join(p)))).collect(),
+        });
+    }
     let paths = tracked(repo)?;
     let root = repo.root();
     let files = paths
@@ -55,7 +71,11 @@ pub(crate) fn before(repo: &Repo) -> Result<Before> {
             (path, signature)
         })
         .collect();
-    Ok(Before { taken, files })
+    Ok(Before {
+        taken,
+        files: Some(files),
+        swapped: std::collections::HashMap::new(),
+    })
 }
 
 fn tracked(repo: &Repo) -> Result<Vec<PathBuf>> {
@@ -101,53 +121,11 @@ pub(crate) fn blame(
     fixing: &[bool],
     isolated: bool,
 ) -> Result<Vec<usize>> {
-    let root = repo.root();
     let claimed: HashSet<&Path> = outcomes
         .iter()
         .flat_map(|o| o.fixed.iter().map(|f| f.path.as_path()))
         .collect();
-    let candidates: Vec<&(PathBuf, Option<Signature>)> = before
-        .files
-        .par_iter()
-        .filter(|(path, was)| !claimed.contains(path.as_path()) && signature(&root.join(path)) != *was)
-        .collect();
-    if candidates.is_empty() {
-        return Ok(Vec::new());
-    }
-    let index = repo.index()?;
-    let mut changes = Vec::new();
-    for (path, was) in candidates {
-        let full = root.join(path);
-        let meta = std::fs::symlink_metadata(&full).ok();
-        let after = read_state(&full);
-        let staged = index.get_path(path, 0);
-        let staged_bytes = match &staged {
-            Some(entry) => Some(
-                repo.git
-                    .find_blob(entry.id)
-                    .with_context(|| format!("failed to read the staged `{}`", path.display()))?
-                    .content()
-                    .to_vec(),
-            ),
-            None => None,
-        };
-        let now_mode = meta.as_ref().map(|m| m.permissions().mode());
-        let same_as_staged = staged_bytes.is_some()
-            && staged_bytes == after
-            && staged.as_ref().map(|e| e.mode & 0o111 != 0) == now_mode.map(|m| m & 0o111 != 0);
-        let was_mode = was.map(|s| s.mode);
-        // A file rewritten with its own bytes and mode is no change; when it held the
-        // staged content before, staged content now means the same.
-        if same_as_staged && (isolated || was_mode == now_mode) {
-            continue;
-        }
-        changes.push(Change {
-            path: path.clone(),
-            when: meta.and_then(|m| m.modified().ok()),
-            before: if isolated { staged_bytes } else { None },
-            after,
-        });
-    }
+    let changes = changes(repo, before, &claimed, isolated)?;
     let mut blamed = Vec::new();
     for change in changes {
         let suspects = suspects(outcomes, fixing, before.taken, change.when);
@@ -189,6 +167,71 @@ pub(crate) fn blame(
         }
     }
     Ok(blamed)
+}
+
+/// The tracked files whose content or mode changed since `before`, fixers' files aside.
+fn changes(repo: &Repo, before: &Before, claimed: &HashSet<&Path>, isolated: bool) -> Result<Vec<Change>> {
+    let root = repo.root();
+    let candidates: Vec<(PathBuf, Option<Signature>)> = match &before.files {
+        Some(files) => files
+            .par_iter()
+            .filter(|(path, was)| !claimed.contains(path.as_path()) && signature(&root.join(path)) != *was)
+            .cloned()
+            .collect(),
+        // The same comparison with the index as the set-aside made: stat data, then content.
+        None => match repo.fast_index()? {
+            Some(index) => crate::git::staged::unstaged(index, root)
+                .into_iter()
+                .filter(|path| !claimed.contains(path.as_path()))
+                .filter(|path| {
+                    before
+                        .swapped
+                        .get(path)
+                        .is_none_or(|was| signature(&root.join(path)) != *was)
+                })
+                .map(|path| (path, None))
+                .collect(),
+            None => Vec::new(),
+        },
+    };
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    let index = repo.index()?;
+    let mut changes = Vec::new();
+    for (path, was) in &candidates {
+        let full = root.join(path);
+        let meta = std::fs::symlink_metadata(&full).ok();
+        let after = read_state(&full);
+        let staged = index.get_path(path, 0);
+        let staged_bytes = match &staged {
+            Some(entry) => Some(
+                repo.git
+                    .find_blob(entry.id)
+                    .with_context(|| format!("failed to read the staged `{}`", path.display()))?
+                    .content()
+                    .to_vec(),
+            ),
+            None => None,
+        };
+        let now_mode = meta.as_ref().map(|m| m.permissions().mode());
+        let same_as_staged = staged_bytes.is_some()
+            && staged_bytes == after
+            && staged.as_ref().map(|e| e.mode & 0o111 != 0) == now_mode.map(|m| m & 0o111 != 0);
+        let was_mode = was.map(|s| s.mode);
+        // A file rewritten with its own bytes and mode is no change; when it held the
+        // staged content before, staged content now means the same.
+        if same_as_staged && (isolated || was_mode == now_mode) {
+            continue;
+        }
+        changes.push(Change {
+            path: path.clone(),
+            when: meta.and_then(|m| m.modified().ok()),
+            before: if isolated { staged_bytes } else { None },
+            after,
+        });
+    }
+    Ok(changes)
 }
 
 /// The gates that may have written a file at `when`: checks that were running then (or,

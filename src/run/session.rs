@@ -321,7 +321,8 @@ fn run_on(
     // In GitHub Actions raw output goes in groups that no tool can inject commands into.
     let mut console = Console::new(printer, names, Console::is_interactive(), actions.is_none());
     let start = Instant::now();
-    let before = modified::before(repo)?;
+    let swapped = keeper.as_ref().map(Keeper::differing);
+    let before = modified::before(repo, swapped.as_ref())?;
     let mut on_event = |event: Event<'_>| {
         if let (Some(actions), Event::Finished { outcome, .. }) = (&actions, &event) {
             actions.finished(outcome);

@@ -573,3 +573,22 @@ fn gates_never_see_the_token_or_the_workflow_command_files() {
     assert_eq!(std::fs::read_to_string(&github_env).unwrap(), "EVIL=1\n");
     assert!(run.stdout.contains("token=[] gate=[]"), "{run:?}");
 }
+
+#[test]
+fn a_redirect_from_the_api_is_no_posted_status() {
+    let pr = pull_request();
+    let moved = Answer {
+        status: 301,
+        headers: vec![("Location", "/elsewhere")],
+    };
+    let api = FakeGithub::start(vec![moved.clone(), moved.clone(), moved.clone(), moved]);
+    let run = pr.check(&api.url, &[]);
+    assert_eq!(run.code, 2, "statuses that could not be posted are an error: {run:?}");
+    let requests = api.requests();
+    assert!(
+        requests.iter().all(|r| r.method == "POST"),
+        "never followed as a GET: {requests:?}"
+    );
+    assert!(run.stderr.contains("HTTP 301"), "{run:?}");
+    pr.assert_no_token(&run);
+}

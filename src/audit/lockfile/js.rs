@@ -60,8 +60,10 @@ fn npm_entry(name: &str, entry: &Value, line: usize, out: &mut Out) {
 /// The package name of a `name@range` spec (`@scope/name@range` keeps its scope).
 fn spec_name(spec: &str) -> &str {
     let spec = spec.trim().trim_matches('"');
-    match spec[1..].find('@') {
-        Some(at) => &spec[..=at],
+    // The first character may be the `@` of a scope; the version's `@` comes after it.
+    let first = spec.chars().next().map_or(0, char::len_utf8);
+    match spec.get(first..).and_then(|rest| rest.find('@')) {
+        Some(at) => &spec[..first + at],
         None => spec,
     }
 }

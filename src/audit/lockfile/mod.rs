@@ -100,6 +100,12 @@ pub(crate) fn parse(root: &Path, relative: &Path) -> Result<Parsed> {
     let kind = Kind::of(relative).with_context(|| format!("`{}` is not a lockfile gate knows", relative.display()))?;
     let path = root.join(relative);
     let text = std::fs::read_to_string(&path).with_context(|| format!("failed to read `{}`", relative.display()))?;
+    parse_text_of(kind, root, relative, &text)
+}
+
+/// Parses a lockfile's text (requirement files read their includes from `root`).
+fn parse_text_of(kind: Kind, root: &Path, relative: &Path, text: &str) -> Result<Parsed> {
+    let text = text.to_owned();
     let mut out = Out {
         ecosystem: kind.ecosystem(),
         file: relative.to_path_buf(),
@@ -161,6 +167,108 @@ pub(crate) fn line_of(text: &str, needle: &str, from: usize) -> Option<usize> {
         .skip(from.saturating_sub(1))
         .find(|(_, line)| line.contains(needle))
         .map(|(i, _)| i + 1)
+}
+
+/// No parser panics, whatever the bytes: every prefix of a real-shaped lockfile and every
+/// single-byte mutation of it (to a character that means something to some format) parses
+/// or fails with an error.
+#[cfg(test)]
+mod robustness {
+    use super::*;
+
+    const SAMPLES: &[(&str, &str)] = &[
+        (
+            "Cargo.lock",
+            "version = 3\n\n[[package]]\nname = \"serde\"\nversion = \"1.0.1\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
+        ),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\": 3, \"packages\": {\"\": {\"name\": \"a\"}, \"node_modules/@s/x\": {\"version\": \"1.2.3\", \"resolved\": \"https://r/x.tgz\"}}}\n",
+        ),
+        (
+            "npm-shrinkwrap.json",
+            "{\"lockfileVersion\": 1, \"dependencies\": {\"x\": {\"version\": \"1.0.0\", \"dependencies\": {\"y\": {\"version\": \"2.0.0\"}}}}}\n",
+        ),
+        (
+            "yarn.lock",
+            "# yarn lockfile v1\n\n\"@s/x@^1.0.0\", x@1:\n  version \"1.2.3\"\n  resolved \"https://r/x\"\n\"\n",
+        ),
+        (
+            "yarn.lock",
+            "__metadata:\n  version: 6\n\n\"x@npm:^1.0.0\":\n  version: 1.2.3\n  resolution: \"x@npm:1.2.3\"\n",
+        ),
+        (
+            "pnpm-lock.yaml",
+            "lockfileVersion: '9.0'\npackages:\n  '@s/x@1.2.3(peer@1.0.0)':\n    resolution: {integrity: sha512-x}\n  /y/2.0.0_z@1.0.0:\n    dev: false\n",
+        ),
+        (
+            "requirements.txt",
+            "# pins\nJinja2==2.10 --hash=sha256:abc \\\n    --hash=sha256:def\nrequests[socks]>=2 ; python_version > \"3\"\n-e .\n",
+        ),
+        (
+            "poetry.lock",
+            "[[package]]\nname = \"jinja2\"\nversion = \"2.10\"\n\n[package.source]\ntype = \"git\"\n",
+        ),
+        (
+            "uv.lock",
+            "version = 1\n[[package]]\nname = \"jinja2\"\nversion = \"2.10\"\nsource = { registry = \"https://pypi.org/simple\" }\n",
+        ),
+        (
+            "Pipfile.lock",
+            "{\"default\": {\"jinja2\": {\"version\": \"==2.10\"}}, \"develop\": {}}\n",
+        ),
+        (
+            "go.mod",
+            "module example.com/m\n\ngo 1.22\n\nrequire (\n\tgolang.org/x/text v0.3.0 // indirect\n)\nreplace golang.org/x/text => golang.org/x/text v0.3.8\n",
+        ),
+        (
+            "Gemfile.lock",
+            "GEM\n  remote: https://rubygems.org/\n  specs:\n    rails (7.0.4)\n      actionpack (= 7.0.4)\n\nPLATFORMS\n  ruby\n",
+        ),
+        (
+            "composer.lock",
+            "{\"packages\": [{\"name\": \"a/b\", \"version\": \"v5.4.1\"}], \"packages-dev\": []}\n",
+        ),
+    ];
+
+    fn survives(name: &str, text: &str, dir: &Path) {
+        let relative = Path::new(name);
+        let kind = Kind::of(relative).unwrap();
+        std::fs::write(dir.join(relative), text).unwrap();
+        let outcome = std::panic::catch_unwind(|| parse_text_of(kind, dir, relative, text));
+        assert!(outcome.is_ok(), "{name} panicked on {text:?}");
+    }
+
+    #[test]
+    fn prefixes_and_mutations_never_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cases = 0;
+        for (name, text) in SAMPLES {
+            for (end, _) in text.char_indices().chain([(text.len(), ' ')]) {
+                survives(name, &text[..end], dir.path());
+                cases += 1;
+            }
+            for (at, _) in text.char_indices() {
+                for replacement in ['"', '\'', ':', '@', '/', ' ', '\n', '[', '{', '=', '-', '0', '\\', 'é'] {
+                    let mut mutated = (*text).to_owned();
+                    mutated.replace_range(
+                        at..at + text[at..].chars().next().map_or(1, char::len_utf8),
+                        &replacement.to_string(),
+                    );
+                    survives(name, &mutated, dir.path());
+                    cases += 1;
+                }
+            }
+        }
+        assert!(cases > 10_000, "{cases}");
+    }
+
+    #[test]
+    fn a_yarn_line_holding_a_single_quote_is_no_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        survives("yarn.lock", "\"\n  version \"1.0.0\"\n", dir.path());
+        survives("yarn.lock", "é\n  version \"1.0.0\"\n", dir.path());
+    }
 }
 
 #[cfg(test)]
