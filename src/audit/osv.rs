@@ -198,6 +198,9 @@ fn read_folder(folder: &Path) -> Result<Vec<Record>> {
         .collect()
 }
 
+/// The largest record gate reads: real ones are a few kilobytes, the largest a few hundred.
+const MAX_RECORD: u64 = 16 << 20;
+
 fn read_zip(path: &Path) -> Result<Vec<Record>> {
     let file = std::fs::File::open(path).with_context(|| format!("failed to open `{}`", path.display()))?;
     let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file))
@@ -215,10 +218,19 @@ fn read_zip(path: &Path) -> Result<Vec<Record>> {
             continue;
         }
         let name = format!("{}:{entry_name}", path.display());
-        let mut text = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0));
-        entry
+        // The size a zip declares is a claim, not a fact: read at most the cap, and never
+        // reserve what the header says (a 1 MB archive may claim a 1 GB entry).
+        let mut text = Vec::new();
+        (&mut entry)
+            .take(MAX_RECORD + 1)
             .read_to_end(&mut text)
             .with_context(|| format!("failed to read `{name}`"))?;
+        if text.len() as u64 > MAX_RECORD {
+            anyhow::bail!(
+                "`{name}` is larger than {} MB, which no OSV record is\nhint: the database export is damaged or not OSV; run `gate audit --update` again",
+                MAX_RECORD >> 20
+            );
+        }
         texts.push((name, text));
     }
     texts.par_iter().map(|(name, text)| parse_record(text, name)).collect()

@@ -26,6 +26,12 @@ pub(crate) fn list(globals: &Globals, args: &ListArgs) -> Result<i32> {
         reports: Vec::new(),
         statuses: false,
     };
+    // The plan of a tree that a running pre-commit has set aside would be a lie: wait.
+    let _lock = crate::keeper::lock::RunLock::acquire(
+        session.repo.git.path(),
+        crate::keeper::lock::Access::Shared,
+        globals.printer,
+    )?;
     let changes = session.changes(&request.source)?;
     let plans = session.plan(&changes, &request);
 

@@ -9,13 +9,13 @@ use super::Globals;
 use crate::cli::RecoverArgs;
 use crate::git::Repo;
 use crate::keeper::backup::Backup;
-use crate::keeper::lock::RunLock;
+use crate::keeper::lock::{Access, RunLock};
 use crate::keeper::put_back;
 
 pub(crate) fn recover(globals: &Globals, args: &RecoverArgs) -> Result<i32> {
     let repo = Repo::open()?;
     let git_dir = repo.git.path();
-    let _lock = RunLock::acquire(git_dir, globals.printer)?;
+    let _lock = RunLock::acquire(git_dir, Access::Exclusive, globals.printer)?;
     let backups = Backup::list(git_dir)?;
     let mut out = globals.printer.stdout();
     if backups.is_empty() {

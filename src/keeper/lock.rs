@@ -1,9 +1,9 @@
 //! One run at a time per repository (an IDE's commit and a terminal's): the second waits
 //! for the first, saying so, and gives up with a clear error after a while.
 
-use std::fs;
-use std::io::{ErrorKind, Write};
-use std::path::{Path, PathBuf};
+use std::fs::{self, File, TryLockError};
+use std::io::{Read, Seek, Write};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -13,72 +13,83 @@ use crate::printer::Printer;
 /// How long a second run waits for the first.
 const WAIT: Duration = Duration::from_mins(2);
 
+/// A lock on `.git/gate/lock`, held by the operating system for as long as the file is open:
+/// a run killed with `kill -9` releases it (no PID file to go stale, no race between two
+/// runs that both find it stale).
 pub(crate) struct RunLock {
-    path: PathBuf,
+    _file: File,
+}
+
+/// What a run does to the working tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// It sets changes aside or fixes files: no other run at the same time.
+    Exclusive,
+    /// It only reads the tree: beside other readers, never beside a run that writes.
+    Shared,
 }
 
 impl RunLock {
-    pub(crate) fn acquire(git_dir: &Path, printer: Printer) -> Result<Self> {
-        Self::acquire_within(git_dir, printer, WAIT)
+    pub(crate) fn acquire(git_dir: &Path, access: Access, printer: Printer) -> Result<Self> {
+        Self::acquire_within(git_dir, access, printer, WAIT)
     }
 
-    fn acquire_within(git_dir: &Path, printer: Printer, wait: Duration) -> Result<Self> {
+    fn acquire_within(git_dir: &Path, access: Access, printer: Printer, wait: Duration) -> Result<Self> {
         let dir = git_dir.join("gate");
         fs::create_dir_all(&dir).with_context(|| format!("failed to create `{}`", dir.display()))?;
         let path = dir.join("lock");
+        let mut file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .with_context(|| format!("failed to open `{}`", path.display()))?;
         let start = Instant::now();
         let mut said = false;
         loop {
-            match fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(mut file) => {
-                    let _ = write!(file, "{}", std::process::id());
-                    return Ok(Self { path });
+            let tried = match access {
+                Access::Exclusive => file.try_lock(),
+                Access::Shared => file.try_lock_shared(),
+            };
+            match tried {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) => {}
+                Err(TryLockError::Error(err)) => {
+                    return Err(err).with_context(|| format!("failed to lock `{}`", path.display()));
                 }
-                Err(err) if err.kind() == ErrorKind::AlreadyExists => {}
-                Err(err) => return Err(err).with_context(|| format!("failed to create `{}`", path.display())),
             }
-            let holder = fs::read_to_string(&path)
-                .ok()
-                .and_then(|pid| pid.trim().parse::<i32>().ok());
-            match holder {
-                Some(pid) if alive(pid) => {
-                    if start.elapsed() >= wait {
-                        bail!(
-                            "another gate run (pid {pid}) is still working in this repository\nhint: wait for it to finish; if no gate is running, remove `{}`",
-                            path.display()
-                        );
-                    }
-                    if !said {
-                        printer.note(format_args!(
-                            "waiting for another gate run (pid {pid}) in this repository"
-                        ));
-                        said = true;
-                    }
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-                // The holder died (kill -9, power loss) or is writing its pid right now.
-                Some(_) => {
-                    let _ = fs::remove_file(&path);
-                }
-                None if start.elapsed() > Duration::from_secs(2) => {
-                    let _ = fs::remove_file(&path);
-                }
-                None => std::thread::sleep(Duration::from_millis(20)),
+            let holder = holder(&mut file);
+            if start.elapsed() >= wait {
+                bail!(
+                    "another gate run{holder} is still working in this repository\nhint: wait for it to finish, then run again"
+                );
             }
+            if !said {
+                printer.note(format_args!("waiting for another gate run{holder} in this repository"));
+                said = true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
+        if access == Access::Exclusive {
+            // For the message a waiting run prints; the lock itself is the file's.
+            let _ = file.set_len(0);
+            let _ = file.rewind();
+            let _ = write!(file, "{}", std::process::id());
+        }
+        Ok(Self { _file: file })
     }
 }
 
-impl Drop for RunLock {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
-    }
-}
-
-fn alive(pid: i32) -> bool {
-    // SAFETY: signal 0 only checks that the process exists; nothing is sent.
-    let result = unsafe { libc::kill(pid, 0) };
-    result == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+/// ` (pid N)` of the run that holds the lock, when it wrote one.
+fn holder(file: &mut File) -> String {
+    let mut text = String::new();
+    let _ = file.rewind();
+    let _ = file.read_to_string(&mut text);
+    text.trim()
+        .parse::<u32>()
+        .map(|pid| format!(" (pid {pid})"))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -87,21 +98,21 @@ mod tests {
     use crate::printer::Verbosity;
 
     #[test]
-    fn a_second_lock_waits_then_fails_and_a_dead_holder_is_replaced() {
+    fn writers_exclude_everyone_readers_share_and_a_dropped_lock_is_free() {
         let dir = tempfile::tempdir().unwrap();
         let printer = Printer::new(Verbosity::Quiet);
-        let first = RunLock::acquire_within(dir.path(), printer, WAIT).unwrap();
-        let err = RunLock::acquire_within(dir.path(), printer, Duration::from_millis(300))
-            .err()
-            .unwrap();
-        assert!(err.to_string().contains("another gate run"), "{err}");
+        let short = Duration::from_millis(200);
+        let first = RunLock::acquire_within(dir.path(), Access::Exclusive, printer, WAIT).unwrap();
+        for access in [Access::Exclusive, Access::Shared] {
+            let err = RunLock::acquire_within(dir.path(), access, printer, short)
+                .err()
+                .unwrap();
+            assert!(err.to_string().contains("another gate run (pid"), "{err}");
+        }
         drop(first);
-        let _second = RunLock::acquire_within(dir.path(), printer, Duration::from_millis(300)).unwrap();
-
-        let stale = tempfile::tempdir().unwrap();
-        fs::create_dir_all(stale.path().join("gate")).unwrap();
-        // No process has pid i32::MAX.
-        fs::write(stale.path().join("gate/lock"), i32::MAX.to_string()).unwrap();
-        RunLock::acquire_within(stale.path(), printer, Duration::from_millis(300)).unwrap();
+        let reader = RunLock::acquire_within(dir.path(), Access::Shared, printer, short).unwrap();
+        let _other_reader = RunLock::acquire_within(dir.path(), Access::Shared, printer, short).unwrap();
+        assert!(RunLock::acquire_within(dir.path(), Access::Exclusive, printer, short).is_err());
+        drop(reader);
     }
 }

@@ -11,7 +11,7 @@ use crate::env;
 use crate::git::Repo;
 use crate::git::changes::{self, ChangeSet, Source};
 use crate::github::{self, Actions, StatusTarget, event::Range};
-use crate::keeper::lock::RunLock;
+use crate::keeper::lock::{Access, RunLock};
 use crate::keeper::{self, Keeper};
 use crate::model::{ChangedLines, Event, Stage};
 use crate::printer::Printer;
@@ -298,11 +298,13 @@ fn run_on(
     // set aside; a second call in one process is refused harmlessly.
     let _ = ctrlc::set_handler(process::interrupt_all);
 
-    let _lock = if isolate.is_some() || request.fix {
-        Some(RunLock::acquire(repo.git.path(), printer)?)
+    // A run that only reads the tree still waits for one that has changes set aside.
+    let access = if isolate.is_some() || request.fix {
+        Access::Exclusive
     } else {
-        None
+        Access::Shared
     };
+    let _lock = RunLock::acquire(repo.git.path(), access, printer)?;
     keeper::check_no_leftover(repo.git.path())?;
     let keeper = match isolate {
         Some(target) => Some(Keeper::stash(repo, target, printer)?),

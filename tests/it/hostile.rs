@@ -139,3 +139,27 @@ fn requirement_includes_never_read_outside_the_repository() {
         );
     }
 }
+
+#[test]
+fn a_read_only_run_waits_for_a_live_pre_commit_run() {
+    let repo = TestRepo::new();
+    repo.tool("slow", "sleep 1")
+        .config("[gates.slow]\nkind = \"lint\"\nfiles = [\"*.txt\"]\nrun = [\"slow\"]\n")
+        .write("a.txt", "a\n")
+        .commit_all("init");
+    repo.write("a.txt", "staged\n");
+    repo.git(&["add", "a.txt"]);
+    repo.write("a.txt", "staged\nunstaged\n");
+    let mut first = repo.gate_command(&["check", "--staged"]).spawn().unwrap();
+    // Until the first run holds its lock and has set the edit aside.
+    let started = std::time::Instant::now();
+    while repo.read("a.txt") != "staged\n" && started.elapsed() < std::time::Duration::from_secs(5) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let second = repo.gate(&["check", "--all"]);
+    assert!(first.wait().unwrap().success());
+    assert_eq!(second.code, 0, "{second:?}");
+    assert!(second.stderr.contains("waiting for another gate run (pid"), "{second:?}");
+    assert!(!second.stderr.contains("backup"), "{second:?}");
+    assert_eq!(repo.read("a.txt"), "staged\nunstaged\n");
+}
