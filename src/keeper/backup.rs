@@ -1,10 +1,15 @@
 //! The backup of a pre-commit run, under `.git/gate/backups/<id>/`, written before the
 //! working tree is touched and removed only after the restored tree was checked against it:
 //!
-//! - `manifest.json`: the paths, what each was (file and mode, link, nothing), and the phase;
-//! - `worktree/<n>`: the bytes the user had in the working tree (the unstaged edits);
-//! - `staged/<n>`: the staged content gate put in their place (from the `swapped` phase on);
+//! - `manifest.json`: the paths, what each was (file and mode, link, nothing), where its
+//!   bytes are in the packs, and the phase;
+//! - `worktree.pack`: the bytes the user had in the working tree (the unstaged edits), one
+//!   after another: one file and one `fdatasync` however many paths (a sync per file cost
+//!   more than the rest of a run);
+//! - `staged.pack`: the content gate put in their place (from the `swapped` phase on);
 //! - `index`: a copy of the index as it was, so nothing depends on the live index.
+//!
+//! Backups of version 1 (`worktree/<n>`, `staged/<n>`) are still read.
 
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
@@ -18,7 +23,7 @@ use super::content::Content;
 use crate::git::path_from_bytes;
 
 const MANIFEST: &str = "manifest.json";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -39,6 +44,29 @@ pub(crate) struct Entry {
     pub(crate) worktree: Content,
     /// What gate put there (in the `swapped` phase).
     pub(crate) staged: Option<Content>,
+    /// Where the user's bytes are in `worktree.pack` (absent in version 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) worktree_at: Option<Stored>,
+    /// Where gate's bytes are in `staged.pack`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) staged_at: Option<Stored>,
+}
+
+/// A run of bytes in a pack file.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub(crate) struct Stored {
+    pub(crate) offset: u64,
+    pub(crate) len: u64,
+}
+
+/// Appends `data` to a pack being built, saying where it went.
+fn stash_in(pack: &mut Vec<u8>, data: &[u8]) -> Stored {
+    let stored = Stored {
+        offset: pack.len() as u64,
+        len: data.len() as u64,
+    };
+    pack.extend_from_slice(data);
+    stored
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -70,24 +98,27 @@ impl Backup {
         let pid = std::process::id();
         let id = format!("{created}-{pid}");
         let dir = backups_dir(git_dir).join(&id);
-        let files = dir.join("worktree");
-        private_dir(&files)?;
+        private_dir(&dir)?;
         if index.exists() {
             let bytes = fs::read(index).with_context(|| format!("failed to copy the index `{}`", index.display()))?;
             write_synced(&dir.join("index"), &bytes)?;
         }
         let mut entries = Vec::with_capacity(paths.len());
-        for (n, path) in paths.iter().enumerate() {
+        let mut pack = Vec::new();
+        for path in paths {
             let worktree =
                 Content::read(&root.join(path)).with_context(|| format!("failed to read `{}`", path.display()))?;
-            write_synced(&files.join(n.to_string()), worktree.data())?;
+            let worktree_at = Some(stash_in(&mut pack, worktree.data()));
             entries.push(Entry {
                 path: path.as_os_str().as_bytes().to_vec(),
                 shown: path.to_string_lossy().into_owned(),
                 worktree,
                 staged: None,
+                worktree_at,
+                staged_at: None,
             });
         }
+        write_synced(&dir.join("worktree.pack"), &pack)?;
         let backup = Self {
             dir,
             manifest: Manifest {
@@ -106,14 +137,14 @@ impl Backup {
 
     /// Records the staged content now in the working tree.
     pub(crate) fn mark_swapped(&mut self, root: &Path) -> Result<()> {
-        let staged_dir = self.dir.join("staged");
-        private_dir(&staged_dir)?;
-        for (n, entry) in self.manifest.entries.iter_mut().enumerate() {
+        let mut pack = Vec::new();
+        for entry in &mut self.manifest.entries {
             let path = root.join(path_from_bytes(&entry.path));
             let staged = Content::read(&path).with_context(|| format!("failed to read `{}`", path.display()))?;
-            write_synced(&staged_dir.join(n.to_string()), staged.data())?;
+            entry.staged_at = Some(stash_in(&mut pack, staged.data()));
             entry.staged = Some(staged);
         }
+        write_synced(&self.dir.join("staged.pack"), &pack)?;
         self.manifest.phase = Phase::Swapped;
         self.write_manifest()
     }
@@ -165,8 +196,30 @@ impl Backup {
     }
 
     fn data(&self, part: &str, n: usize) -> Result<Vec<u8>> {
-        let path = self.dir.join(part).join(n.to_string());
-        fs::read(&path).with_context(|| format!("failed to read the backup file `{}`", path.display()))
+        use std::io::{Read, Seek, SeekFrom};
+        let entry = &self.manifest.entries[n];
+        let stored = if part == "worktree" {
+            entry.worktree_at
+        } else {
+            entry.staged_at
+        };
+        let Some(stored) = stored else {
+            // Version 1: a file per entry.
+            let path = self.dir.join(part).join(n.to_string());
+            return fs::read(&path).with_context(|| format!("failed to read the backup file `{}`", path.display()));
+        };
+        let path = self.dir.join(format!("{part}.pack"));
+        let mut file =
+            fs::File::open(&path).with_context(|| format!("failed to open the backup file `{}`", path.display()))?;
+        let pack_len = file.metadata().map(|m| m.len()).unwrap_or(0);
+        if stored.offset.saturating_add(stored.len) > pack_len {
+            anyhow::bail!("the backup file `{}` is shorter than its manifest says", path.display());
+        }
+        let mut data = vec![0; usize::try_from(stored.len).unwrap_or(0)];
+        file.seek(SeekFrom::Start(stored.offset))
+            .and_then(|_| file.read_exact(&mut data))
+            .with_context(|| format!("failed to read the backup file `{}`", path.display()))?;
+        Ok(data)
     }
 
     pub(crate) fn remove(self) -> Result<()> {

@@ -159,7 +159,10 @@ fn a_read_only_run_waits_for_a_live_pre_commit_run() {
     let second = repo.gate(&["check", "--all"]);
     assert!(first.wait().unwrap().success());
     assert_eq!(second.code, 0, "{second:?}");
-    assert!(second.stderr.contains("waiting for another gate run (pid"), "{second:?}");
+    assert!(
+        second.stderr.contains("waiting for another gate run (pid"),
+        "{second:?}"
+    );
     assert!(!second.stderr.contains("backup"), "{second:?}");
     assert_eq!(repo.read("a.txt"), "staged\nunstaged\n");
 }
