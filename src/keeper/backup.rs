@@ -211,7 +211,7 @@ impl Backup {
         let path = self.dir.join(format!("{part}.pack"));
         let mut file =
             fs::File::open(&path).with_context(|| format!("failed to open the backup file `{}`", path.display()))?;
-        let pack_len = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let pack_len = file.metadata().map_or(0, |m| m.len());
         if stored.offset.saturating_add(stored.len) > pack_len {
             anyhow::bail!("the backup file `{}` is shorter than its manifest says", path.display());
         }
