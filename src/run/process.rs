@@ -7,7 +7,7 @@ use std::io::Read;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Mutex, mpsc};
 use std::time::Duration;
 
@@ -79,12 +79,47 @@ pub(crate) static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 /// Process groups of running children, to signal on interruption.
 static RUNNING: Mutex<Vec<i32>> = Mutex::new(Vec::new());
 
+/// The signal that stopped the run (SIGINT, SIGTERM or SIGHUP), 0 while none has.
+pub(crate) static SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+/// How long a child may take to end after SIGTERM: short enough that the whole run stops,
+/// restores and exits within a second.
+const GRACE: Duration = Duration::from_millis(400);
+
+/// From now on Ctrl-C, SIGTERM and SIGHUP stop the run (children run in their own process
+/// groups, so only gate gets the terminal's signals, and it stops them). Once per process.
+pub(crate) fn handle_signals() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([libc::SIGINT, libc::SIGTERM, libc::SIGHUP]) else {
+            return;
+        };
+        std::thread::spawn(move || {
+            for signal in signals.forever() {
+                let _ = SIGNAL.compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst);
+                interrupt_all();
+            }
+        });
+    });
+}
+
+/// The exit code of a run a signal stopped: 128 + the signal, as shells report it.
+pub(crate) fn interrupted_exit_code() -> i32 {
+    128 + match SIGNAL.load(Ordering::SeqCst) {
+        0 => libc::SIGINT,
+        signal => signal,
+    }
+}
+
 /// Stops every running child: SIGTERM, then SIGKILL for those still there after a grace period.
 /// Called from the signal-handling thread.
 pub(crate) fn interrupt_all() {
     INTERRUPTED.store(true, Ordering::SeqCst);
     signal_running(libc::SIGTERM);
-    std::thread::sleep(Duration::from_secs(2));
+    let start = std::time::Instant::now();
+    while start.elapsed() < GRACE && RUNNING.lock().is_ok_and(|r| !r.is_empty()) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     signal_running(libc::SIGKILL);
 }
 

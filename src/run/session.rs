@@ -22,9 +22,6 @@ use crate::run::scheduler::{self, Options};
 use crate::run::{fixes, modified, process};
 use crate::select;
 
-/// Exit code when Ctrl-C or SIGTERM stopped the run.
-const INTERRUPTED: i32 = 130;
-
 /// Where the files of a run come from.
 #[derive(Debug, Clone)]
 pub(crate) enum ChangeSource {
@@ -276,8 +273,8 @@ fn run_push(
             run_on(printer, &workspace, changes, request, None)?
         };
         exit_code = exit_code.max(code);
-        if code == INTERRUPTED {
-            return Ok(INTERRUPTED);
+        if process::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
+            return Ok(code);
         }
     }
     Ok(exit_code)
@@ -293,10 +290,8 @@ fn run_on(
     isolate: Option<keeper::Target>,
 ) -> Result<i32> {
     let (repo, config) = (&workspace.repo, &workspace.config);
-    // Children run in their own process groups, so the terminal's Ctrl-C reaches only gate,
-    // which stops them and still restores the working tree. Installed before anything is
-    // set aside; a second call in one process is refused harmlessly.
-    let _ = ctrlc::set_handler(process::interrupt_all);
+    // Installed before anything is set aside, so a signal still restores the working tree.
+    process::handle_signals();
 
     // A run that only reads the tree still waits for one that has changes set aside.
     let access = if isolate.is_some() || request.fix {
@@ -353,7 +348,7 @@ fn run_on(
     console.finish(&outcomes, wall);
 
     let exit_code = if process::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
-        INTERRUPTED
+        process::interrupted_exit_code()
     } else {
         report::exit_code(&outcomes)
     };

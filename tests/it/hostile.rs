@@ -166,3 +166,46 @@ fn a_read_only_run_waits_for_a_live_pre_commit_run() {
     assert!(!second.stderr.contains("backup"), "{second:?}");
     assert_eq!(repo.read("a.txt"), "staged\nunstaged\n");
 }
+
+#[test]
+fn sigterm_and_sighup_stop_a_pre_commit_run_within_a_second_and_restore() {
+    for (signal, code) in [(libc::SIGTERM, 143), (libc::SIGHUP, 129), (libc::SIGINT, 130)] {
+        let repo = TestRepo::new();
+        let pids = repo.root().join(".git/pids");
+        // A tool that ignores SIGTERM, as some do.
+        repo.tool(
+            "stubborn",
+            &format!(
+                "trap '' TERM; echo $$ >> '{}'; while :; do sleep 0.05; done",
+                pids.display()
+            ),
+        )
+        .config("[gates.s]\nkind = \"lint\"\nfiles = [\"*.txt\"]\nrun = [\"stubborn\"]\n")
+        .write("a.txt", "a\n")
+        .commit_all("init");
+        repo.write("a.txt", "staged\n");
+        repo.git(&["add", "a.txt"]);
+        repo.write("a.txt", "staged\nunstaged\n");
+        let mut child = repo.gate_command(&["check", "--staged"]).spawn().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !pids.exists() {
+            assert!(std::time::Instant::now() < deadline, "the gate did not start");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let sent = std::time::Instant::now();
+        // SAFETY: signalling a child we started.
+        unsafe { libc::kill(child.id() as i32, signal) };
+        let status = child.wait().unwrap();
+        assert!(
+            sent.elapsed() < std::time::Duration::from_millis(1500),
+            "{signal}: {:?}",
+            sent.elapsed()
+        );
+        assert_eq!(status.code(), Some(code), "signal {signal}");
+        assert_eq!(repo.read("a.txt"), "staged\nunstaged\n", "signal {signal}");
+        let pid = std::fs::read_to_string(&pids).unwrap();
+        // SAFETY: signal 0 only asks whether the process exists.
+        let alive = unsafe { libc::kill(pid.trim().parse::<i32>().unwrap(), 0) } == 0;
+        assert!(!alive, "signal {signal}: the tool still runs");
+    }
+}
