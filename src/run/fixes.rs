@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::config::{Config, OnFix};
 use crate::git::Repo;
@@ -145,7 +145,36 @@ pub(crate) fn stage(
         };
         outcome.reason = Some(reason);
     }
-    Repo::write_index(&mut index)
+    Repo::write_index(&mut index)?;
+    also_in_the_real_index(repo, &index, outcomes)
+}
+
+/// `git commit PATH` checks a temporary index (`GIT_INDEX_FILE=.git/next-index-*.lock`)
+/// and has already written the real one, with the paths' content before the fix, to
+/// `.git/index.lock`, which it renames into place after the commit. The staged fixes go
+/// there too, or `git status` would show a staged change that reverts them.
+fn also_in_the_real_index(repo: &Repo, temporary: &git2::Index, outcomes: &[Outcome]) -> Result<()> {
+    let Ok(used) = repo.index_path() else { return Ok(()) };
+    let is_temporary = used
+        .file_name()
+        .is_some_and(|name| name.to_string_lossy().starts_with("next-index"));
+    let real = repo.git.path().join("index.lock");
+    if !is_temporary || !real.is_file() {
+        return Ok(());
+    }
+    let mut index = git2::Index::open(&real).context("failed to read git's pending index")?;
+    for outcome in outcomes.iter().filter(|o| o.status == Status::Fixed && o.fix_staged) {
+        for file in &outcome.fixed {
+            match temporary.get_path(&file.path, 0) {
+                Some(entry) => index.add(&entry).context("failed to update git's pending index")?,
+                None => {
+                    let _ = index.remove_path(&file.path);
+                }
+            }
+        }
+    }
+    // libgit2 writes `index.lock.lock` and renames it over `index.lock`: git's pending index.
+    index.write().context("failed to update git's pending index")
 }
 
 /// Says where fixes went when the user's unstaged edits came back.

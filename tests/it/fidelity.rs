@@ -277,3 +277,27 @@ fn a_fixer_that_dies_half_way_leaves_no_partial_output() {
     assert_eq!(repo.read("f.txt"), edited);
     assert_eq!(repo.git(&["show", ":f.txt"]), thirty);
 }
+
+#[test]
+fn git_commit_path_with_a_staged_fix_leaves_the_index_agreeing_with_the_commit() {
+    let repo = TestRepo::new();
+    repo.tool("ok", "exit 0").tool(
+        "upper",
+        "for f in \"$@\"; do tr a-z A-Z < \"$f\" > \"$f.tmp\" && cat \"$f.tmp\" > \"$f\" && rm \"$f.tmp\"; done",
+    );
+    repo.config("[gates.up]\nkind = \"format\"\nfiles = [\"*.txt\"]\nrun = [\"ok\"]\nfix = [\"upper\", \"{files}\"]\non_fix = \"stage\"\n")
+        .write("b.txt", "b\n")
+        .commit_all("init");
+    installed(&repo, "pre-commit");
+    repo.write("b.txt", "hello\n");
+    let commit = repo.git_run(&["commit", "-m", "path", "b.txt"], None);
+    assert_eq!(commit.code, 0, "{commit:?}");
+    assert_eq!(repo.git(&["show", "HEAD:b.txt"]), "HELLO\n");
+    assert_eq!(
+        repo.git(&["show", ":b.txt"]),
+        "HELLO\n",
+        "the real index has the fix too"
+    );
+    assert_eq!(repo.read("b.txt"), "HELLO\n");
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+}
