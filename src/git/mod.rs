@@ -119,6 +119,64 @@ impl Repo {
         }
     }
 
+    /// Tracked paths whose working tree differs from the index, as `git status` sees it:
+    /// stat data, then content, in parallel; where git's filters could make raw bytes differ
+    /// from a blob they match (`core.autocrlf`, `eol`/`text` attributes), libgit2 confirms
+    /// the few candidates through those filters.
+    pub(crate) fn differing_from_index(&self) -> Result<Vec<PathBuf>> {
+        match self.fast_index()? {
+            Some(index) => {
+                let candidates = staged::unstaged(index, self.root());
+                if candidates.is_empty() || !self.may_filter(index) {
+                    return Ok(candidates);
+                }
+                self.statuses_of(Some(&candidates))
+            }
+            None => self.statuses_of(None),
+        }
+    }
+
+    /// Whether content filters could apply: `core.autocrlf` or `core.eol` set, or any
+    /// attributes file.
+    fn may_filter(&self, index: &gix_index::File) -> bool {
+        let config = self.git.config().ok();
+        let set = |key: &str| config.as_ref().is_some_and(|c| c.get_string(key).is_ok());
+        set("core.autocrlf")
+            || set("core.eol")
+            || self.git.path().join("info/attributes").is_file()
+            || index
+                .entries()
+                .iter()
+                .any(|e| e.path(index).ends_with(b".gitattributes"))
+    }
+
+    /// libgit2's status (filters applied) of `paths`, or of the whole tree.
+    fn statuses_of(&self, paths: Option<&[PathBuf]>) -> Result<Vec<PathBuf>> {
+        use git2::{Status, StatusOptions};
+        let mut options = StatusOptions::new();
+        options
+            .include_untracked(false)
+            .include_ignored(false)
+            .exclude_submodules(true)
+            .update_index(false);
+        if let Some(paths) = paths {
+            options.disable_pathspec_match(true);
+            for path in paths {
+                options.pathspec(path);
+            }
+        }
+        let statuses = self
+            .git
+            .statuses(Some(&mut options))
+            .context("failed to compare the index with the working tree")?;
+        let unstaged = Status::WT_MODIFIED | Status::WT_DELETED | Status::WT_TYPECHANGE | Status::WT_RENAMED;
+        Ok(statuses
+            .iter()
+            .filter(|entry| entry.status().intersects(unstaged))
+            .map(|entry| path_from_bytes(entry.path_bytes()))
+            .collect())
+    }
+
     /// The commit HEAD points at, or `None` before the first commit.
     pub(crate) fn head(&self) -> Result<Option<git2::Commit<'_>>> {
         match self.git.head() {

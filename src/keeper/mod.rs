@@ -21,7 +21,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use git2::build::CheckoutBuilder;
-use git2::{Status, StatusOptions};
 
 use self::backup::Backup;
 use self::content::Content;
@@ -200,25 +199,7 @@ fn swap_in(repo: &Repo, paths: &[PathBuf], index: Option<git2::Index>) -> Result
 /// Tracked paths whose working tree differs from the index, over the whole index: an
 /// unstaged edit anywhere could change what a tool sees (an import, a config file).
 fn affected(repo: &Repo) -> Result<Vec<PathBuf>> {
-    if let Some(index) = repo.fast_index()? {
-        return Ok(crate::git::staged::unstaged(index, repo.root()));
-    }
-    let mut options = StatusOptions::new();
-    options
-        .include_untracked(false)
-        .include_ignored(false)
-        .exclude_submodules(true)
-        .update_index(false);
-    let statuses = repo
-        .git
-        .statuses(Some(&mut options))
-        .context("failed to compare the index with the working tree")?;
-    let unstaged = Status::WT_MODIFIED | Status::WT_DELETED | Status::WT_TYPECHANGE | Status::WT_RENAMED;
-    Ok(statuses
-        .iter()
-        .filter(|entry| entry.status().intersects(unstaged))
-        .map(|entry| path_from_bytes(entry.path_bytes()))
-        .collect())
+    repo.differing_from_index()
 }
 
 /// Restores a backup. `recovering`: after a killed run, where the user may have edited since;

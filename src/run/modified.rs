@@ -180,7 +180,8 @@ fn changes(repo: &Repo, before: &Before, claimed: &HashSet<&Path>, isolated: boo
             .collect(),
         // The same comparison with the index as the set-aside made: stat data, then content.
         None => match repo.fast_index()? {
-            Some(index) => crate::git::staged::unstaged(index, root)
+            Some(_) => repo
+                .differing_from_index()?
                 .into_iter()
                 .filter(|path| !claimed.contains(path.as_path()))
                 .filter(|path| {

@@ -209,3 +209,31 @@ fn sigterm_and_sighup_stop_a_pre_commit_run_within_a_second_and_restore() {
         assert!(!alive, "signal {signal}: the tool still runs");
     }
 }
+
+#[test]
+fn crlf_repositories_compare_as_git_does() {
+    for setup in ["autocrlf", "attributes"] {
+        let repo = TestRepo::new();
+        if setup == "autocrlf" {
+            repo.git(&["config", "core.autocrlf", "true"]);
+        } else {
+            repo.write(".gitattributes", "*.txt text eol=crlf\n");
+        }
+        repo.tool("ok", "exit 0").tool(
+            "upper",
+            "for f in \"$@\"; do tr a-z A-Z < \"$f\" > \"$f.tmp\" && cat \"$f.tmp\" > \"$f\" && rm \"$f.tmp\"; done",
+        );
+        repo.config("[gates.up]\nkind = \"format\"\nfiles = [\"*.txt\"]\nrun = [\"ok\"]\nfix = [\"upper\", \"{files}\"]\non_fix = \"stage\"\n")
+            .write("a.txt", "one\r\n")
+            .commit_all("init");
+        installed(&repo);
+        repo.write("a.txt", "one\r\ntwo\r\n");
+        repo.git(&["add", "a.txt"]);
+        // Fully staged: git itself sees no unstaged change.
+        assert_eq!(repo.git(&["status", "--porcelain"]), "M  a.txt\n", "{setup}");
+        let commit = repo.git_run(&["commit", "-m", "two"], None);
+        assert_eq!(commit.code, 0, "{setup}: the fix is staged, not refused: {commit:?}");
+        assert_eq!(repo.git(&["show", "HEAD:a.txt"]), "ONE\nTWO\n", "{setup}");
+        assert_eq!(repo.git(&["status", "--porcelain"]), "", "{setup}");
+    }
+}
