@@ -95,6 +95,8 @@ pub(super) fn staged_by_libgit2(repo: &Repo, tree: Option<&Tree<'_>>) -> Result<
 
 /// `GIT_INDEX_ENTRY_INTENT_TO_ADD` in an index entry's extended flags.
 const INTENT_TO_ADD: u16 = 1 << 13;
+/// `GIT_INDEX_ENTRY_SKIP_WORKTREE`: the entry is outside a sparse checkout.
+const SKIP_WORKTREE: u16 = 1 << 14;
 
 /// HEAD's commit id and tree; both `None` before the first commit.
 fn head_and_tree(repo: &Repo) -> Result<(Option<Oid>, Option<Tree<'_>>)> {
@@ -183,7 +185,12 @@ pub(crate) fn all(repo: &Repo) -> Result<ChangeSet> {
     let index = repo.index()?;
     let files = index
         .iter()
-        .filter(|entry| entry.mode != u32::from(FileMode::Commit) && entry.flags & STAGE_MASK == 0)
+        .filter(|entry| {
+            entry.mode != u32::from(FileMode::Commit)
+                && entry.flags & STAGE_MASK == 0
+                // Outside a sparse checkout: not on disk, nothing a tool could read.
+                && entry.flags_extended & SKIP_WORKTREE == 0
+        })
         .map(|entry| ChangedFile {
             path: path_from_bytes(&entry.path),
             status: FileStatus::Unchanged,

@@ -86,7 +86,7 @@ pub(crate) fn unstaged(index: &gix_index::File, root: &Path) -> Vec<PathBuf> {
             return true;
         };
         if metadata.is_dir() {
-            return false; // a directory where a file is staged: never touched
+            return true; // a directory where a file is staged: the caller decides
         }
         let kind_matches = match entry.mode {
             gix_index::entry::Mode::SYMLINK => metadata.is_symlink(),

@@ -28,7 +28,10 @@ impl Content {
     pub(crate) fn read(path: &Path) -> io::Result<Self> {
         let metadata = match fs::symlink_metadata(path) {
             Ok(metadata) => metadata,
-            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Content::Missing),
+            // Nothing there, or a parent is no directory: nothing at this path either.
+            Err(err) if matches!(err.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) => {
+                return Ok(Content::Missing);
+            }
             Err(err) => return Err(err),
         };
         if metadata.file_type().is_symlink() {

@@ -31,10 +31,26 @@ pub(crate) enum Access {
 
 impl RunLock {
     pub(crate) fn acquire(git_dir: &Path, access: Access, printer: Printer) -> Result<Self> {
-        Self::acquire_within(git_dir, access, printer, WAIT)
+        Self::acquire_within(git_dir, access, printer, WAIT, &|| false)
     }
 
-    fn acquire_within(git_dir: &Path, access: Access, printer: Printer, wait: Duration) -> Result<Self> {
+    /// As [`RunLock::acquire`], giving up as soon as `stop` says so (a signal while waiting).
+    pub(crate) fn acquire_unless(
+        git_dir: &Path,
+        access: Access,
+        printer: Printer,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<Self> {
+        Self::acquire_within(git_dir, access, printer, WAIT, stop)
+    }
+
+    fn acquire_within(
+        git_dir: &Path,
+        access: Access,
+        printer: Printer,
+        wait: Duration,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<Self> {
         let dir = git_dir.join("gate");
         fs::create_dir_all(&dir).with_context(|| format!("failed to create `{}`", dir.display()))?;
         let path = dir.join("lock");
@@ -60,6 +76,9 @@ impl RunLock {
                 }
             }
             let holder = holder(&mut file);
+            if stop() {
+                bail!("stopped while waiting for another gate run{holder}");
+            }
             if start.elapsed() >= wait {
                 bail!(
                     "another gate run{holder} is still working in this repository\nhint: wait for it to finish, then run again"
@@ -102,17 +121,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let printer = Printer::new(Verbosity::Quiet);
         let short = Duration::from_millis(200);
-        let first = RunLock::acquire_within(dir.path(), Access::Exclusive, printer, WAIT).unwrap();
+        let first = RunLock::acquire_within(dir.path(), Access::Exclusive, printer, WAIT, &|| false).unwrap();
         for access in [Access::Exclusive, Access::Shared] {
-            let err = RunLock::acquire_within(dir.path(), access, printer, short)
+            let err = RunLock::acquire_within(dir.path(), access, printer, short, &|| false)
                 .err()
                 .unwrap();
             assert!(err.to_string().contains("another gate run (pid"), "{err}");
         }
         drop(first);
-        let reader = RunLock::acquire_within(dir.path(), Access::Shared, printer, short).unwrap();
-        let _other_reader = RunLock::acquire_within(dir.path(), Access::Shared, printer, short).unwrap();
-        assert!(RunLock::acquire_within(dir.path(), Access::Exclusive, printer, short).is_err());
+        let reader = RunLock::acquire_within(dir.path(), Access::Shared, printer, short, &|| false).unwrap();
+        let _other_reader = RunLock::acquire_within(dir.path(), Access::Shared, printer, short, &|| false).unwrap();
+        assert!(RunLock::acquire_within(dir.path(), Access::Exclusive, printer, short, &|| false).is_err());
         drop(reader);
     }
 }

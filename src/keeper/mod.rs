@@ -101,6 +101,11 @@ impl<'r> Keeper<'r> {
         Ok(keeper)
     }
 
+    /// Paths left as they were because the checked content cannot be put there.
+    pub(crate) fn left(&self) -> &[PathBuf] {
+        &self.left
+    }
+
     /// Paths that differ from what is checked: set aside, or left as they were.
     pub(crate) fn differing(&self) -> HashSet<PathBuf> {
         let mut all = self.affected();
@@ -139,27 +144,45 @@ impl Drop for Keeper<'_> {
     }
 }
 
-/// The paths gate may write: none under a directory that is now a symbolic link (writing
-/// there would write wherever the link points, maybe outside the repository). Those are
-/// left as they are, and said so.
+/// The paths gate may write, and those it leaves as they are, saying so: a path under a
+/// directory that is now a symbolic link (writing there would write wherever the link
+/// points, maybe outside the repository) or now a file, and a path that is now a directory
+/// (git itself would not replace it). Tools are not handed those.
 fn writable(root: &Path, paths: Vec<PathBuf>, printer: Printer) -> (Vec<PathBuf>, Vec<PathBuf>) {
-    paths.into_iter().partition(|path| {
-        let mut prefix = PathBuf::new();
-        let components: Vec<_> = path.components().collect();
-        for component in &components[..components.len().saturating_sub(1)] {
-            prefix.push(component);
-            let is_link = std::fs::symlink_metadata(root.join(&prefix)).is_ok_and(|m| m.file_type().is_symlink());
-            if is_link {
-                printer.warn(format_args!(
-                    "`{}` is not set aside: `{}` is now a symbolic link, and gate never writes through one",
-                    path.display(),
-                    prefix.display()
-                ));
-                return false;
-            }
+    paths.into_iter().partition(|path| match obstacle(root, path) {
+        None => true,
+        Some(why) => {
+            printer.warn(format_args!(
+                "`{}` is not checked: {why}; gate leaves it as it is",
+                path.display()
+            ));
+            false
         }
-        true
     })
+}
+
+/// Why the checked content cannot be put at `path`, if it cannot.
+fn obstacle(root: &Path, path: &Path) -> Option<String> {
+    let mut prefix = PathBuf::new();
+    let components: Vec<_> = path.components().collect();
+    for component in &components[..components.len().saturating_sub(1)] {
+        prefix.push(component);
+        let Ok(meta) = std::fs::symlink_metadata(root.join(&prefix)) else {
+            return None; // missing parents are created
+        };
+        if meta.file_type().is_symlink() {
+            return Some(format!(
+                "`{}` is now a symbolic link, and gate never writes through one",
+                prefix.display()
+            ));
+        }
+        if !meta.is_dir() {
+            return Some(format!("`{}` is now a file", prefix.display()));
+        }
+    }
+    std::fs::symlink_metadata(root.join(path))
+        .is_ok_and(|m| m.is_dir())
+        .then(|| "it is now a directory".to_owned())
 }
 
 /// Puts the content of `index` (the repository's own when `None`) at `paths`; a path the

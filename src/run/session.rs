@@ -299,7 +299,12 @@ fn run_on(
     } else {
         Access::Shared
     };
-    let _lock = RunLock::acquire(repo.git.path(), access, printer)?;
+    let stopped = || process::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst);
+    let _lock = match RunLock::acquire_unless(repo.git.path(), access, printer, &stopped) {
+        Ok(lock) => lock,
+        Err(_) if stopped() => return Ok(process::interrupted_exit_code()),
+        Err(err) => return Err(err),
+    };
     keeper::check_no_leftover(repo.git.path())?;
     let keeper = match isolate {
         Some(target) => Some(Keeper::stash(repo, target, printer)?),
@@ -311,6 +316,24 @@ fn run_on(
         "injected fault: panic after setting unstaged changes aside"
     );
 
+    // Paths the set-aside had to leave as they are (now a directory, under a link) are not
+    // handed to tools: they were named, and would check something else.
+    let kept;
+    let changes = match keeper.as_ref().map(Keeper::left) {
+        Some(left) if !left.is_empty() => {
+            kept = ChangeSet {
+                files: changes
+                    .files
+                    .iter()
+                    .filter(|f| !left.contains(&f.path))
+                    .cloned()
+                    .collect(),
+                ..changes.clone()
+            };
+            &kept
+        }
+        _ => changes,
+    };
     let plans = workspace.plan(changes, request);
     let options = scheduler_options(&request.overrides, &config.settings, printer);
     let actions = start_actions(printer, config, &plans, changes, request.statuses);

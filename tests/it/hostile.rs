@@ -237,3 +237,68 @@ fn crlf_repositories_compare_as_git_does() {
         assert_eq!(repo.git(&["status", "--porcelain"]), "", "{setup}");
     }
 }
+
+/// A gate that records each path it is handed and what is there.
+fn recording(repo: &TestRepo) -> std::path::PathBuf {
+    let seen = repo.bin().join("seen");
+    repo.tool(
+        "look",
+        &format!(
+            "for f in \"$@\"; do if [ -d \"$f\" ]; then echo \"$f:dir\"; elif [ -f \"$f\" ]; then printf '%s:' \"$f\"; cat \"$f\"; else echo \"$f:missing\"; fi; done >> '{}'",
+            seen.display()
+        ),
+    );
+    seen
+}
+
+#[test]
+fn type_changes_in_the_working_tree_are_set_aside_or_named() {
+    // A staged file whose path is now a directory; a staged a/b.txt where `a` is now a file.
+    let repo = TestRepo::new();
+    let seen = recording(&repo);
+    repo.config("[gates.look]\nkind = \"lint\"\nfiles = [\"*.txt\", \"**/*.txt\"]\nrun = [\"look\", \"{files}\"]\n")
+        .write("d.txt", "d\n")
+        .write("a/b.txt", "b\n")
+        .commit_all("init");
+    repo.write("d.txt", "d staged\n");
+    repo.write("a/b.txt", "b staged\n");
+    repo.git(&["add", "-A"]);
+    std::fs::remove_file(repo.root().join("d.txt")).unwrap();
+    repo.write("d.txt/inner", "user's new directory\n");
+    std::fs::remove_dir_all(repo.root().join("a")).unwrap();
+    repo.write("a", "user's new file\n");
+    let run = repo.gate(&["check", "--staged"]);
+    assert_ne!(run.code, 2, "no internal error: {run:?}");
+    let seen = std::fs::read_to_string(&seen).unwrap_or_default();
+    assert!(!seen.contains(":dir"), "a tool is never handed a directory: {seen}");
+    assert_eq!(repo.read("d.txt/inner"), "user's new directory\n");
+    assert_eq!(repo.read("a"), "user's new file\n");
+    let said = format!("{}{}", run.stdout, run.stderr);
+    for path in ["d.txt", "a/b.txt"] {
+        assert!(
+            seen.contains(&format!("{path}:")) || said.contains(&format!("`{path}`")),
+            "{path} is checked or named: {seen} {said}"
+        );
+    }
+}
+
+#[test]
+fn sparse_checkout_entries_are_not_handed_to_tools_and_leave_nothing_behind() {
+    let repo = TestRepo::new();
+    let seen = recording(&repo);
+    repo.config("[gates.look]\nkind = \"lint\"\nfiles = [\"**/*.txt\"]\nrun = [\"look\", \"{files}\"]\n")
+        .write("in/a.txt", "a\n")
+        .write("out/b.txt", "b\n")
+        .commit_all("init");
+    repo.git(&["sparse-checkout", "set", "--no-cone", "/in/", "/gates.toml"]);
+    assert!(!repo.root().join("out").exists());
+    let run = repo.gate(&["check", "--all"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let seen = std::fs::read_to_string(&seen).unwrap();
+    assert!(!seen.contains("out/b.txt"), "{seen}");
+    repo.write("in/a.txt", "a2\n");
+    repo.git(&["add", "in/a.txt"]);
+    let run = repo.gate(&["check", "--staged"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!repo.root().join("out").exists(), "no directory left behind");
+}

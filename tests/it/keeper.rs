@@ -348,15 +348,16 @@ fn a_second_run_waits_for_the_first() {
         .unwrap();
     std::thread::sleep(Duration::from_millis(500));
     assert!(second.try_wait().unwrap().is_none(), "the second run waits");
+    // Ctrl-C while it waits stops it at once, touching nothing.
     // SAFETY: signalling a child we started.
-    unsafe { libc::kill(first.id() as i32, libc::SIGINT) };
-    assert_eq!(first.wait().unwrap().code(), Some(130));
-    unstaged_intact(&repo);
-    // SAFETY: as above.
     unsafe { libc::kill(second.id() as i32, libc::SIGINT) };
     let output = second.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("waiting for another gate run"), "{stderr}");
+    // SAFETY: as above.
+    unsafe { libc::kill(first.id() as i32, libc::SIGINT) };
+    assert_eq!(first.wait().unwrap().code(), Some(130));
     unstaged_intact(&repo);
 }
 
