@@ -13,6 +13,8 @@ pub(crate) const CI: &str = "CI";
 pub(crate) const GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";
 /// Set by git for `git commit -a` and `git commit PATH`: the temporary index to check.
 pub(crate) const GIT_INDEX_FILE: &str = "GIT_INDEX_FILE";
+/// The work tree of a bare git dir (`git --git-dir=~/.dotfiles --work-tree=~`).
+pub(crate) const GIT_WORK_TREE: &str = "GIT_WORK_TREE";
 /// Fault injection for tests only: `panic-after-stash` makes gate panic right after it set
 /// unstaged changes aside, to prove that a panic restores them.
 #[cfg(debug_assertions)]

@@ -40,6 +40,16 @@ impl Repo {
                 err.message()
             )
         })?;
+        // A bare git dir with a work tree elsewhere (the dotfiles pattern): git honours
+        // GIT_WORK_TREE there, and so does gate.
+        if git.workdir().is_none()
+            && let Some(tree) = env::var_os(env::GIT_WORK_TREE).filter(|t| !t.is_empty())
+        {
+            let tree = std::path::absolute(PathBuf::from(&tree))
+                .with_context(|| format!("failed to resolve `GIT_WORK_TREE` `{}`", Path::new(&tree).display()))?;
+            git.set_workdir(&tree, false)
+                .with_context(|| format!("failed to use `{}` as the work tree", tree.display()))?;
+        }
         Self::from_git(git)
     }
 

@@ -302,3 +302,51 @@ fn sparse_checkout_entries_are_not_handed_to_tools_and_leave_nothing_behind() {
     assert_eq!(run.code, 0, "{run:?}");
     assert!(!repo.root().join("out").exists(), "no directory left behind");
 }
+
+#[test]
+fn a_bare_git_dir_with_a_separate_work_tree_works() {
+    // The dotfiles pattern: `git --git-dir=~/.dotfiles --work-tree=~`.
+    let repo = TestRepo::new();
+    repo.tool("nobad", "! grep -l bad \"$@\"");
+    let home = repo.root().join("home");
+    let git_dir = repo.root().join("dotfiles.git");
+    std::fs::create_dir_all(&home).unwrap();
+    repo.git(&["init", "-q", "--bare", git_dir.to_str().unwrap()]);
+    let dot = |args: &[&str]| {
+        let mut all = vec![
+            format!("--git-dir={}", git_dir.display()),
+            format!("--work-tree={}", home.display()),
+        ];
+        all.extend(args.iter().map(|a| (*a).to_owned()));
+        repo.git_run(&all, None)
+    };
+    std::fs::write(
+        home.join("gates.toml"),
+        "[gates.t]\nkind = \"lint\"\nfiles = [\"*.txt\"]\nrun = [\"nobad\", \"{files}\"]\n",
+    )
+    .unwrap();
+    std::fs::write(home.join("a.txt"), "good\n").unwrap();
+    for (key, value) in [("user.name", "Gate Test"), ("user.email", "gate@example.invalid")] {
+        assert_eq!(dot(&["config", key, value]).code, 0);
+    }
+    let (config, a) = (home.join("gates.toml"), home.join("a.txt"));
+    let (config, a) = (config.to_str().unwrap(), a.to_str().unwrap());
+    let added = dot(&["add", config, a]);
+    assert_eq!(added.code, 0, "{added:?}");
+    let install = repo.gate_env(
+        &["install", "--hook", "pre-commit"],
+        &[
+            ("GIT_DIR", git_dir.to_str().unwrap()),
+            ("GIT_WORK_TREE", home.to_str().unwrap()),
+        ],
+    );
+    assert_eq!(install.code, 0, "{install:?}");
+    let first = dot(&["commit", "-q", "-m", "init"]);
+    assert_eq!(first.code, 0, "{first:?}");
+    std::fs::write(home.join("a.txt"), "bad\n").unwrap();
+    assert_eq!(dot(&["add", a]).code, 0);
+    std::fs::write(home.join("a.txt"), "bad\nunstaged\n").unwrap();
+    let commit = dot(&["commit", "-m", "bad"]);
+    assert_ne!(commit.code, 0, "the gate ran and failed: {commit:?}");
+    assert_eq!(std::fs::read_to_string(home.join("a.txt")).unwrap(), "bad\nunstaged\n");
+}
