@@ -25,8 +25,8 @@ use crate::model::{Diagnostic, Severity as DiagnosticSeverity};
 pub(crate) struct Ignore {
     pub(crate) id: String,
     pub(crate) reason: String,
-    /// `(year, month, day)`; from that day on the ignore applies no more.
-    pub(crate) expires: Option<(i32, u32, u32)>,
+    /// From that day on the ignore applies no more.
+    pub(crate) expires: Option<jiff::civil::Date>,
 }
 
 /// What an audit is asked to do.
@@ -244,7 +244,7 @@ pub(crate) fn audit(
     lockfiles: &[PathBuf],
     db: &Path,
     policy: &Policy,
-    today: (i32, u32, u32),
+    today: jiff::civil::Date,
 ) -> anyhow::Result<Audit> {
     let mut audit = Audit::default();
     let mut packages: Vec<Package> = Vec::new();
@@ -269,8 +269,8 @@ pub(crate) fn audit(
     for ignore in &policy.ignore {
         if let Some(date) = ignore.expires.filter(|&date| date <= today) {
             audit.notes.push(format!(
-                "the ignore of {} expired on {:04}-{:02}-{:02}; it applies no more",
-                ignore.id, date.0, date.1, date.2
+                "the ignore of {} expired on {date}; it applies no more",
+                ignore.id
             ));
         }
     }
@@ -434,34 +434,13 @@ fn summary_of(record: &osv::Record) -> String {
 }
 
 /// Today's date in UTC, for ignore expiry.
-pub(crate) fn today() -> (i32, u32, u32) {
-    let days = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() / 86_400);
-    civil_from_days(i64::try_from(days).unwrap_or(0))
+pub(crate) fn today() -> jiff::civil::Date {
+    jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date()
 }
 
-/// Days since 1970-01-01 to a (year, month, day), after Howard Hinnant's `civil_from_days`.
-fn civil_from_days(days: i64) -> (i32, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year as i32, month as u32, day as u32)
-}
-
-/// `YYYY-MM-DD`.
-pub(crate) fn parse_date(text: &str) -> Option<(i32, u32, u32)> {
-    let mut parts = text.trim().splitn(3, '-');
-    let year = parts.next()?.parse().ok()?;
-    let month = parts.next()?.parse().ok().filter(|m| (1..=12).contains(m))?;
-    let day = parts.next()?.parse().ok().filter(|d| (1..=31).contains(d))?;
-    Some((year, month, day))
+/// `YYYY-MM-DD`, a real day of the calendar (`2027-02-31` is not).
+pub(crate) fn parse_date(text: &str) -> Option<jiff::civil::Date> {
+    text.trim().parse().ok()
 }
 
 #[cfg(test)]
@@ -470,9 +449,10 @@ mod tests {
 
     #[test]
     fn dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_779), (2026, 11, 22));
-        assert_eq!(parse_date("2027-01-31"), Some((2027, 1, 31)));
+        assert_eq!(parse_date("2027-01-31"), Some(jiff::civil::date(2027, 1, 31)));
         assert_eq!(parse_date("2027-13-01"), None);
+        assert_eq!(parse_date("2027-02-31"), None);
+        assert_eq!(parse_date("2028-02-29"), Some(jiff::civil::date(2028, 2, 29)));
+        assert!(today() > jiff::civil::date(2026, 1, 1));
     }
 }

@@ -41,7 +41,7 @@ impl AuditJob {
     }
 
     /// The findings the lockfiles had at the base commit, read from git into a scratch folder.
-    fn at_base(&self, base: git2::Oid, db: &Path, today: (i32, u32, u32)) -> Result<Vec<audit::Finding>> {
+    fn at_base(&self, base: git2::Oid, db: &Path, today: jiff::civil::Date) -> Result<Vec<audit::Finding>> {
         let repo = Repo::open()?;
         let tree = repo.git.find_commit(base)?.tree()?;
         let scratch = repo
