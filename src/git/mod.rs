@@ -85,7 +85,14 @@ impl Repo {
     /// `git commit PATH` write a temporary index), else the repository's own.
     pub(crate) fn index(&self) -> Result<Index> {
         // libgit2 reads `GIT_INDEX_FILE` itself for a repository opened from the environment.
-        let mut index = self.git.index().context("failed to read the git index")?;
+        let mut index = self.git.index().map_err(|err| {
+            let hint = if err.message().contains("'sdir'") {
+                "\nhint: this repository uses a sparse index, which gate cannot read yet; `git sparse-checkout init --no-sparse-index` (or `git config index.sparse false`) turns it off"
+            } else {
+                ""
+            };
+            anyhow::anyhow!("failed to read the git index: {}{hint}", err.message())
+        })?;
         // The repository keeps one index object; pick up what other processes wrote since.
         index.read(false).context("failed to read the git index")?;
         Ok(index)

@@ -454,4 +454,70 @@ mod tests {
         assert_eq!(fast.as_ref(), Some(&slow));
         assert_eq!(slow, ["Added a", "Added d/b"]);
     }
+
+    /// Hundreds of generated repositories: random trees (nested, executable, deep), random
+    /// staged additions, edits, deletions, mode changes and renames, unstaged edits on top,
+    /// sometimes a sparse checkout. Wherever the fast path answers, it answers as libgit2 does.
+    #[test]
+    fn random_repositories_match_libgit2() {
+        let mut answered = 0;
+        for seed in 0..150u64 {
+            let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+            let mut below = |n: u64| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state % n) as usize
+            };
+            let repo = Scratch::new();
+            let dirs = ["", "a/", "a/b/", "c/", "c/d/e/", "f-g/", "f.g/"];
+            let mut paths: Vec<String> = (0..3 + below(12))
+                .map(|i| format!("{}file{i}", dirs[below(dirs.len() as u64)]))
+                .collect();
+            paths.sort();
+            paths.dedup();
+            for path in &paths {
+                repo.write(path, &format!("{path} {}", below(1000)));
+            }
+            repo.git(&["add", "-A"]);
+            repo.git(&["commit", "-q", "-m", "init"]);
+            // Renames and deletions are rarer, so that many cases have neither (with both, the
+            // fast path leaves rename detection to libgit2).
+            let renames = below(3) == 0;
+            for path in &paths {
+                match below(if renames { 8 } else { 3 }) {
+                    0 => repo.write(path, "staged edit"),
+                    1 => repo.remove(path),
+                    2 => repo.git(&["update-index", "--chmod=+x", path]),
+                    3 => {
+                        let to = format!("{}moved-{}", dirs[below(dirs.len() as u64)], below(100));
+                        if !paths.contains(&to) {
+                            let to = repo.dir.path().join(to);
+                            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+                            std::fs::rename(repo.dir.path().join(path), to).unwrap();
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if below(3) == 0 {
+                repo.write(&format!("{}new{}", dirs[below(dirs.len() as u64)], below(100)), "new");
+            }
+            repo.git(&["add", "-A"]);
+            // Unstaged edits never count.
+            if let Some(path) = paths.iter().find(|p| repo.dir.path().join(p).is_file()) {
+                repo.write(path, "unstaged");
+            }
+            if below(10) == 0 {
+                // A sparse checkout (without a sparse index, which libgit2 cannot read).
+                repo.git(&["sparse-checkout", "set", "--no-cone", "/a/", "/c/"]);
+            }
+            let (fast, slow) = repo.both();
+            if let Some(fast) = fast {
+                assert_eq!(fast, slow, "seed {seed}");
+                answered += 1;
+            }
+        }
+        assert!(answered > 60, "the fast path answered only {answered} of 150");
+    }
 }
