@@ -14,3 +14,4 @@ mod keeper;
 mod keeper_random;
 mod report;
 mod run;
+mod snapshots;
