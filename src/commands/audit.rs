@@ -9,7 +9,7 @@ use super::Globals;
 use crate::audit::update::{Updated, update};
 use crate::audit::{self, Policy};
 use crate::cli::AuditArgs;
-use crate::config::{self, Builtin};
+use crate::config::{self, Action};
 use crate::config::{AuditSpec, default_db};
 use crate::gates::audit::verdict;
 use crate::git::Repo;
@@ -96,8 +96,8 @@ fn configured(repo: &Repo, globals: &Globals) -> Result<Option<AuditSpec>> {
     let Some(config) = config::load_if_present(repo.root(), globals.config.as_deref())? else {
         return Ok(None);
     };
-    Ok(config.gates.into_iter().find_map(|gate| match gate.builtin {
-        Some(Builtin::Audit(spec)) => Some(spec),
+    Ok(config.gates.into_iter().find_map(|gate| match gate.action {
+        Action::Audit(spec) => Some(spec),
         _ => None,
     }))
 }

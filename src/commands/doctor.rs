@@ -8,7 +8,7 @@ use anyhow::Result;
 use super::Globals;
 use crate::commands::install::is_ours;
 use crate::config::default_db;
-use crate::config::{self, Builtin, Program};
+use crate::config::{self, Action, Program};
 use crate::git::Repo;
 
 pub(crate) fn doctor(globals: &Globals) -> Result<i32> {
@@ -28,7 +28,13 @@ pub(crate) fn doctor(globals: &Globals) -> Result<i32> {
     };
     writeln!(out, "config   ok: {} gates from {source}", config.gates.len())?;
     for gate in &config.gates {
-        let Program::Argv(argv) = &gate.run else { continue };
+        let Action::Command {
+            run: Program::Argv(argv),
+            ..
+        } = &gate.action
+        else {
+            continue;
+        };
         let cwd = repo.root().join(&gate.workdir);
         let found = if argv[0].contains('/') {
             cwd.join(&argv[0]).is_file()
@@ -61,7 +67,7 @@ pub(crate) fn doctor(globals: &Globals) -> Result<i32> {
         )?;
     }
     for gate in &config.gates {
-        let Some(Builtin::Audit(spec)) = &gate.builtin else {
+        let Action::Audit(spec) = &gate.action else {
             continue;
         };
         let db = spec.db().or_else(|_| default_db())?;

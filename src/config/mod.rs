@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 pub(crate) use raw::{OnFix, Pattern};
-pub(crate) use resolve::{Builtin, Config, FILES, Gate, Program, Settings};
+pub(crate) use resolve::{Action, Config, FILES, Gate, Program, Settings};
 pub(crate) use specs::{AuditSpec, CoverageSpec, ProblemFormat, default_db};
 
 use crate::printer::Printer;

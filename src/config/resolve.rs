@@ -39,8 +39,15 @@ pub(crate) struct Settings {
 pub(crate) enum Program {
     Argv(Vec<String>),
     Shell(String),
-    /// A built-in gate: no process.
-    Builtin,
+}
+
+/// What a gate does: a command (with the fixer that may rewrite its files), or the work of
+/// a built-in gate. One of them, never a command and a built-in at once.
+#[derive(Debug, Clone)]
+pub(crate) enum Action {
+    Command { run: Program, fix: Option<Program> },
+    Coverage(CoverageSpec),
+    Audit(AuditSpec),
 }
 
 pub(crate) const FILES: &str = "{files}";
@@ -51,7 +58,6 @@ impl Program {
         match self {
             Program::Argv(argv) => argv.iter().any(|arg| arg == FILES),
             Program::Shell(script) => script.contains(FILES),
-            Program::Builtin => false,
         }
     }
 }
@@ -60,9 +66,9 @@ impl Program {
 pub(crate) struct Gate {
     pub(crate) name: String,
     pub(crate) kind: Kind,
-    pub(crate) run: Program,
-    /// The command that repairs instead of checks: run in the pre-commit hook and with `--fix`.
-    pub(crate) fix: Option<Program>,
+    /// Its command and fixer (the fixer runs in the pre-commit hook and with `--fix`), or
+    /// its built-in work.
+    pub(crate) action: Action,
     pub(crate) on_fix: OnFix,
     /// `None`: every file matches.
     pub(crate) files: Option<GlobSet>,
@@ -79,14 +85,6 @@ pub(crate) struct Gate {
     pub(crate) pass_env: Vec<String>,
     pub(crate) always: bool,
     pub(crate) problem_format: Option<ProblemFormat>,
-    /// The work of a built-in gate (`kind = "coverage"`); `run` is then [`Program::Builtin`].
-    pub(crate) builtin: Option<Builtin>,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) enum Builtin {
-    Coverage(CoverageSpec),
-    Audit(AuditSpec),
 }
 
 impl Gate {
@@ -138,8 +136,7 @@ fn resolve_gate(
                 .to_owned(),
         ));
     }
-    let builtin = builtin(name.get_ref(), &raw, gate_span.clone(), root)?;
-    let run = match (&builtin, &raw.run) {
+    let action = match (builtin(name.get_ref(), &raw, gate_span.clone(), root)?, &raw.run) {
         (Some(_), Some(run)) => {
             return Err((
                 run.span(),
@@ -149,8 +146,19 @@ fn resolve_gate(
                 ),
             ));
         }
-        (Some(_), None) => Program::Builtin,
-        (None, Some(run)) => program(run, raw.shell)?,
+        (Some(action), None) => {
+            if let Some(fix) = &raw.fix {
+                return Err((
+                    fix.span(),
+                    format!("a `{}` gate is built in and takes no `fix`", raw.kind.as_str()),
+                ));
+            }
+            action
+        }
+        (None, Some(run)) => Action::Command {
+            run: program(run, raw.shell)?,
+            fix: raw.fix.as_ref().map(|fix| program(fix, raw.shell)).transpose()?,
+        },
         (None, None) => {
             return Err((
                 gate_span,
@@ -161,7 +169,6 @@ fn resolve_gate(
             ));
         }
     };
-    let fix = raw.fix.as_ref().map(|fix| program(fix, raw.shell)).transpose()?;
     let workdir = match &raw.workdir {
         Some(dir) => workdir(dir, root)?,
         None => PathBuf::new(),
@@ -184,8 +191,7 @@ fn resolve_gate(
     let gate = Gate {
         name: name.get_ref().clone(),
         kind: raw.kind,
-        run,
-        fix,
+        action,
         on_fix: raw.on_fix.unwrap_or(default_on_fix),
         files: match (&raw.files, raw.kind) {
             (Some(files), _) => Some(glob_set(files, &gate_span)?),
@@ -202,7 +208,6 @@ fn resolve_gate(
         pass_env: raw.pass_env,
         always: raw.always,
         problem_format,
-        builtin,
     };
     Ok((gate, spans))
 }
@@ -244,9 +249,9 @@ fn dependencies(
 }
 
 /// The built-in work of a `coverage` or `audit` gate; other gates may not use their keys.
-fn builtin(name: &str, raw: &RawGate, gate_span: Range<usize>, root: &Path) -> Result<Option<Builtin>, Failure> {
+fn builtin(name: &str, raw: &RawGate, gate_span: Range<usize>, root: &Path) -> Result<Option<Action>, Failure> {
     if raw.kind == Kind::Audit {
-        return audit(raw, root).map(|spec| Some(Builtin::Audit(spec)));
+        return audit(raw, root).map(|spec| Some(Action::Audit(spec)));
     }
     if raw.kind != Kind::Coverage {
         let misplaced = [
@@ -287,7 +292,7 @@ fn builtin(name: &str, raw: &RawGate, gate_span: Range<usize>, root: &Path) -> R
                 .to_owned(),
         ));
     }
-    Ok(Some(Builtin::Coverage(CoverageSpec {
+    Ok(Some(Action::Coverage(CoverageSpec {
         reports: report
             .get_ref()
             .clone()
@@ -399,7 +404,7 @@ fn program(command: &Spanned<CommandLine>, shell: bool) -> Result<Program, Failu
                 ));
             }
         }
-        Program::Shell(_) | Program::Builtin => {}
+        Program::Shell(_) => {}
     }
     Ok(program)
 }

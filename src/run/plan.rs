@@ -7,8 +7,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::config::Builtin;
-use crate::config::{Config, FILES, Gate, Program};
+use crate::config::{Action, Config, FILES, Gate, Program};
 use crate::env;
 use crate::gates::BuiltinJob;
 use crate::gates::audit::AuditJob;
@@ -72,54 +71,76 @@ pub(crate) fn plan(
         .zip(file_sets)
         .zip(wanted)
         .map(|((gate, files), wanted)| {
-            let fix = gate.fix.as_ref().filter(|_| request.fix);
-            let command = fix.unwrap_or(&gate.run);
-            let decision = if !wanted {
-                Decision::Skip("not selected with `--gate`".to_owned())
-            } else if request.skip.iter().any(|name| name == &gate.name) {
-                Decision::Skip("skipped by `GATE_SKIP`".to_owned())
-            } else if !gate.runs_in(request.stage) {
-                Decision::Skip(match request.stage {
-                    Some(stage) => format!("not in stage `{stage}`"),
-                    None => "runs only in its stages".to_owned(),
-                })
-            } else if files.matched.is_empty() && !gate.always {
-                Decision::Skip("no matching files".to_owned())
-            } else if command.takes_files() && files.args.is_empty() && !gate.always {
-                Decision::Skip("only deleted files matched".to_owned())
-            } else if let Some(builtin) = &gate.builtin {
-                let tracked = tracked_cache.get_or_init(|| {
+            let tracked = || {
+                tracked_cache.get_or_init(|| {
                     crate::git::changes::tracked_paths(repo)
                         .map_err(|err| format!("failed to list the tracked files: {err:#}"))
-                });
-                match (builtin, tracked) {
-                    (_, Err(message)) => Decision::Error(message.clone()),
-                    (Builtin::Coverage(spec), Ok(tracked)) => {
+                })
+            };
+            let (decision, fixing) = match (skip_reason(gate, &files, wanted, request), &gate.action) {
+                (Some(reason), _) => (Decision::Skip(reason), false),
+                (None, Action::Command { run, fix }) => {
+                    let fix = fix.as_ref().filter(|_| request.fix);
+                    let command = fix.unwrap_or(run);
+                    if command.takes_files() && files.args.is_empty() && !gate.always {
+                        (Decision::Skip("only deleted files matched".to_owned()), false)
+                    } else {
+                        let decision = planner.commands(gate, command, &files);
+                        let fixing = fix.is_some() && matches!(decision, Decision::Run(_));
+                        (decision, fixing)
+                    }
+                }
+                (None, Action::Coverage(spec)) => match tracked() {
+                    Err(message) => (Decision::Error(message.clone()), false),
+                    Ok(tracked) => (
                         Decision::Builtin(Box::new(BuiltinJob::Coverage(CoverageJob {
                             spec: spec.clone(),
                             root: root.to_path_buf(),
                             tracked: tracked.clone(),
                             workdir: gate.workdir.clone(),
                             changes: changes.clone(),
-                        })))
-                    }
-                    (Builtin::Audit(spec), Ok(tracked)) => Decision::Builtin(Box::new(BuiltinJob::Audit(AuditJob {
-                        spec: spec.clone(),
-                        root: root.to_path_buf(),
-                        lockfiles: crate::audit::lockfiles(tracked.iter().map(Path::new)),
-                        changes: changes.clone(),
-                    }))),
-                }
-            } else {
-                planner.commands(gate, command, &files)
+                        }))),
+                        false,
+                    ),
+                },
+                (None, Action::Audit(spec)) => match tracked() {
+                    Err(message) => (Decision::Error(message.clone()), false),
+                    Ok(tracked) => (
+                        Decision::Builtin(Box::new(BuiltinJob::Audit(AuditJob {
+                            spec: spec.clone(),
+                            root: root.to_path_buf(),
+                            lockfiles: crate::audit::lockfiles(tracked.iter().map(Path::new)),
+                            changes: changes.clone(),
+                        }))),
+                        false,
+                    ),
+                },
             };
             GatePlan {
-                fixing: fix.is_some() && matches!(decision, Decision::Run(_)),
                 decision,
                 files,
+                fixing,
             }
         })
         .collect()
+}
+
+/// Why a gate does not run at all, if it does not.
+fn skip_reason(gate: &Gate, files: &FileSet, wanted: bool, request: &Request<'_>) -> Option<String> {
+    if !wanted {
+        Some("not selected with `--gate`".to_owned())
+    } else if request.skip.iter().any(|name| name == &gate.name) {
+        Some("skipped by `GATE_SKIP`".to_owned())
+    } else if !gate.runs_in(request.stage) {
+        Some(match request.stage {
+            Some(stage) => format!("not in stage `{stage}`"),
+            None => "runs only in its stages".to_owned(),
+        })
+    } else if files.matched.is_empty() && !gate.always {
+        Some("no matching files".to_owned())
+    } else {
+        None
+    }
 }
 
 /// `--gate` selection closed over `depends_on`.
@@ -191,7 +212,6 @@ impl Planner<'_> {
                 argv[0].clone(),
                 argv[1..].iter().map(|a| placeholders.expand(a)).collect(),
             ),
-            Program::Builtin => return Decision::Error("a built-in gate has no command".to_owned()),
             Program::Shell(script) => (
                 "sh".to_owned(),
                 vec![
