@@ -60,7 +60,7 @@ impl Http {
 }
 
 /// What to do after one attempt.
-enum Next {
+enum Attempt {
     Done,
     Retry(Option<Duration>, String),
     Stop(PostError),
@@ -73,7 +73,7 @@ impl StatusApi for Http {
         let start = Instant::now();
         let mut attempt = 0u32;
         loop {
-            let next = match self
+            let outcome = match self
                 .agent
                 .post(&url)
                 .header("Authorization", &format!("Bearer {}", self.token.expose()))
@@ -84,15 +84,15 @@ impl StatusApi for Http {
             {
                 Ok(response) => classify(&response),
                 // Unreachable: worth a couple of quick tries, not the whole budget.
-                Err(err) if attempt < 2 => Next::Retry(None, format!("could not reach `{url}`: {err}")),
-                Err(err) => Next::Stop(PostError::Failed(
+                Err(err) if attempt < 2 => Attempt::Retry(None, format!("could not reach `{url}`: {err}")),
+                Err(err) => Attempt::Stop(PostError::Failed(
                     self.token.redact(&format!("could not reach `{url}`: {err}")),
                 )),
             };
-            let (wait, why) = match next {
-                Next::Done => return Ok(()),
-                Next::Stop(err) => return Err(err),
-                Next::Retry(wait, why) => (wait.unwrap_or(Duration::from_millis(500) * 2u32.pow(attempt)), why),
+            let (wait, why) = match outcome {
+                Attempt::Done => return Ok(()),
+                Attempt::Stop(err) => return Err(err),
+                Attempt::Retry(wait, why) => (wait.unwrap_or(Duration::from_millis(500) * 2u32.pow(attempt)), why),
             };
             attempt += 1;
             if attempt >= 6 || start.elapsed() + wait > self.budget {
@@ -105,7 +105,7 @@ impl StatusApi for Http {
     }
 }
 
-fn classify(response: &ureq::http::Response<ureq::Body>) -> Next {
+fn classify(response: &ureq::http::Response<ureq::Body>) -> Attempt {
     let code = response.status().as_u16();
     let header = |name: &str| {
         response
@@ -120,16 +120,16 @@ fn classify(response: &ureq::http::Response<ureq::Body>) -> Next {
     let rate_limited = code == 429
         || (code == 403 && (retry_after.is_some() || header("x-ratelimit-remaining").as_deref() == Some("0")));
     match code {
-        200..=299 => Next::Done,
-        _ if rate_limited => Next::Retry(
+        200..=299 => Attempt::Done,
+        _ if rate_limited => Attempt::Retry(
             retry_after.or(Some(Duration::from_secs(1))),
             format!("rate limited (HTTP {code})"),
         ),
-        403 | 404 => Next::Stop(PostError::NotAllowed(code)),
-        300..=399 => Next::Stop(PostError::Failed(format!(
+        403 | 404 => Attempt::Stop(PostError::NotAllowed(code)),
+        300..=399 => Attempt::Stop(PostError::Failed(format!(
             "the API answered HTTP {code} (a redirect, not followed: check `GITHUB_API_URL`)"
         ))),
-        500..=599 => Next::Retry(retry_after, format!("the API answered HTTP {code}")),
-        _ => Next::Stop(PostError::Failed(format!("the API answered HTTP {code}"))),
+        500..=599 => Attempt::Retry(retry_after, format!("the API answered HTTP {code}")),
+        _ => Attempt::Stop(PostError::Failed(format!("the API answered HTTP {code}"))),
     }
 }

@@ -14,14 +14,14 @@ const MAX_DESCRIPTION: usize = 140;
 
 pub(crate) struct Poster {
     send: Option<Sender<Status>>,
-    worker: Option<JoinHandle<Ending>>,
+    worker: Option<JoinHandle<PostSummary>>,
     prefix: String,
     target_url: Option<String>,
 }
 
 /// How posting ended.
 #[derive(Debug, Default)]
-pub(crate) struct Ending {
+pub(crate) struct PostSummary {
     /// The HTTP code of a refusal that turned posting off (a warning, not an error).
     pub(crate) not_allowed: Option<u16>,
     /// A failure that is an error of the run.
@@ -33,7 +33,7 @@ impl Poster {
     pub(crate) fn start(api: Box<dyn StatusApi>, sha: String, prefix: String, target_url: Option<String>) -> Self {
         let (send, receive) = mpsc::channel::<Status>();
         let worker = std::thread::spawn(move || {
-            let mut ending = Ending::default();
+            let mut ending = PostSummary::default();
             for status in receive {
                 if ending.not_allowed.is_some() || ending.failed.is_some() {
                     continue; // drain: once refused, the rest would be too
@@ -74,14 +74,14 @@ impl Poster {
     }
 
     /// Waits until everything is posted.
-    pub(crate) fn finish(mut self) -> Ending {
+    pub(crate) fn finish(mut self) -> PostSummary {
         drop(self.send.take());
         self.worker
             .take()
             .and_then(|worker| worker.join().ok())
-            .unwrap_or_else(|| Ending {
+            .unwrap_or_else(|| PostSummary {
                 failed: Some("the status thread stopped unexpectedly".to_owned()),
-                ..Ending::default()
+                ..PostSummary::default()
             })
     }
 }

@@ -100,7 +100,7 @@ impl Content {
     }
 
     /// Text that a line merge can work on.
-    pub(crate) fn text(&self) -> Option<&[u8]> {
+    pub(crate) fn text_bytes(&self) -> Option<&[u8]> {
         match self {
             Content::File { bytes, .. } if !bytes.contains(&0) => Some(bytes),
             _ => None,

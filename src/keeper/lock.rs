@@ -62,7 +62,7 @@ impl RunLock {
             .open(&path)
             .with_context(|| format!("failed to open `{}`", path.display()))?;
         let start = Instant::now();
-        let mut said = false;
+        let mut told_waiting = false;
         loop {
             let tried = match access {
                 Access::Exclusive => file.try_lock(),
@@ -84,9 +84,9 @@ impl RunLock {
                     "another gate run{holder} is still working in this repository\nhint: wait for it to finish, then run again"
                 );
             }
-            if !said {
+            if !told_waiting {
                 printer.note(format_args!("waiting for another gate run{holder} in this repository"));
-                said = true;
+                told_waiting = true;
             }
             std::thread::sleep(Duration::from_millis(50));
         }

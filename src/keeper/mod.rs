@@ -253,7 +253,7 @@ pub(crate) fn put_back(root: &Path, git_dir: &Path, backup: Backup, recovering: 
                 restored.merged.push(relative.clone());
                 merged
             } else {
-                let diff = match (staged.text(), current.text()) {
+                let diff = match (staged.text_bytes(), current.text_bytes()) {
                     (Some(before), Some(after)) => crate::model::text_diff(&relative, before, after),
                     _ => None,
                 };
@@ -292,7 +292,9 @@ pub(crate) fn put_back(root: &Path, git_dir: &Path, backup: Backup, recovering: 
 /// The user's edits (`ours`, from `base`) merged with a fixer's change (`theirs`, from `base`),
 /// or `None` when they conflict or are not text.
 fn merge(base: &Content, ours: &Content, theirs: &Content) -> Option<Content> {
-    let (Some(base_text), Some(our_text), Some(their_text)) = (base.text(), ours.text(), theirs.text()) else {
+    let (Some(base_text), Some(our_text), Some(their_text)) =
+        (base.text_bytes(), ours.text_bytes(), theirs.text_bytes())
+    else {
         return None;
     };
     let input = |text| {

@@ -247,7 +247,7 @@ pub(crate) fn summary(report: &Report<'_>) -> String {
         .filter(|o| matches!(o.status, Status::Failed | Status::Error | Status::Fixed))
     {
         let output = strip_ansi(&outcome.output);
-        let shown = tail(&output, SUMMARY_OUTPUT);
+        let shown = last_bytes(&output, SUMMARY_OUTPUT);
         let fence = "`".repeat(longest_backtick_run(shown).max(2) + 1);
         let mut block = format!(
             "\n<details><summary>{}: {}</summary>\n\n",
@@ -278,7 +278,7 @@ pub(crate) fn write_summary(path: &Path, report: &Report<'_>) -> Result<()> {
         .with_context(|| format!("failed to write the job summary `{}`", path.display()))
 }
 
-fn tail(text: &str, max: usize) -> &str {
+fn last_bytes(text: &str, max: usize) -> &str {
     if text.len() <= max {
         return text;
     }

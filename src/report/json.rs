@@ -79,7 +79,7 @@ struct GateJson<'a> {
 }
 
 /// Paths are text in JSON; a non-UTF-8 byte becomes U+FFFD.
-fn text(path: &Path) -> String {
+fn path_text(path: &Path) -> String {
     path.to_string_lossy().into_owned()
 }
 
@@ -98,7 +98,7 @@ pub(crate) fn render(report: &Report<'_>) -> Result<String> {
     let document = Document {
         version: SCHEMA_VERSION,
         gate_version: env!("CARGO_PKG_VERSION"),
-        root: text(report.root),
+        root: path_text(report.root),
         stage: report.stage,
         exit_code: report.exit_code,
         duration_ms: report.duration.as_millis(),
@@ -111,12 +111,12 @@ pub(crate) fn render(report: &Report<'_>) -> Result<String> {
                 .files
                 .iter()
                 .map(|file| FileJson {
-                    path: text(&file.path),
+                    path: path_text(&file.path),
                     status: file.status,
-                    from: file.from.as_deref().map(text),
+                    from: file.from.as_deref().map(path_text),
                     lines: report
                         .lines
-                        .get(&text(&file.path))
+                        .get(&path_text(&file.path))
                         .map(|ranges| ranges.iter().map(|r| [r.first, r.last]).collect())
                         .unwrap_or_default(),
                 })
@@ -135,16 +135,16 @@ pub(crate) fn render(report: &Report<'_>) -> Result<String> {
                 duration_ms: outcome.duration.as_millis(),
                 exit_code: outcome.exit_code,
                 processes: outcome.processes,
-                files: outcome.files.iter().map(|f| text(f)).collect(),
+                files: outcome.files.iter().map(|f| path_text(f)).collect(),
                 output: &outcome.output,
                 diagnostics: &outcome.diagnostics,
                 fixed: outcome
                     .fixed
                     .iter()
                     .filter(|f| !outcome.modified.contains(&f.path))
-                    .map(|f| text(&f.path))
+                    .map(|f| path_text(&f.path))
                     .collect(),
-                modified: outcome.modified.iter().map(|f| text(f)).collect(),
+                modified: outcome.modified.iter().map(|f| path_text(f)).collect(),
                 details: outcome.details.as_ref(),
             })
             .collect(),

@@ -109,8 +109,8 @@ fn execute_with(
             while let Some(gate) = coordinator.ready.pop() {
                 let stop = &stop;
                 match coordinator.start(gate) {
-                    Work::Nothing => {}
-                    Work::Commands(commands) => {
+                    Spawn::Nothing => {}
+                    Spawn::Commands(commands) => {
                         in_flight += commands.len();
                         for (batch, command) in commands.iter().enumerate() {
                             let send = send.clone();
@@ -119,7 +119,7 @@ fn execute_with(
                             scope.spawn(move |_| run_batch(work, &name, (gate, batch), stop, options.fail_fast, &send));
                         }
                     }
-                    Work::Builtin(job, fresh_after) => {
+                    Spawn::Builtin(job, fresh_after) => {
                         in_flight += 1;
                         let send = send.clone();
                         let work = move || runner.builtin(job, fresh_after);
@@ -208,7 +208,7 @@ fn builtin(job: &BuiltinJob, fresh_after: Option<SystemTime>) -> Finished {
 }
 
 /// What starting a gate gives the worker threads.
-enum Work<'a> {
+enum Spawn<'a> {
     Nothing,
     Commands(&'a [Cmd]),
     Builtin(&'a BuiltinJob, Option<SystemTime>),
@@ -295,7 +295,7 @@ impl<'a, 'e> Coordinator<'a, 'e> {
     }
 
     /// Starts a ready gate: the work to spawn, nothing when it ended at once.
-    fn start(&mut self, gate: usize) -> Work<'a> {
+    fn start(&mut self, gate: usize) -> Spawn<'a> {
         let plans = self.plans;
         let config = &self.config.gates[gate];
         let not_run = |status, reason| {
@@ -320,7 +320,7 @@ impl<'a, 'e> Coordinator<'a, 'e> {
                 .collect();
             let reason = format!("depends on `{}`, which did not pass", failed.join("`, `"));
             self.finish(gate, not_run(Status::Blocked, reason));
-            return Work::Nothing;
+            return Spawn::Nothing;
         }
         match &plans[gate].decision {
             Decision::Skip(reason) => self.finish(gate, not_run(Status::Skipped, reason.clone())),
@@ -347,7 +347,7 @@ impl<'a, 'e> Coordinator<'a, 'e> {
                     .iter()
                     .any(ran)
                     .then(|| self.run_start_wall - Duration::from_secs(2));
-                return Work::Builtin(job, fresh_after);
+                return Spawn::Builtin(job, fresh_after);
             }
             Decision::Run(commands) => {
                 let state = &mut self.states[gate];
@@ -355,10 +355,10 @@ impl<'a, 'e> Coordinator<'a, 'e> {
                 if plans[gate].fixing {
                     state.snapshot = Some(fixes::snapshot(self.root, &plans[gate].files.matched));
                 }
-                return Work::Commands(commands);
+                return Spawn::Commands(commands);
             }
         }
-        Work::Nothing
+        Spawn::Nothing
     }
 
     fn receive(&mut self, message: Message) {

@@ -3,11 +3,11 @@
 use anyhow::{Result, bail};
 use serde_json::Value;
 
-use super::{Out, line_of};
+use super::{Sink, line_of};
 
 /// `package-lock.json` v2/v3 (`packages`, keyed by `node_modules/…` path) and v1 (nested
 /// `dependencies`).
-pub(super) fn package_lock(text: &str, out: &mut Out) -> Result<()> {
+pub(super) fn package_lock(text: &str, out: &mut Sink) -> Result<()> {
     let lock: Value = serde_json::from_str(text)?;
     if let Some(packages) = lock.get("packages").and_then(Value::as_object) {
         let mut cursor = 1;
@@ -31,7 +31,7 @@ pub(super) fn package_lock(text: &str, out: &mut Out) -> Result<()> {
     Ok(())
 }
 
-fn v1(text: &str, dependencies: &serde_json::Map<String, Value>, cursor: &mut usize, out: &mut Out) {
+fn v1(text: &str, dependencies: &serde_json::Map<String, Value>, cursor: &mut usize, out: &mut Sink) {
     for (name, entry) in dependencies {
         let line = line_of(text, &format!("\"{name}\": {{"), *cursor).unwrap_or(*cursor);
         *cursor = line;
@@ -42,7 +42,7 @@ fn v1(text: &str, dependencies: &serde_json::Map<String, Value>, cursor: &mut us
     }
 }
 
-fn npm_entry(name: &str, entry: &Value, line: usize, out: &mut Out) {
+fn npm_entry(name: &str, entry: &Value, line: usize, out: &mut Sink) {
     let version = entry.get("version").and_then(Value::as_str).unwrap_or_default();
     let resolved = entry.get("resolved").and_then(Value::as_str).unwrap_or_default();
     if entry.get("link").and_then(Value::as_bool) == Some(true)
@@ -70,7 +70,7 @@ fn spec_name(spec: &str) -> &str {
 
 /// `yarn.lock`: v1 (`version "1.2.3"`) and Berry (`version: 1.2.3`, `resolution:`).
 #[expect(clippy::unnecessary_wraps, reason = "every lockfile parser has the same signature")]
-pub(super) fn yarn_lock(text: &str, out: &mut Out) -> Result<()> {
+pub(super) fn yarn_lock(text: &str, out: &mut Sink) -> Result<()> {
     let mut current: Option<(String, usize, bool)> = None; // name, line, local
     for (index, line) in text.lines().enumerate() {
         if line.is_empty() || line.starts_with('#') {
@@ -108,7 +108,7 @@ pub(super) fn yarn_lock(text: &str, out: &mut Out) -> Result<()> {
 /// `pnpm-lock.yaml`: keys under `packages:` — `/name/1.2.3` (v5), `/name@1.2.3` (v6),
 /// `name@1.2.3` (v9), with peer suffixes `_peer@x` or `(peer@x)`.
 #[expect(clippy::unnecessary_wraps, reason = "every lockfile parser has the same signature")]
-pub(super) fn pnpm_lock(text: &str, out: &mut Out) -> Result<()> {
+pub(super) fn pnpm_lock(text: &str, out: &mut Sink) -> Result<()> {
     let mut in_packages = false;
     for (index, line) in text.lines().enumerate() {
         if !line.starts_with(' ') && !line.is_empty() {

@@ -106,7 +106,7 @@ pub(crate) fn parse(root: &Path, relative: &Path) -> Result<Parsed> {
 /// Parses a lockfile's text (requirement files read their includes from `root`).
 fn parse_text_of(kind: Kind, root: &Path, relative: &Path, text: &str) -> Result<Parsed> {
     let text = text.to_owned();
-    let mut out = Out {
+    let mut out = Sink {
         ecosystem: kind.ecosystem(),
         file: relative.to_path_buf(),
         parsed: Parsed::default(),
@@ -128,13 +128,13 @@ fn parse_text_of(kind: Kind, root: &Path, relative: &Path, text: &str) -> Result
 }
 
 /// Where parsers put what they find.
-pub(crate) struct Out {
+pub(crate) struct Sink {
     ecosystem: Ecosystem,
     file: PathBuf,
     parsed: Parsed,
 }
 
-impl Out {
+impl Sink {
     fn package(&mut self, name: &str, version: &str, line: usize) {
         let package = Package {
             ecosystem: self.ecosystem,

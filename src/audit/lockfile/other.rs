@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use anyhow::Result;
 use serde_json::Value;
 
-use super::{Out, line_of};
+use super::{Sink, line_of};
 
 /// `go.mod`: `require` lines and blocks; a `replace` to another module version audits the
 /// replacement, a `replace` to a local path skips the module.
 #[expect(clippy::unnecessary_wraps, reason = "every lockfile parser has the same signature")]
-pub(super) fn go_mod(text: &str, out: &mut Out) -> Result<()> {
+pub(super) fn go_mod(text: &str, out: &mut Sink) -> Result<()> {
     let mut requires: Vec<(String, String, usize)> = Vec::new();
     let mut replaces: HashMap<String, Option<(String, String)>> = HashMap::new();
     let mut block: Option<&str> = None;
@@ -75,7 +75,7 @@ pub(super) fn go_mod(text: &str, out: &mut Out) -> Result<()> {
 /// `Gemfile.lock`: the `specs:` of `GEM` sections (`    name (version[-platform])`);
 /// `GIT` and `PATH` sections are not audited.
 #[expect(clippy::unnecessary_wraps, reason = "every lockfile parser has the same signature")]
-pub(super) fn gemfile_lock(text: &str, out: &mut Out) -> Result<()> {
+pub(super) fn gemfile_lock(text: &str, out: &mut Sink) -> Result<()> {
     let mut section = "";
     for (index, line) in text.lines().enumerate() {
         if !line.starts_with(' ') && !line.trim().is_empty() {
@@ -106,7 +106,7 @@ pub(super) fn gemfile_lock(text: &str, out: &mut Out) -> Result<()> {
 }
 
 /// `composer.lock`: `packages` and `packages-dev`; `dev-` branches are not versions.
-pub(super) fn composer_lock(text: &str, out: &mut Out) -> Result<()> {
+pub(super) fn composer_lock(text: &str, out: &mut Sink) -> Result<()> {
     let lock: Value = serde_json::from_str(text)?;
     let mut cursor = 1;
     for section in ["packages", "packages-dev"] {

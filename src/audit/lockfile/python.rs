@@ -6,12 +6,12 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Out, line_of};
+use super::{Sink, line_of};
 
 /// `requirements*.txt`: `name==version` pins (extras, markers, `--hash` and line
 /// continuations tolerated), `-r`/`-c` includes followed; anything unpinned is listed, not
 /// guessed.
-pub(super) fn requirements(root: &Path, relative: &Path, out: &mut Out, seen: &mut Vec<PathBuf>) -> Result<()> {
+pub(super) fn requirements(root: &Path, relative: &Path, out: &mut Sink, seen: &mut Vec<PathBuf>) -> Result<()> {
     if seen.contains(&relative.to_path_buf()) {
         return Ok(());
     }
@@ -63,7 +63,7 @@ fn requirement(
     relative: &Path,
     entry: &str,
     line: usize,
-    out: &mut Out,
+    out: &mut Sink,
     seen: &mut Vec<PathBuf>,
 ) -> Result<()> {
     if entry.is_empty() {
@@ -137,7 +137,7 @@ struct TomlPackage {
 
 /// `poetry.lock` and `uv.lock`: `[[package]]` tables; git, path, directory and editable
 /// sources are not audited.
-pub(super) fn toml_lock(text: &str, out: &mut Out) -> Result<()> {
+pub(super) fn toml_lock(text: &str, out: &mut Sink) -> Result<()> {
     let lock: TomlLock = toml::from_str(text)?;
     let mut cursor = 1;
     for package in lock.package {
@@ -162,7 +162,7 @@ pub(super) fn toml_lock(text: &str, out: &mut Out) -> Result<()> {
 }
 
 /// `Pipfile.lock`: `default` and `develop`, each `{ name: { "version": "==1.2.3" } }`.
-pub(super) fn pipfile_lock(text: &str, out: &mut Out) -> Result<()> {
+pub(super) fn pipfile_lock(text: &str, out: &mut Sink) -> Result<()> {
     let lock: Value = serde_json::from_str(text)?;
     let mut cursor = 1;
     for section in ["default", "develop"] {

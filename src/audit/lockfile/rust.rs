@@ -4,7 +4,7 @@
 use anyhow::Result;
 use serde::Deserialize;
 
-use super::{Out, line_of};
+use super::{Sink, line_of};
 
 #[derive(Deserialize)]
 struct Lock {
@@ -19,7 +19,7 @@ struct Entry {
     source: Option<String>,
 }
 
-pub(super) fn cargo_lock(text: &str, out: &mut Out) -> Result<()> {
+pub(super) fn cargo_lock(text: &str, out: &mut Sink) -> Result<()> {
     let lock: Lock = toml::from_str(text)?;
     let mut cursor = 1;
     for entry in lock.package {
