@@ -96,5 +96,6 @@ pub(crate) fn doctor(globals: &Globals) -> Result<i32> {
             )?;
         }
     }
-    Ok(i32::from(problems > 0))
+    // As documented: 2 when something needs fixing before gate can work as configured.
+    Ok(if problems > 0 { 2 } else { 0 })
 }

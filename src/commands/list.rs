@@ -33,7 +33,7 @@ pub(crate) fn list(globals: &Globals, args: &ListArgs) -> Result<i32> {
         globals.printer,
     )?;
     let changes = session.changes(&request.source)?;
-    let plans = session.plan(&changes, &request);
+    let plans = session.plan(&changes, &request, globals.printer);
 
     let mut out = globals.printer.stdout();
     let origin = match &session.origin {

@@ -202,6 +202,12 @@ impl Pattern {
 impl<'de> Deserialize<'de> for Pattern {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
+        // Globs match repository-relative paths: these never would.
+        if text.split('/').any(|part| part == "..") {
+            return Err(de::Error::custom(format!(
+                "the glob `{text}` can never match: globs match paths inside the repository\nhint: write it relative to the repository root (or the gate's `workdir`), without `..`"
+            )));
+        }
         Pattern::new(&text).map_err(|err| {
             de::Error::custom(format!(
                 "invalid glob `{text}`: {}\nhint: globs look like `**/*.rs` or `src/*.py`; escape a literal `[` as `\\[`",

@@ -117,6 +117,12 @@ pub(super) fn resolve(raw: RawConfig, root: &Path) -> Result<Config, Failure> {
         dependency_spans.push(spans);
     }
     check_cycles(&gates, &dependency_spans)?;
+    if gates.is_empty() {
+        return Err((
+            0..0,
+            "there are no gates in it\nhint: add one, e.g. `[gates.lint]` with `kind = \"lint\"` and `run = [\"ruff\", \"check\", \"--no-fix\", \"{files}\"]` (see `gates.toml.example`), or run `gate init`".to_owned(),
+        ));
+    }
     Ok(Config { settings, gates })
 }
 

@@ -187,8 +187,13 @@ impl Workspace {
     }
 
     /// Each gate's plan for a change set.
-    pub(crate) fn plan(&self, changes: &ChangeSet, request: &Request) -> Vec<GatePlan> {
+    pub(crate) fn plan(&self, changes: &ChangeSet, request: &Request, printer: Printer) -> Vec<GatePlan> {
         let skip = env::skipped_gates();
+        for name in skip.iter().filter(|n| !self.config.gates.iter().any(|g| &g.name == *n)) {
+            printer.warn(format_args!(
+                "`GATE_SKIP` names `{name}`, which is not a gate; nothing is skipped for it"
+            ));
+        }
         let file_sets = select::select(&self.config, changes);
         let selection = plan::Request {
             stage: request.stage,
@@ -334,7 +339,7 @@ fn run_on(
         }
         _ => changes,
     };
-    let plans = workspace.plan(changes, request);
+    let plans = workspace.plan(changes, request, printer);
     let options = scheduler_options(&request.overrides, &config.settings, printer);
     let actions = start_actions(printer, config, &plans, changes, request.statuses);
     let names = config.gates.iter().map(|g| g.name.clone()).collect();

@@ -235,3 +235,45 @@ fn environment_names_that_cannot_exist_are_rejected() {
         assert!(run.stderr.contains("which no environment variable can have"), "{run:?}");
     }
 }
+
+#[test]
+fn an_empty_configuration_says_how_to_add_a_gate() {
+    let run = rejected("# nothing yet\n");
+    assert!(
+        run.stderr.contains("gates.toml:1:1: there are no gates in it"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("hint: add one, e.g. `[gates.lint]`"), "{run:?}");
+}
+
+#[test]
+fn a_glob_that_can_never_match_is_rejected() {
+    let run = rejected("[gates.a]\nkind = \"lint\"\nrun = [\"marker\"]\nfiles = [\"../other/*.py\"]\n");
+    assert!(
+        run.stderr.contains("the glob `../other/*.py` can never match"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn gate_skip_naming_no_gate_warns() {
+    let repo = TestRepo::new();
+    repo.tool("ok", "exit 0")
+        .config("[gates.lint]\nkind = \"lint\"\nrun = [\"ok\"]\nalways = true\n")
+        .commit_all("init");
+    let run = repo.gate_env(&["check"], &[("GATE_SKIP", "lnit")]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains("`GATE_SKIP` names `lnit`, which is not a gate"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn doctor_exits_2_when_something_needs_fixing() {
+    let repo = TestRepo::new();
+    repo.config("[gates.lint]\nkind = \"lint\"\nrun = [\"no-such-tool-here\"]\n")
+        .commit_all("init");
+    let run = repo.gate(&["doctor"]);
+    assert_eq!(run.code, 2, "{run:?}");
+}
