@@ -13,7 +13,7 @@ use crate::git::changes::{self, ChangeSet, Source};
 use crate::github::{self, Actions, StatusTarget, event::Range};
 use crate::keeper::lock::{Access, RunLock};
 use crate::keeper::{self, Keeper};
-use crate::model::{ChangedLines, Event, Stage};
+use crate::model::{ChangedLines, Event, Outcome, Stage};
 use crate::printer::Printer;
 use crate::report::console::Console;
 use crate::report::{self, Report, Target};
@@ -294,21 +294,11 @@ fn run_on(
     request: &Request,
     isolate: Option<keeper::Target>,
 ) -> Result<i32> {
-    let (repo, config) = (&workspace.repo, &workspace.config);
+    let repo = &workspace.repo;
     // Installed before anything is set aside, so a signal still restores the working tree.
     process::handle_signals();
-
-    // A run that only reads the tree still waits for one that has changes set aside.
-    let access = if isolate.is_some() || request.fix {
-        Access::Exclusive
-    } else {
-        Access::Shared
-    };
-    let stopped = || process::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst);
-    let _lock = match RunLock::acquire_unless(repo.git.path(), access, printer, &stopped) {
-        Ok(lock) => lock,
-        Err(_) if stopped() => return Ok(process::interrupted_exit_code()),
-        Err(err) => return Err(err),
+    let Some(_lock) = lock(repo, isolate.is_some() || request.fix, printer)? else {
+        return Ok(process::interrupted_exit_code());
     };
     keeper::check_no_leftover(repo.git.path())?;
     let keeper = match isolate {
@@ -320,52 +310,12 @@ fn run_on(
         env::var(env::GATE_FAULT).as_deref() != Some("panic-after-stash"),
         "injected fault: panic after setting unstaged changes aside"
     );
-
-    // Paths the set-aside had to leave as they are (now a directory, under a link) are not
-    // handed to tools: they were named, and would check something else.
-    let kept;
-    let changes = match keeper.as_ref().map(Keeper::left) {
-        Some(left) if !left.is_empty() => {
-            kept = ChangeSet {
-                files: changes
-                    .files
-                    .iter()
-                    .filter(|f| !left.contains(&f.path))
-                    .cloned()
-                    .collect(),
-                ..changes.clone()
-            };
-            &kept
-        }
-        _ => changes,
-    };
-    let plans = workspace.plan(changes, request, printer);
-    let options = scheduler_options(&request.overrides, &config.settings, printer);
-    let actions = start_actions(printer, config, &plans, changes, request.statuses);
-    let names = config.gates.iter().map(|g| g.name.clone()).collect();
-    // In GitHub Actions raw output goes in groups that no tool can inject commands into.
-    let mut console = Console::new(printer, names, Console::is_interactive(), actions.is_none());
+    let changes = checkable(changes, keeper.as_ref());
     let start = Instant::now();
-    let swapped = keeper.as_ref().map(Keeper::differing);
-    let before = modified::before(repo, swapped.as_ref())?;
-    let mut on_event = |event: Event<'_>| {
-        if let (Some(actions), Event::Finished { outcome, .. }) = (&actions, &event) {
-            actions.finished(outcome);
-        }
-        console.on_event(event);
-    };
-    let mut outcomes = scheduler::execute(repo.root(), config, &plans, &options, &mut on_event)?;
-    let fixing: Vec<bool> = plans.iter().map(|p| p.fixing).collect();
-    for gate in modified::blame(repo, &before, &mut outcomes, &fixing, isolate.is_some())? {
-        on_event(Event::Finished {
-            gate,
-            outcome: &outcomes[gate],
-        });
-    }
-
+    let (mut outcomes, mut reporters) = schedule(printer, workspace, &changes, request, keeper.as_ref())?;
     if let Some(keeper) = keeper {
         if matches!(isolate, Some(keeper::Target::Index)) {
-            fixes::stage(printer, repo, config, &mut outcomes, &keeper.affected())?;
+            fixes::stage(printer, repo, &workspace.config, &mut outcomes, &keeper.affected())?;
         }
         let restored = keeper.restore()?;
         fixes::tell_restored(printer, &restored);
@@ -373,20 +323,111 @@ fn run_on(
         fixes::keep_in_worktree(&mut outcomes);
     }
     let wall = start.elapsed();
-    console.finish(&outcomes, wall);
+    reporters.console.finish(&outcomes, wall);
+    let ran = Ran {
+        changes: &changes,
+        outcomes: &outcomes,
+        wall,
+    };
+    finish(printer, repo, request, &ran, reporters.actions)
+}
 
+/// What a run did, for the reports.
+struct Ran<'a> {
+    changes: &'a ChangeSet,
+    outcomes: &'a [Outcome],
+    wall: std::time::Duration,
+}
+
+/// The run lock: exclusive for a run that writes (sets aside, fixes), shared for one that
+/// only reads; `None` when a signal came while waiting for it.
+fn lock(repo: &Repo, writes: bool, printer: Printer) -> Result<Option<RunLock>> {
+    let access = if writes { Access::Exclusive } else { Access::Shared };
+    let stopped = || process::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst);
+    match RunLock::acquire_unless(repo.git.path(), access, printer, &stopped) {
+        Ok(lock) => Ok(Some(lock)),
+        Err(_) if stopped() => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
+/// The change set without the paths the set-aside had to leave as they are (now a
+/// directory, under a link): they were named, and a tool would check something else.
+fn checkable<'c>(changes: &'c ChangeSet, keeper: Option<&Keeper<'_>>) -> std::borrow::Cow<'c, ChangeSet> {
+    match keeper.map(Keeper::left) {
+        Some(left) if !left.is_empty() => std::borrow::Cow::Owned(ChangeSet {
+            files: changes
+                .files
+                .iter()
+                .filter(|f| !left.contains(&f.path))
+                .cloned()
+                .collect(),
+            ..changes.clone()
+        }),
+        _ => std::borrow::Cow::Borrowed(changes),
+    }
+}
+
+/// Where events go while gates run: the console, and GitHub when in Actions.
+struct Reporters {
+    console: Console,
+    actions: Option<Actions>,
+}
+
+impl Reporters {
+    fn event(&mut self, event: Event<'_>) {
+        if let (Some(actions), Event::Finished { outcome, .. }) = (&self.actions, &event) {
+            actions.finished(outcome);
+        }
+        self.console.on_event(event);
+    }
+}
+
+/// Plans and runs the gates, then fails the checks that wrote files.
+fn schedule(
+    printer: Printer,
+    workspace: &Workspace,
+    changes: &ChangeSet,
+    request: &Request,
+    keeper: Option<&Keeper<'_>>,
+) -> Result<(Vec<Outcome>, Reporters)> {
+    let (repo, config) = (&workspace.repo, &workspace.config);
+    let plans = workspace.plan(changes, request, printer);
+    let options = scheduler_options(&request.overrides, &config.settings, printer);
+    let actions = start_actions(printer, config, &plans, changes, request.statuses);
+    let names = config.gates.iter().map(|g| g.name.clone()).collect();
+    // In GitHub Actions raw output goes in groups that no tool can inject commands into.
+    let console = Console::new(printer, names, Console::is_interactive(), actions.is_none());
+    let mut reporters = Reporters { console, actions };
+    let swapped = keeper.map(Keeper::differing);
+    let before = modified::before(repo, swapped.as_ref())?;
+    let mut outcomes = scheduler::execute(repo.root(), config, &plans, &options, &mut |event| {
+        reporters.event(event);
+    })?;
+    let fixing: Vec<bool> = plans.iter().map(|p| p.fixing).collect();
+    for gate in modified::blame(repo, &before, &mut outcomes, &fixing, keeper.is_some())? {
+        reporters.event(Event::Finished {
+            gate,
+            outcome: &outcomes[gate],
+        });
+    }
+    Ok((outcomes, reporters))
+}
+
+/// The exit code, the reports asked for, and GitHub's statuses and summary.
+fn finish(printer: Printer, repo: &Repo, request: &Request, ran: &Ran<'_>, actions: Option<Actions>) -> Result<i32> {
     let exit_code = if process::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
         process::interrupted_exit_code()
     } else {
-        report::exit_code(&outcomes)
+        report::exit_code(ran.outcomes)
     };
-    let lines = report_lines(repo, changes, &request.reports, actions.is_some())?;
+    let lines = report_lines(repo, ran.changes, &request.reports, actions.is_some())?;
     let report = Report {
         root: repo.root(),
         stage: request.stage.map_or("none", Stage::as_str),
-        changes,
-        outcomes: &outcomes,
-        duration: wall,
+        changes: ran.changes,
+        outcomes: ran.outcomes,
+        duration: ran.wall,
         exit_code,
         lines: &lines,
     };
