@@ -42,6 +42,8 @@ pub(crate) const XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
 pub(crate) const HOME: &str = "HOME";
 /// The search path for the programs gates run.
 pub(crate) const PATH: &str = "PATH";
+/// An activated Python virtual environment: its `bin` is searched before PATH.
+pub(crate) const VIRTUAL_ENV: &str = "VIRTUAL_ENV";
 
 /// Never handed to a gate's process unless the gate lists it in `pass_env`: tokens a tool
 /// could print into a log or report, and the files through which a step writes workflow

@@ -19,7 +19,7 @@ pub(crate) fn doctor(globals: &Globals) -> Result<i32> {
         Ok(loaded) => loaded,
         Err(err) => {
             writeln!(out, "config   problem: {err}")?;
-            return Ok(1);
+            return Ok(2);
         }
     };
     let source = match &origin {
@@ -36,22 +36,25 @@ pub(crate) fn doctor(globals: &Globals) -> Result<i32> {
             continue;
         };
         let cwd = repo.root().join(&gate.workdir);
-        let found = if argv[0].contains('/') {
-            cwd.join(&argv[0]).is_file()
+        if let Some(found) = crate::config::programs::resolve(&argv[0], &cwd, repo.root()) {
+            writeln!(
+                out,
+                "tools    ok: `{}` (gate `{}`) is {}{}",
+                argv[0],
+                gate.name,
+                found.display(),
+                version(&found).map(|v| format!(" ({v})")).unwrap_or_default()
+            )?;
         } else {
-            which::which_in(&argv[0], crate::env::var_os(crate::env::PATH), &cwd).is_ok()
-        };
-        if !found {
             problems += 1;
             writeln!(
                 out,
-                "tools    problem: `{}` (gate `{}`) is not on PATH",
-                argv[0], gate.name
+                "tools    problem: `{}` (gate `{}`) {}",
+                argv[0],
+                gate.name,
+                crate::config::programs::searched(&argv[0])
             )?;
         }
-    }
-    if problems == 0 {
-        writeln!(out, "tools    ok: every program is on PATH")?;
     }
     let hooks = repo.hooks_dir()?;
     for hook in ["pre-commit", "pre-push"] {
@@ -98,4 +101,28 @@ pub(crate) fn doctor(globals: &Globals) -> Result<i32> {
     }
     // As documented: 2 when something needs fixing before gate can work as configured.
     Ok(if problems > 0 { 2 } else { 0 })
+}
+
+/// The first line a tool prints for `--version`, if it answers within a second.
+fn version(program: &std::path::Path) -> Option<String> {
+    let mut child = std::process::Command::new(program)
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    while child.try_wait().ok()?.is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let output = child.wait_with_output().ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let first = text.lines().next()?.trim();
+    (!first.is_empty()).then(|| crate::model::text::cut(first, 80))
 }

@@ -4,9 +4,11 @@
 //! - `resolve`: turns it into a checked [`Config`] (globs compiled, commands split,
 //!   `depends_on` resolved and free of cycles).
 //! - `specs`: the settings of built-in gates and of reading tools' output.
+//! - `programs`: where a gate's program is (project tool folders, then PATH).
 //! - `detect`: the built-in configuration used when a repository has no `gates.toml`.
 
 pub(crate) mod detect;
+pub(crate) mod programs;
 mod raw;
 mod resolve;
 mod specs;

@@ -224,16 +224,12 @@ impl Planner<'_> {
         let program = self
             .programs
             .entry((program_name.clone(), cwd.clone()))
-            .or_insert_with(|| resolve_program(&program_name, &cwd))
+            .or_insert_with(|| crate::config::programs::resolve(&program_name, &cwd, root))
             .clone();
         let Some(program) = program else {
-            let place = if program_name.contains('/') {
-                format!("does not exist in `{}`", cwd.display())
-            } else {
-                "not found on PATH".to_owned()
-            };
             return Decision::Error(format!(
-                "`{program_name}` {place}\nhint: install it, or fix `run` of gate `{}`",
+                "`{program_name}` not found: it {}\nhint: install it, or fix `run` of gate `{}`",
+                crate::config::programs::searched(&program_name),
                 gate.name
             ));
         };
@@ -291,15 +287,6 @@ impl Planner<'_> {
                 .collect(),
         )
     }
-}
-
-/// Finds a program once per gate plan: a path with `/` is relative to the gate's workdir.
-fn resolve_program(name: &str, cwd: &Path) -> Option<PathBuf> {
-    if name.contains('/') {
-        let path = cwd.join(name);
-        return path.is_file().then_some(path);
-    }
-    which::which_in(name, env::var_os(env::PATH), cwd).ok()
 }
 
 /// A file argument; a name starting with `-` gets `./` so that no tool reads it as an option.

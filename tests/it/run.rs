@@ -179,7 +179,8 @@ fn a_missing_program_is_an_error_naming_it() {
     assert_eq!(run.code, 2, "{run:?}");
     assert_eq!(run.status("lint"), "error");
     assert!(
-        run.line("lint").contains("`no-such-linter` not found on PATH"),
+        run.line("lint")
+            .contains("`no-such-linter` not found: it is not in `node_modules/.bin`"),
         "{run:?}"
     );
 }
@@ -414,4 +415,30 @@ fn colour_follows_the_flag_and_no_color() {
     assert!(!run.stdout.contains('\u{1b}'), "{run:?}");
     let run = repo.gate(&["check", "--color", "never"]);
     assert!(!run.stdout.contains('\u{1b}'), "{run:?}");
+}
+
+#[test]
+fn project_tools_are_found_where_projects_keep_them() {
+    let repo = TestRepo::new();
+    let bin = repo.root().join("services/web/node_modules/.bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(
+        bin.join("webtool"),
+        "#!/bin/sh\n[ \"$1\" = --version ] && echo 'webtool 9.1.0' && exit 0\ntouch ran\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(bin.join("webtool"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    repo.write(".gitignore", "node_modules/\n")
+        .config("[gates.web]\nkind = \"lint\"\nworkdir = \"services/web\"\nrun = [\"webtool\"]\nalways = true\n")
+        .write("services/web/index.js", "x\n")
+        .commit_all("init");
+    let run = repo.gate(&["check"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(repo.root().join("services/web/ran").exists());
+    let doctor = repo.gate(&["doctor"]);
+    assert!(
+        doctor.stdout.contains("`webtool` (gate `web`) is ")
+            && doctor.stdout.contains("node_modules/.bin/webtool (webtool 9.1.0)"),
+        "{doctor:?}"
+    );
 }
