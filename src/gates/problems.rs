@@ -39,18 +39,23 @@ fn by_gnu(output: &str, places: &Places<'_>) -> Vec<Diagnostic> {
                 .rev()
                 .find(|(at, _)| places.is_file(&line[..*at]))
                 .or_else(|| splits.first())?;
-            let number = |name| caps.name(name).and_then(|m| m.as_str().parse::<u32>().ok());
-            Some(Diagnostic {
-                file: places.relative(&line[..*at]),
-                line: number("line"),
-                column: number("col"),
-                end_line: None,
-                severity: severity(caps.name("severity").map(|m| m.as_str())),
-                code: caps.name("code").map(|m| m.as_str().to_owned()),
-                message: caps.name("message")?.as_str().trim().to_owned(),
-            })
+            from_captures(places.relative(&line[..*at]), caps)
         })
         .collect()
+}
+
+/// A diagnostic from the named groups `line`, `col`, `severity`, `code` and `message`.
+fn from_captures(file: String, caps: &regex::Captures<'_>) -> Option<Diagnostic> {
+    let number = |name| caps.name(name).and_then(|m| m.as_str().parse::<u32>().ok());
+    Some(Diagnostic {
+        file,
+        line: number("line"),
+        column: number("col"),
+        end_line: None,
+        severity: severity(caps.name("severity").map(|m| m.as_str())),
+        code: caps.name("code").map(|m| m.as_str().to_owned()),
+        message: caps.name("message")?.as_str().trim().to_owned(),
+    })
 }
 
 /// A regex that matches nothing, in place of one that cannot fail to compile.
@@ -113,18 +118,7 @@ fn severity(text: Option<&str>) -> Severity {
 fn by_regex(regex: &Regex, output: &str, places: &Places<'_>) -> Vec<Diagnostic> {
     regex
         .captures_iter(output)
-        .filter_map(|caps| {
-            let number = |name| caps.name(name).and_then(|m| m.as_str().parse::<u32>().ok());
-            Some(Diagnostic {
-                file: places.relative(caps.name("file")?.as_str()),
-                line: number("line"),
-                column: number("col"),
-                end_line: None,
-                severity: severity(caps.name("severity").map(|m| m.as_str())),
-                code: caps.name("code").map(|m| m.as_str().to_owned()),
-                message: caps.name("message")?.as_str().trim().to_owned(),
-            })
-        })
+        .filter_map(|caps| from_captures(places.relative(caps.name("file")?.as_str()), &caps))
         .collect()
 }
 

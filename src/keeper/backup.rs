@@ -247,21 +247,15 @@ pub(crate) fn private_dir(dir: &Path) -> Result<()> {
 
 /// Writes a file only the user can read (0600), replacing what is there.
 pub(crate) fn write_private(path: &Path, data: &[u8]) -> Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let _ = fs::remove_file(path);
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("failed to create `{}`", path.display()))?;
-    file.write_all(data)
-        .with_context(|| format!("failed to write `{}`", path.display()))
+    write_0600(path, data, false)
 }
 
 /// Writes and flushes to disk: a backup must survive a crash right after it is written.
 fn write_synced(path: &Path, data: &[u8]) -> Result<()> {
+    write_0600(path, data, true)
+}
+
+fn write_0600(path: &Path, data: &[u8], sync: bool) -> Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let _ = fs::remove_file(path);
@@ -272,6 +266,6 @@ fn write_synced(path: &Path, data: &[u8]) -> Result<()> {
         .open(path)
         .with_context(|| format!("failed to create `{}`", path.display()))?;
     file.write_all(data)
-        .and_then(|()| file.sync_data())
+        .and_then(|()| if sync { file.sync_data() } else { Ok(()) })
         .with_context(|| format!("failed to write `{}`", path.display()))
 }
