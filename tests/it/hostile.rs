@@ -350,3 +350,39 @@ fn a_bare_git_dir_with_a_separate_work_tree_works() {
     assert_ne!(commit.code, 0, "the gate ran and failed: {commit:?}");
     assert_eq!(std::fs::read_to_string(home.join("a.txt")).unwrap(), "bad\nunstaged\n");
 }
+
+#[test]
+fn a_signal_at_any_point_of_a_run_leaves_every_byte() {
+    let repo = TestRepo::new();
+    repo.tool("quick", "sleep 0.05")
+        .config("[gates.q]\nkind = \"lint\"\nfiles = [\"*.txt\"]\nrun = [\"quick\", \"{files}\"]\n");
+    for i in 0..300 {
+        repo.write(format!("f{i:03}.txt"), format!("{i}\n"));
+    }
+    repo.commit_all("init");
+    for i in 0..300 {
+        repo.write(format!("f{i:03}.txt"), format!("{i}\nstaged\n"));
+    }
+    repo.git(&["add", "-A"]);
+    for i in 0..300 {
+        repo.write(format!("f{i:03}.txt"), format!("{i}\nstaged\nunstaged\n"));
+    }
+    // From before the set-aside starts to after the restore ends.
+    for delay_ms in [0, 5, 15, 30, 50, 80, 120, 200] {
+        let mut child = repo.gate_command(&["check", "--staged"]).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        // SAFETY: signalling a child we started.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let status = child.wait().unwrap();
+        // Before gate installs its handler (it has touched nothing yet) the signal ends it.
+        let ended = std::os::unix::process::ExitStatusExt::signal(&status) == Some(libc::SIGTERM);
+        assert!(ended || matches!(status.code(), Some(0 | 143)), "after {delay_ms} ms: {status:?}");
+        for i in [0, 150, 299] {
+            assert_eq!(repo.read(format!("f{i:03}.txt")), format!("{i}\nstaged\nunstaged\n"), "after {delay_ms} ms");
+        }
+        let left = std::fs::read_dir(repo.root().join(".git/gate/backups")).map_or(0, |d| d.count());
+        assert_eq!(left, 0, "after {delay_ms} ms: a backup was left");
+    }
+    let all_back = (0..300).all(|i| repo.read(format!("f{i:03}.txt")) == format!("{i}\nstaged\nunstaged\n"));
+    assert!(all_back);
+}
