@@ -86,25 +86,24 @@ pub(crate) fn stage(
     outcomes: &mut [Outcome],
     affected: &HashSet<PathBuf>,
 ) -> Result<()> {
-    let stages_fixes = |o: &Outcome| {
-        config
-            .gates
-            .iter()
-            .any(|g| g.name == o.name && g.on_fix == OnFix::Stage)
-    };
-    let wants_stage = |o: &Outcome| o.status == Status::Fixed && stages_fixes(o);
-    if !outcomes.iter().any(wants_stage) {
+    // Outcomes are in the configuration's order: gate `i` is outcome `i`.
+    let wants_stage: Vec<bool> = outcomes
+        .iter()
+        .zip(&config.gates)
+        .map(|(o, gate)| o.status == Status::Fixed && gate.on_fix == OnFix::Stage)
+        .collect();
+    if !wants_stage.contains(&true) {
         return Ok(());
     }
     // Who else changed each file: a fix to review, or a check that wrote.
     let mut unreviewed: std::collections::HashMap<PathBuf, Vec<String>> = std::collections::HashMap::new();
-    for outcome in outcomes.iter().filter(|o| !wants_stage(o)) {
+    for (outcome, _) in outcomes.iter().zip(&wants_stage).filter(|(_, wants)| !**wants) {
         for path in outcome.fixed.iter().map(|f| &f.path).chain(&outcome.modified) {
             unreviewed.entry(path.clone()).or_default().push(outcome.name.clone());
         }
     }
     let mut index = repo.index()?;
-    for outcome in outcomes.iter_mut().filter(|o| wants_stage(o)) {
+    for (outcome, _) in outcomes.iter_mut().zip(&wants_stage).filter(|(_, wants)| **wants) {
         let mut held_back = Vec::new();
         let mut also_changed_by = Vec::new();
         for file in &outcome.fixed {

@@ -376,11 +376,18 @@ fn a_signal_at_any_point_of_a_run_leaves_every_byte() {
         let status = child.wait().unwrap();
         // Before gate installs its handler (it has touched nothing yet) the signal ends it.
         let ended = std::os::unix::process::ExitStatusExt::signal(&status) == Some(libc::SIGTERM);
-        assert!(ended || matches!(status.code(), Some(0 | 143)), "after {delay_ms} ms: {status:?}");
+        assert!(
+            ended || matches!(status.code(), Some(0 | 143)),
+            "after {delay_ms} ms: {status:?}"
+        );
         for i in [0, 150, 299] {
-            assert_eq!(repo.read(format!("f{i:03}.txt")), format!("{i}\nstaged\nunstaged\n"), "after {delay_ms} ms");
+            assert_eq!(
+                repo.read(format!("f{i:03}.txt")),
+                format!("{i}\nstaged\nunstaged\n"),
+                "after {delay_ms} ms"
+            );
         }
-        let left = std::fs::read_dir(repo.root().join(".git/gate/backups")).map_or(0, |d| d.count());
+        let left = std::fs::read_dir(repo.root().join(".git/gate/backups")).map_or(0, Iterator::count);
         assert_eq!(left, 0, "after {delay_ms} ms: a backup was left");
     }
     let all_back = (0..300).all(|i| repo.read(format!("f{i:03}.txt")) == format!("{i}\nstaged\nunstaged\n"));
