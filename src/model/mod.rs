@@ -23,4 +23,4 @@ pub(crate) use event::Event;
 pub(crate) use fixed::{FixedFile, text_diff, unified_diff};
 pub(crate) use kind::{Kind, Stage};
 pub(crate) use lines::{ChangedLines, LineRange};
-pub(crate) use outcome::{Findings, Outcome, Status, Verdict};
+pub(crate) use outcome::{Outcome, Status, Verdict};

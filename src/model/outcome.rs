@@ -65,15 +65,6 @@ impl Verdict {
     }
 }
 
-/// What a built-in gate found, beyond passing or failing.
-#[derive(Debug, Clone)]
-pub(crate) struct Findings {
-    /// The one-line summary, e.g. "patch 87.50% < 90.00% (7/8 lines); total 81.32%".
-    pub(crate) summary: String,
-    pub(crate) diagnostics: Vec<Diagnostic>,
-    pub(crate) details: Option<serde_json::Value>,
-}
-
 #[derive(Debug, Clone)]
 pub(crate) struct Outcome {
     pub(crate) name: String,

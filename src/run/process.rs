@@ -60,17 +60,11 @@ pub(crate) enum Exit {
 pub(crate) struct Finished {
     pub(crate) exit: Exit,
     pub(crate) output: Vec<u8>,
-    /// What a built-in gate found (summary, diagnostics, details); `None` for processes.
-    pub(crate) findings: Option<Box<crate::model::Findings>>,
 }
 
 impl Finished {
     pub(crate) fn new(exit: Exit, output: Vec<u8>) -> Self {
-        Self {
-            exit,
-            output,
-            findings: None,
-        }
+        Self { exit, output }
     }
 }
 

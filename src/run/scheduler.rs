@@ -17,7 +17,7 @@ use crate::gates::problems::{self, Places};
 use crate::model::Event;
 use crate::model::Kind;
 use crate::model::text::plural;
-use crate::model::{Findings, Outcome, Status};
+use crate::model::{Outcome, Status, Verdict};
 use crate::run::fixes::{self, Snapshot};
 use crate::run::plan::{Decision, GatePlan};
 use crate::run::process::{Cmd, Exit, Finished, INTERRUPTED};
@@ -28,14 +28,8 @@ pub(crate) struct Options {
 }
 
 enum Message {
-    Started {
-        gate: usize,
-    },
-    Done {
-        gate: usize,
-        batch: usize,
-        finished: Finished,
-    },
+    Started { gate: usize },
+    Done { gate: usize, batch: usize, done: Done },
 }
 
 /// `State::waiting_on` of a gate whose dependency did not pass.
@@ -44,7 +38,7 @@ const BLOCKED: usize = usize::MAX;
 struct State {
     /// Dependencies not finished yet, or [`BLOCKED`].
     waiting_on: usize,
-    results: Vec<Option<Finished>>,
+    results: Vec<Option<Done>>,
     left: usize,
     started: Option<Instant>,
     /// Spawned and not finished: gates that share files with a fixer wait for it.
@@ -58,7 +52,25 @@ struct State {
 /// processes.
 pub(crate) trait Runner: Sync {
     fn command(&self, command: &Cmd) -> Finished;
-    fn builtin(&self, job: &BuiltinJob, fresh_after: Option<SystemTime>) -> Finished;
+    /// A built-in gate's verdict, or why it could not reach one (the causes, joined).
+    fn builtin(&self, job: &BuiltinJob, fresh_after: Option<SystemTime>) -> Result<Verdict, String>;
+}
+
+/// What one finished job gave: a process's exit and output, or a built-in gate's verdict.
+pub(crate) enum Done {
+    Process(Finished),
+    Builtin(Result<Verdict, String>),
+}
+
+impl Done {
+    /// Whether it fails the run (for `--fail-fast`).
+    fn fails(&self) -> bool {
+        match self {
+            Done::Process(finished) => !matches!(finished.exit, Exit::Code(0) | Exit::Interrupted),
+            Done::Builtin(Ok(verdict)) => !verdict.passed || verdict.error.is_some(),
+            Done::Builtin(Err(_)) => true,
+        }
+    }
 }
 
 /// Processes and built-in gates, for real.
@@ -69,8 +81,9 @@ impl Runner for Real {
         command.run()
     }
 
-    fn builtin(&self, job: &BuiltinJob, fresh_after: Option<SystemTime>) -> Finished {
-        builtin(job, fresh_after)
+    fn builtin(&self, job: &BuiltinJob, fresh_after: Option<SystemTime>) -> Result<Verdict, String> {
+        job.run(fresh_after)
+            .map_err(|err| err.chain().map(ToString::to_string).collect::<Vec<_>>().join(": "))
     }
 }
 
@@ -114,7 +127,7 @@ fn execute_with(
                         in_flight += commands.len();
                         for (batch, command) in commands.iter().enumerate() {
                             let send = send.clone();
-                            let work = move || runner.command(command);
+                            let work = move || Done::Process(runner.command(command));
                             let name = move || command.to_string();
                             scope.spawn(move |_| run_batch(work, &name, (gate, batch), stop, options.fail_fast, &send));
                         }
@@ -122,7 +135,7 @@ fn execute_with(
                     Spawn::Builtin(job, fresh_after) => {
                         in_flight += 1;
                         let send = send.clone();
-                        let work = move || runner.builtin(job, fresh_after);
+                        let work = move || Done::Builtin(runner.builtin(job, fresh_after));
                         let name = || "a built-in gate".to_owned();
                         scope.spawn(move |_| run_batch(work, &name, (gate, 0), stop, options.fail_fast, &send));
                     }
@@ -149,7 +162,7 @@ fn execute_with(
 
 /// One process (or built-in gate) on a worker thread. A panic becomes an error result.
 fn run_batch(
-    work: impl FnOnce() -> Finished,
+    work: impl FnOnce() -> Done,
     name: &dyn Fn() -> String,
     (gate, batch): (usize, usize),
     stop: &AtomicBool,
@@ -157,54 +170,22 @@ fn run_batch(
     send: &Sender<Message>,
 ) {
     let _ = send.send(Message::Started { gate });
-    let finished = if stop.load(Ordering::SeqCst) {
-        Finished::new(Exit::Interrupted, Vec::new())
+    let done = if stop.load(Ordering::SeqCst) {
+        Done::Process(Finished::new(Exit::Interrupted, Vec::new()))
     } else {
         catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|_| {
-            Finished::new(
+            Done::Process(Finished::new(
                 Exit::SpawnFailed(format!("gate crashed while running {}", name())),
                 Vec::new(),
-            )
+            ))
         })
     };
     // Set here, not when the coordinator gets to it, so that no process queued behind
     // this one starts after a failure.
-    if fail_fast && !matches!(finished.exit, Exit::Code(0) | Exit::Interrupted) {
+    if fail_fast && done.fails() {
         stop.store(true, Ordering::SeqCst);
     }
-    let _ = send.send(Message::Done { gate, batch, finished });
-}
-
-/// Runs a built-in gate as if it were a process: exit 0 or 1, or an error.
-fn builtin(job: &BuiltinJob, fresh_after: Option<SystemTime>) -> Finished {
-    match job.run(fresh_after) {
-        Ok(verdict) => {
-            let mut output = String::new();
-            for note in &verdict.notes {
-                output.push_str(note);
-                output.push('\n');
-            }
-            output.push_str(&verdict.summary);
-            output.push('\n');
-            let details = verdict.details;
-            // What it could not check makes it an error, with its findings kept.
-            let exit = match verdict.error {
-                Some(error) => Exit::SpawnFailed(error),
-                None => Exit::Code(i32::from(!verdict.passed)),
-            };
-            let mut finished = Finished::new(exit, output.into_bytes());
-            finished.findings = Some(Box::new(Findings {
-                summary: verdict.summary,
-                diagnostics: verdict.diagnostics,
-                details,
-            }));
-            finished
-        }
-        Err(err) => {
-            let message = err.chain().map(ToString::to_string).collect::<Vec<_>>().join(": ");
-            Finished::new(Exit::SpawnFailed(message), Vec::new())
-        }
-    }
+    let _ = send.send(Message::Done { gate, batch, done });
 }
 
 /// What starting a gate gives the worker threads.
@@ -369,13 +350,13 @@ impl<'a, 'e> Coordinator<'a, 'e> {
                     (self.on_event)(Event::Started { gate });
                 }
             }
-            Message::Done { gate, batch, finished } => {
+            Message::Done { gate, batch, done } => {
                 let state = &mut self.states[gate];
-                state.results[batch] = Some(finished);
+                state.results[batch] = Some(done);
                 state.left -= 1;
                 if state.left == 0 {
                     let started = state.started.unwrap_or_else(Instant::now);
-                    let results: Vec<Finished> = state.results.iter_mut().filter_map(Option::take).collect();
+                    let results: Vec<Done> = state.results.iter_mut().filter_map(Option::take).collect();
                     let gate_config = &self.config.gates[gate];
                     let mut outcome = Outcome::not_run(
                         &gate_config.name,
@@ -493,53 +474,81 @@ fn lost_outcome(name: &str, kind: Kind) -> Outcome {
 }
 
 /// Fills a gate's outcome from the results of its batches, in batch order.
-fn combine(outcome: &mut Outcome, results: &[Finished], fail_fast: bool) {
+fn combine(outcome: &mut Outcome, results: &[Done], fail_fast: bool) {
     let mut reason = None;
     outcome.exit_code = Some(0);
     outcome.processes = 0;
-    for finished in results {
-        outcome.output.push_str(&String::from_utf8_lossy(&finished.output));
-        let (status, why) = match &finished.exit {
-            Exit::Code(0) => (Status::Passed, None),
-            Exit::Code(code) => {
-                if outcome.exit_code == Some(0) {
-                    outcome.exit_code = Some(*code);
-                }
-                (Status::Failed, Some(format!("exited with code {code}")))
-            }
-            Exit::Signal(signal) => (Status::Error, Some(format!("killed by signal {signal}"))),
-            Exit::TimedOut(limit) => (
-                Status::Error,
-                Some(format!("timed out after {}", humantime::format_duration(*limit))),
-            ),
-            Exit::Interrupted if fail_fast && !INTERRUPTED.load(Ordering::SeqCst) => {
-                (Status::Blocked, Some(not_started_reason()))
-            }
-            Exit::Interrupted => (Status::Error, Some("interrupted".to_owned())),
-            Exit::SpawnFailed(message) => (Status::Error, Some(message.clone())),
+    for done in results {
+        let (status, why) = match done {
+            Done::Process(finished) => process_result(outcome, finished, fail_fast),
+            Done::Builtin(verdict) => builtin_result(outcome, verdict),
         };
-        if !matches!(finished.exit, Exit::Interrupted) {
-            outcome.processes += 1;
-        }
-        if rank(status) > rank(outcome.status) {
+        // The worst batch speaks; among equals the first that says something.
+        if rank(status) > rank(outcome.status) || (reason.is_none() && rank(status) == rank(outcome.status)) {
             outcome.status = status;
             reason = why;
         }
     }
     outcome.reason = reason;
-    if let Some(findings) = results.iter().find_map(|f| f.findings.as_deref()) {
-        if outcome.status != Status::Error {
-            outcome.reason = Some(findings.summary.clone());
-        }
-        outcome.diagnostics.clone_from(&findings.diagnostics);
-        outcome.details.clone_from(&findings.details);
-    }
     if outcome.processes == 0 {
         outcome.started = None;
         outcome.duration = Duration::ZERO;
     }
     if !matches!(outcome.status, Status::Failed | Status::Passed) {
         outcome.exit_code = None;
+    }
+}
+
+/// One process's part of an outcome: its output, and what its exit means.
+fn process_result(outcome: &mut Outcome, finished: &Finished, fail_fast: bool) -> (Status, Option<String>) {
+    outcome.output.push_str(&String::from_utf8_lossy(&finished.output));
+    if !matches!(finished.exit, Exit::Interrupted) {
+        outcome.processes += 1;
+    }
+    match &finished.exit {
+        Exit::Code(0) => (Status::Passed, None),
+        Exit::Code(code) => {
+            if outcome.exit_code == Some(0) {
+                outcome.exit_code = Some(*code);
+            }
+            (Status::Failed, Some(format!("exited with code {code}")))
+        }
+        Exit::Signal(signal) => (Status::Error, Some(format!("killed by signal {signal}"))),
+        Exit::TimedOut(limit) => (
+            Status::Error,
+            Some(format!("timed out after {}", humantime::format_duration(*limit))),
+        ),
+        Exit::Interrupted if fail_fast && !INTERRUPTED.load(Ordering::SeqCst) => {
+            (Status::Blocked, Some(not_started_reason()))
+        }
+        Exit::Interrupted => (Status::Error, Some("interrupted".to_owned())),
+        Exit::SpawnFailed(message) => (Status::Error, Some(message.clone())),
+    }
+}
+
+/// A built-in gate's verdict as an outcome: what it found, and an error for what it could
+/// not check.
+fn builtin_result(outcome: &mut Outcome, verdict: &Result<Verdict, String>) -> (Status, Option<String>) {
+    outcome.processes += 1;
+    let verdict = match verdict {
+        Ok(verdict) => verdict,
+        Err(message) => return (Status::Error, Some(message.clone())),
+    };
+    for note in &verdict.notes {
+        outcome.output.push_str(note);
+        outcome.output.push('\n');
+    }
+    outcome.output.push_str(&verdict.summary);
+    outcome.output.push('\n');
+    outcome.diagnostics.clone_from(&verdict.diagnostics);
+    outcome.details.clone_from(&verdict.details);
+    match &verdict.error {
+        Some(error) => (Status::Error, Some(error.clone())),
+        None if verdict.passed => (Status::Passed, Some(verdict.summary.clone())),
+        None => {
+            outcome.exit_code = Some(1);
+            (Status::Failed, Some(verdict.summary.clone()))
+        }
     }
 }
 
@@ -597,8 +606,8 @@ mod tests {
             Finished::new(exit, format!("{batch}\n").into_bytes())
         }
 
-        fn builtin(&self, _: &BuiltinJob, _: Option<SystemTime>) -> Finished {
-            Finished::new(Exit::SpawnFailed("no built-in gates here".to_owned()), Vec::new())
+        fn builtin(&self, _: &BuiltinJob, _: Option<SystemTime>) -> Result<Verdict, String> {
+            Err("no built-in gates here".to_owned())
         }
     }
 
