@@ -98,13 +98,18 @@ impl Places<'_> {
 }
 
 /// The diagnostics in `output`.
+/// The diagnostics in `output`, each once (cargo reports a warning for the library and
+/// again for its tests).
 pub(crate) fn parse(format: &ProblemFormat, output: &str, places: &Places<'_>) -> Vec<Diagnostic> {
     let output = strip_ansi(output);
-    match format {
+    let mut found = match format {
         ProblemFormat::Gnu => by_gnu(&output, places),
         ProblemFormat::Regex(regex) => by_regex(regex, &output, places),
         ProblemFormat::JsonLines => by_json(&output, places),
-    }
+    };
+    let mut seen = std::collections::HashSet::new();
+    found.retain(|d| seen.insert((d.file.clone(), d.line, d.column, d.code.clone(), d.message.clone())));
+    found
 }
 
 fn severity(text: Option<&str>) -> Severity {

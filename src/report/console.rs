@@ -11,7 +11,7 @@ use console::{Style, Term};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::model::Event;
-use crate::model::{Outcome, Status};
+use crate::model::{Diagnostic, Kind, Outcome, Severity, Status};
 use crate::printer::{Printer, Verbosity};
 
 pub(crate) struct Console {
@@ -202,16 +202,47 @@ impl Console {
                 }
             }
         }
-        if show_output && self.show_output && !outcome.output.is_empty() {
-            line.push_str(&outcome.output);
-            if !outcome.output.ends_with('\n') {
-                line.push('\n');
+        if show_output && self.show_output {
+            // Raw JSON says little to a person: its diagnostics say it better.
+            let json = matches!(outcome.output.trim_start().as_bytes().first(), Some(b'{' | b'['));
+            let raw_says_more = !json || outcome.diagnostics.is_empty();
+            if raw_says_more && !outcome.output.is_empty() {
+                line.push_str(&outcome.output);
+                if !outcome.output.ends_with('\n') {
+                    line.push('\n');
+                }
+            }
+            let builtin = matches!(outcome.kind, Kind::Coverage | Kind::Audit);
+            if (json || (builtin && outcome.status == Status::Failed)) && !outcome.diagnostics.is_empty() {
+                list_diagnostics(&mut line, &outcome.diagnostics);
             }
         }
         if self.printer.verbosity == Verbosity::Quiet && matches!(outcome.status, Status::Passed | Status::Skipped) {
             return String::new();
         }
         line
+    }
+}
+
+/// The first diagnostics as `path:line:col: severity: message [code]`, then how many more.
+fn list_diagnostics(out: &mut String, diagnostics: &[Diagnostic]) {
+    const SHOWN: usize = 20;
+    for d in diagnostics.iter().take(SHOWN) {
+        let place = match (d.line, d.column) {
+            (Some(line), Some(column)) => format!("{}:{line}:{column}", d.file),
+            (Some(line), None) => format!("{}:{line}", d.file),
+            _ => d.file.clone(),
+        };
+        let severity = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        };
+        let code = d.code.as_deref().map(|c| format!(" [{c}]")).unwrap_or_default();
+        let _ = writeln!(out, "{place}: {severity}: {}{code}", d.message);
+    }
+    if diagnostics.len() > SHOWN {
+        let _ = writeln!(out, "… and {} more", diagnostics.len() - SHOWN);
     }
 }
 

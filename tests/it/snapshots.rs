@@ -88,6 +88,19 @@ fn a_check_that_writes_files() {
     settings(&repo).bind(|| insta::assert_snapshot!("a_check_that_writes_files", shown(&run)));
 }
 
+#[test]
+fn json_diagnostics_are_shown_as_lines_once() {
+    let repo = TestRepo::new();
+    // cargo reports the same warning for the library and for its tests.
+    let message = r#"{"reason":"compiler-message","message":{"message":"unused variable: `x`","code":{"code":"unused_variables"},"level":"warning","spans":[{"file_name":"src/main.rs","line_start":2,"column_start":9,"is_primary":true}]}}"#;
+    repo.tool("clippyish", &format!("echo '{message}'; echo '{message}'; exit 1"))
+        .config("[gates.clippy]\nkind = \"lint\"\nfiles = [\"*.rs\"]\nrun = [\"clippyish\"]\nproblem_format = \"json-lines\"\n")
+        .write("src/main.rs", "fn main() {\n    let x = 1;\n}\n")
+        .commit_all("init");
+    let run = repo.gate(&["check", "--all"]);
+    settings(&repo).bind(|| insta::assert_snapshot!("json_diagnostics_are_shown_as_lines_once", shown(&run)));
+}
+
 /// Every stored snapshot belongs to a test here: a renamed or removed test leaves none behind.
 #[test]
 fn no_snapshot_is_left_unreferenced() {
