@@ -60,6 +60,13 @@ pub(crate) enum Command {
     Doctor,
     /// Write a `gates.toml` with the gates detected from the repository and PATH.
     Init,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print gate's man page (roff) to stdout: `gate man | man -l -`.
+    Man,
 }
 
 /// Which files a run considers and which gates it runs.

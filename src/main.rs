@@ -65,6 +65,8 @@ fn main() -> ExitCode {
         Command::Audit(args) => commands::audit::audit(&globals, args),
         Command::Doctor => commands::doctor::doctor(&globals),
         Command::Init => commands::init::init(&globals),
+        Command::Completions { shell } => commands::docs::completions(&globals, *shell),
+        Command::Man => commands::docs::man(&globals),
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(EXIT_ERROR)),

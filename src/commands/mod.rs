@@ -4,6 +4,7 @@
 pub(crate) mod audit;
 pub(crate) mod check;
 pub(crate) mod coverage;
+pub(crate) mod docs;
 pub(crate) mod doctor;
 pub(crate) mod hook;
 pub(crate) mod init;

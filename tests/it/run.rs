@@ -442,3 +442,32 @@ fn project_tools_are_found_where_projects_keep_them() {
         "{doctor:?}"
     );
 }
+
+#[test]
+fn completions_and_the_man_page_come_from_the_command_line_definition() {
+    let repo = TestRepo::new();
+    for (shell, marker) in [
+        ("bash", "_gate()"),
+        ("zsh", "#compdef gate"),
+        ("fish", "complete -c gate"),
+    ] {
+        let run = repo.gate(&["completions", shell]);
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(
+            run.stdout.contains(marker),
+            "{shell}: {}",
+            &run.stdout[..run.stdout.len().min(200)]
+        );
+        assert!(run.stdout.contains("required-checks"), "{shell} knows every subcommand");
+    }
+    let man = repo.gate(&["man"]);
+    assert_eq!(man.code, 0, "{man:?}");
+    assert!(
+        man.stdout.starts_with(".ie") || man.stdout.contains(".TH gate 1"),
+        "{}",
+        &man.stdout[..200]
+    );
+    assert!(man.stdout.contains("Decides whether a change may go in"));
+    let bad = repo.gate(&["completions", "tcsh"]);
+    assert_eq!(bad.code, 2, "{bad:?}");
+}
