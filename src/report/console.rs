@@ -76,7 +76,16 @@ impl Console {
                         bar.finish_and_clear();
                         live.bars.remove(&bar);
                     }
-                    let _ = live.bars.println(text.trim_end_matches('\n'));
+                    // Above the live area as real lines (indicatif's println pads to the
+                    // terminal's width instead of ending lines, so captures ran together).
+                    if !text.is_empty() {
+                        let printer = self.printer;
+                        live.bars.suspend(|| {
+                            let mut out = printer.stdout();
+                            let _ = out.write_all(text.as_bytes());
+                            let _ = out.flush();
+                        });
+                    }
                 } else if gate < self.next {
                     // A revised outcome (a check found to have written files): its own line.
                     let mut out = self.printer.stdout();

@@ -471,3 +471,55 @@ fn completions_and_the_man_page_come_from_the_command_line_definition() {
     let bad = repo.gate(&["completions", "tcsh"]);
     assert_eq!(bad.code, 2, "{bad:?}");
 }
+
+#[test]
+fn on_a_terminal_finished_gates_are_real_lines() {
+    let repo = TestRepo::new();
+    repo.config(&format!(
+        "{}{}",
+        gate_toml("slow", "run = [\"sleep\", \"0.3\"]\nalways = true"),
+        gate_toml("quick", "run = [\"true\"]\nalways = true")
+    ))
+    .commit_all("init");
+    // `script` gives gate a real pseudo-terminal, so the live view is on.
+    let command = format!("{} check", crate::common::GATE);
+    let output = repo
+        .command("script", &["-qec", &command, "/dev/null"])
+        .output()
+        .expect("`script` (util-linux) is needed for this test");
+    let text = strip(&String::from_utf8_lossy(&output.stdout).replace('\r', ""));
+    for gate in ["slow", "quick"] {
+        // The gate's line ends with a newline of its own, not padding to the terminal's width.
+        let start = text
+            .find(&format!("{gate} ."))
+            .unwrap_or_else(|| panic!("no line for `{gate}`: {text:?}"));
+        let line = text[start..].split('\n').next().unwrap();
+        assert!(
+            line.contains("passed") && !line.contains("          ") && !line.contains("gates:"),
+            "{line:?} in {text:?}"
+        );
+        assert!(text[start..].contains('\n'), "{text:?}");
+    }
+    assert!(text.contains("2 gates: 2 passed"), "{text:?}");
+}
+
+/// Text without terminal escape sequences.
+fn strip(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

@@ -193,6 +193,14 @@ impl TestRepo {
         command
     }
 
+    /// Any program, with the same clean environment as gate gets (and a terminal type).
+    pub(crate) fn command(&self, program: &str, args: &[&str]) -> Command {
+        let mut command = Command::new(program);
+        self.env(&mut command);
+        command.env("TERM", "xterm").args(args).stdin(Stdio::null());
+        command
+    }
+
     pub(crate) fn gate<S: AsRef<OsStr>>(&self, args: &[S]) -> Run {
         Run::from(&self.gate_command(args).output().unwrap())
     }
