@@ -186,7 +186,8 @@ pub(crate) fn tell_restored(printer: Printer, restored: &Restored) {
     }
     for (path, saved) in &restored.conflicts {
         let how = if saved.extension().is_some_and(|e| e == "patch") {
-            format!("apply it with `git apply {}`", saved.display())
+            // The patch was made against the staged content, which is where it applies.
+            format!("stage it with `git apply --cached {}`", saved.display())
         } else {
             format!("copy it over `{}`", path.display())
         };

@@ -224,11 +224,14 @@ fn when_a_fix_conflicts_with_unstaged_edits_the_edits_win_and_the_fix_is_kept_as
         patch.contains("--- a/a.txt\n+++ b/a.txt\n") && patch.contains("-changed\n+CHANGED\n"),
         "{patch}"
     );
-    assert!(
-        commit.stderr.contains(&format!("git apply {}", patches[0].display())),
-        "{commit:?}"
-    );
+    let hinted = format!("git apply --cached {}", patches[0].display());
+    assert!(commit.stderr.contains(&hinted), "{commit:?}");
     no_backup_left(&repo);
+    // The command the hint names works: the fix is staged, the user's edit stays.
+    let applied = repo.git_run(&["apply", "--cached", patches[0].to_str().unwrap()], None);
+    assert_eq!(applied.code, 0, "{applied:?}");
+    assert_eq!(staged(&repo, "a.txt"), "CHANGED\ntwo\nthree\n");
+    assert_eq!(repo.read("a.txt"), "mine\ntwo\nthree\n");
 }
 
 #[test]
