@@ -60,6 +60,7 @@ impl<'r> Keeper<'r> {
     /// Sets aside every difference between the working tree and `target` for tracked files
     /// (edits, deletions, type and mode changes) and puts the target's content in place.
     pub(crate) fn stash(repo: &'r Repo, target: Target, printer: Printer) -> Result<Self> {
+        clean_old_fixes(repo.git.path());
         let mut affected = affected(repo)?;
         let mut tree_index = None;
         if let Target::Head = target {
@@ -323,6 +324,31 @@ fn keep_aside(dir: &Path, n: usize, relative: &Path, content: &Content) -> Resul
             .with_context(|| format!("failed to set the mode of `{}`", path.display()))?;
     }
     Ok(path)
+}
+
+/// How long a saved fix (a patch, or a copy of a binary file) is kept for review.
+const KEEP_FIXES: std::time::Duration = std::time::Duration::from_hours(24 * 30);
+
+/// Removes saved fixes older than [`KEEP_FIXES`]; what cannot be removed stays, quietly.
+fn clean_old_fixes(git_dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(git_dir.join("gate/fixes")) else {
+        return;
+    };
+    let now = std::time::SystemTime::now();
+    for entry in entries.flatten() {
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|modified| now.duration_since(modified).is_ok_and(|age| age > KEEP_FIXES));
+        if old {
+            let path = entry.path();
+            let _ = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+        }
+    }
 }
 
 /// Refuses to run while an interrupted run's backup is waiting to be restored.
