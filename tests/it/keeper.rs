@@ -234,7 +234,7 @@ fn when_a_fix_conflicts_with_unstaged_edits_the_edits_win_and_the_fix_is_kept_as
     assert_eq!(repo.read("a.txt"), "mine\ntwo\nthree\n");
     // Saved fixes older than 30 days go at the next pre-commit run; newer ones stay.
     let old = std::fs::File::options().write(true).open(&patches[0]).unwrap();
-    old.set_modified(std::time::SystemTime::now() - Duration::from_secs(31 * 86_400))
+    old.set_modified(std::time::SystemTime::now() - Duration::from_hours(31 * 24))
         .unwrap();
     drop(old);
     let run = repo.gate(&["check", "--staged"]);
