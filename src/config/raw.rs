@@ -67,6 +67,8 @@ pub(crate) struct RawGate {
     /// Withheld variables (tokens, workflow command files) the gate may see after all.
     #[serde(default)]
     pub(crate) pass_env: Vec<String>,
+    /// Whether the tool is told to keep its colours on a colour terminal (default true).
+    pub(crate) color: Option<bool>,
     #[serde(default)]
     pub(crate) always: bool,
     #[serde(default)]

@@ -83,6 +83,8 @@ pub(crate) struct Gate {
     pub(crate) env: Vec<(String, String)>,
     /// Withheld variables this gate's processes may see.
     pub(crate) pass_env: Vec<String>,
+    /// Tell the tool to keep its colours (`FORCE_COLOR`) when gate's output has colour.
+    pub(crate) color: bool,
     pub(crate) always: bool,
     pub(crate) problem_format: Option<ProblemFormat>,
 }
@@ -212,6 +214,7 @@ fn resolve_gate(
         timeout: raw.timeout.map(|t| t.0),
         env: raw.env.into_iter().collect(),
         pass_env: raw.pass_env,
+        color: raw.color.unwrap_or(true),
         always: raw.always,
         problem_format,
     };

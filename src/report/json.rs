@@ -66,7 +66,8 @@ struct GateJson<'a> {
     exit_code: Option<i32>,
     processes: usize,
     files: Vec<String>,
-    output: &'a str,
+    /// Without terminal colour codes.
+    output: String,
     diagnostics: &'a [Diagnostic],
     /// Files a fixer rewrote.
     fixed: Vec<String>,
@@ -136,7 +137,7 @@ pub(crate) fn render(report: &Report<'_>) -> Result<String> {
                 exit_code: outcome.exit_code,
                 processes: outcome.processes,
                 files: outcome.files.iter().map(|f| path_text(f)).collect(),
-                output: &outcome.output,
+                output: crate::model::text::strip_ansi(&outcome.output),
                 diagnostics: &outcome.diagnostics,
                 fixed: outcome
                     .fixed

@@ -239,6 +239,12 @@ impl Planner<'_> {
             ("GATE_HEAD".into(), placeholders.head.clone().into()),
             ("GATE_NAME".into(), gate.name.clone().into()),
         ];
+        // Tools keep their colours when gate's own output is a colour terminal (captured
+        // colour is stripped for reports); `color = false` turns this off per gate.
+        if gate.color && console::colors_enabled() {
+            env.push(("FORCE_COLOR".into(), "1".into()));
+            env.push(("CLICOLOR_FORCE".into(), "1".into()));
+        }
         env.extend(gate.env.iter().map(|(k, v)| (k.into(), v.into())));
         let env_remove: Vec<OsString> = env::WITHHELD
             .iter()

@@ -523,3 +523,33 @@ fn strip(text: &str) -> String {
     }
     out
 }
+
+#[test]
+fn tools_keep_their_colours_on_a_colour_terminal_and_reports_get_none() {
+    let repo = TestRepo::new();
+    repo.tool(
+        "colourful",
+        "printf 'force=[%s] \\033[31mred\\033[0m\\n' \"$FORCE_COLOR\"; exit 1",
+    );
+    repo.config(&format!(
+        "{}{}",
+        gate_toml("a", "run = [\"colourful\"]\nalways = true"),
+        gate_toml("b", "run = [\"colourful\"]\nalways = true\ncolor = false")
+    ))
+    .commit_all("init");
+    let run = repo.gate(&["check", "--color", "always", "--report", "json=r.json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let report: serde_json::Value = serde_json::from_str(&repo.read("r.json")).unwrap();
+    assert_eq!(
+        report["gates"][0]["output"], "force=[1] red\n",
+        "colour stripped in the report"
+    );
+    assert_eq!(report["gates"][1]["output"], "force=[] red\n", "color = false");
+    assert!(
+        run.stdout.contains("\u{1b}[31mred"),
+        "the console keeps the tool's colour: {run:?}"
+    );
+    let plain = repo.gate(&["check", "--color", "never", "--report", "json=r.json"]);
+    let report: serde_json::Value = serde_json::from_str(&repo.read("r.json")).unwrap();
+    assert_eq!(report["gates"][0]["output"], "force=[] red\n", "{plain:?}");
+}
