@@ -452,4 +452,23 @@ mod tests {
         );
         assert_eq!(cvss_score("CVSS_V3", "not a vector"), None);
     }
+
+    #[test]
+    fn an_export_entry_claiming_more_than_any_record_is_refused_without_reading_it_all() {
+        use std::io::Write as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("all.zip");
+        let mut writer = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        writer.start_file("HUGE-1.json", options).unwrap();
+        // 64 MB of one byte: a few dozen kilobytes compressed.
+        let block = vec![b' '; 1 << 20];
+        for _ in 0..64 {
+            writer.write_all(&block).unwrap();
+        }
+        writer.finish().unwrap();
+        assert!(std::fs::metadata(&path).unwrap().len() < 1 << 20);
+        let err = read_zip(&path).unwrap_err();
+        assert!(err.to_string().contains("is larger than 16 MB"), "{err}");
+    }
 }
