@@ -22,7 +22,10 @@ pub(crate) fn coverage(globals: &Globals, args: &CoverageArgs) -> Result<i32> {
         .iter()
         .map(|rule| {
             rule.split_once('=')
-                .map(|(from, to)| (from.to_owned(), to.to_owned()))
+                .map(|(from, to)| crate::coverage::paths::PrefixMap {
+                    from: from.to_owned(),
+                    to: to.to_owned(),
+                })
                 .with_context(|| format!("`--path-map {rule}` is not `FROM=TO`"))
         })
         .collect::<Result<Vec<_>>>()?;

@@ -311,7 +311,14 @@ fn builtin(name: &str, raw: &RawGate, gate_span: Range<usize>, root: &Path) -> R
             .collect(),
         min_total: thresholds[0],
         min_patch: thresholds[1],
-        path_map: raw.path_map.iter().map(|m| (m.from.clone(), m.to.clone())).collect(),
+        path_map: raw
+            .path_map
+            .iter()
+            .map(|m| crate::coverage::paths::PrefixMap {
+                from: m.from.clone(),
+                to: m.to.clone(),
+            })
+            .collect(),
         source_roots: raw
             .source_roots
             .clone()

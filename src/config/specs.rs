@@ -67,7 +67,7 @@ pub(crate) struct CoverageSpec {
     pub(crate) reports: Vec<PathBuf>,
     pub(crate) min_total: Option<f64>,
     pub(crate) min_patch: Option<f64>,
-    pub(crate) path_map: Vec<(String, String)>,
+    pub(crate) path_map: Vec<crate::coverage::paths::PrefixMap>,
     pub(crate) source_roots: Vec<String>,
     /// Files left out of both numbers.
     pub(crate) exclude: GlobSet,

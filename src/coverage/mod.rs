@@ -19,7 +19,15 @@ use anyhow::{Context, Result, bail};
 use globset::GlobSet;
 use serde::Serialize;
 
-use crate::model::ChangedLines;
+use crate::model::{ChangedLines, LineRange};
+
+/// Changed lines of a file that the reports measure and no test ran.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Uncovered {
+    pub(crate) file: String,
+    #[serde(flatten)]
+    pub(crate) lines: LineRange,
+}
 
 /// One file as a report names it: the paths it could be, most likely first, and hits per line.
 #[derive(Debug)]
@@ -121,7 +129,7 @@ pub(crate) struct Measure {
     pub(crate) patch: Numbers,
     pub(crate) files: Vec<FileNumbers>,
     /// Changed lines the reports measure but no test ran: (file, first, last).
-    pub(crate) uncovered: Vec<(String, u32, u32)>,
+    pub(crate) uncovered: Vec<Uncovered>,
     /// Report paths that match no tracked file: listed, never counted.
     pub(crate) unmatched: Vec<String>,
     /// Report paths that match several tracked files, with them: listed, never counted.
@@ -209,16 +217,20 @@ impl Merged {
             uncovered_lines.dedup();
             // Uncovered changed lines in runs: one diagnostic per run of measured lines,
             // where lines the report does not measure (blank, comments) do not break a run.
-            let mut runs: Vec<(u32, u32)> = Vec::new();
+            let mut runs: Vec<LineRange> = Vec::new();
             for line in uncovered_lines {
                 match runs.last_mut() {
-                    Some((_, last)) if (*last + 1..line).all(|between| !lines.contains_key(&between)) => *last = line,
-                    _ => runs.push((line, line)),
+                    Some(run) if (run.last + 1..line).all(|between| !lines.contains_key(&between)) => run.last = line,
+                    _ => runs.push(LineRange {
+                        first: line,
+                        last: line,
+                    }),
                 }
             }
-            measure
-                .uncovered
-                .extend(runs.into_iter().map(|(a, b)| (file.clone(), a, b)));
+            measure.uncovered.extend(runs.into_iter().map(|lines| Uncovered {
+                file: file.clone(),
+                lines,
+            }));
             measure.total.measured += numbers.total.measured;
             measure.total.covered += numbers.total.covered;
             measure.patch.measured += numbers.patch.measured;

@@ -5,6 +5,13 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+/// `path_map`: a report path starting with `from` starts with `to` in the repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PrefixMap {
+    pub(crate) from: String,
+    pub(crate) to: String,
+}
+
 /// Where a report's file is in the repository.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Resolved {
@@ -22,13 +29,13 @@ pub(crate) struct Resolver<'a> {
     tracked: HashSet<&'a str>,
     /// Tracked paths by file name, for suffix matching.
     by_name: HashMap<&'a str, Vec<&'a str>>,
-    path_map: &'a [(String, String)],
+    path_map: &'a [PrefixMap],
     /// (module path, directory relative to the root) from each tracked `go.mod`.
     go_modules: Vec<(String, String)>,
 }
 
 impl<'a> Resolver<'a> {
-    pub(crate) fn new(root: &Path, workdir: &Path, tracked: &'a [String], path_map: &'a [(String, String)]) -> Self {
+    pub(crate) fn new(root: &Path, workdir: &Path, tracked: &'a [String], path_map: &'a [PrefixMap]) -> Self {
         let mut by_name: HashMap<&str, Vec<&str>> = HashMap::new();
         for path in tracked {
             let name = path.rsplit('/').next().unwrap_or(path);
@@ -117,9 +124,9 @@ impl<'a> Resolver<'a> {
                 break;
             }
         }
-        for (from, to) in self.path_map {
-            if let Some(rest) = path.strip_prefix(from.as_str()) {
-                path = format!("{to}{rest}");
+        for map in self.path_map {
+            if let Some(rest) = path.strip_prefix(map.from.as_str()) {
+                path = format!("{}{rest}", map.to);
                 break;
             }
         }
@@ -177,7 +184,10 @@ mod tests {
         ]
         .map(String::from)
         .to_vec();
-        let map = vec![("/build/".to_owned(), "src/".to_owned())];
+        let map = vec![PrefixMap {
+            from: "/build/".to_owned(),
+            to: "src/".to_owned(),
+        }];
         let resolver = Resolver::new(dir.path(), Path::new(""), &tracked, &map);
         let root = dir.path().to_string_lossy();
         let one = |c: &str| match resolver.resolve(&[c.to_owned()]) {

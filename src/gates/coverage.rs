@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use anyhow::{Result, bail};
 
 use crate::config::CoverageSpec;
-use crate::coverage::{self, Measure, Merged, paths::Resolver};
+use crate::coverage::{self, Measure, Merged, Uncovered, paths::Resolver};
 use crate::git::Repo;
 use crate::git::changes::ChangeSet;
 use crate::model::{ChangedLines, Diagnostic, Severity, Verdict};
@@ -125,21 +125,24 @@ fn judge(spec: &CoverageSpec, measure: &Measure) -> Verdict {
     let diagnostics = measure
         .uncovered
         .iter()
-        .map(|(file, first, last)| Diagnostic {
+        .map(|Uncovered { file, lines }| Diagnostic {
             file: file.clone(),
-            line: Some(*first),
+            line: Some(lines.first),
             column: None,
-            end_line: Some(*last).filter(|l| l != first),
+            end_line: Some(lines.last).filter(|&l| l != lines.first),
             severity: if spec.min_patch.is_some() {
                 Severity::Error
             } else {
                 Severity::Warning
             },
             code: Some("uncovered".to_owned()),
-            message: if first == last {
-                format!("line {first} is changed but no test covers it")
+            message: if lines.first == lines.last {
+                format!("line {} is changed but no test covers it", lines.first)
             } else {
-                format!("lines {first}-{last} are changed but no test covers them")
+                format!(
+                    "lines {}-{} are changed but no test covers them",
+                    lines.first, lines.last
+                )
             },
         })
         .collect();

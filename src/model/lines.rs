@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 /// Lines `first..=last` (1-based) of a file's new side.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 pub(crate) struct LineRange {
     pub(crate) first: u32,
     pub(crate) last: u32,

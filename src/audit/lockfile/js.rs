@@ -71,7 +71,14 @@ fn spec_name(spec: &str) -> &str {
 /// `yarn.lock`: v1 (`version "1.2.3"`) and Berry (`version: 1.2.3`, `resolution:`).
 #[expect(clippy::unnecessary_wraps, reason = "every lockfile parser has the same signature")]
 pub(super) fn yarn_lock(text: &str, out: &mut Sink) -> Result<()> {
-    let mut current: Option<(String, usize, bool)> = None; // name, line, local
+    /// The entry being read: its package name, its line, and whether it is local (a
+    /// workspace, link or patch, not from the registry).
+    struct Entry {
+        name: String,
+        line: usize,
+        local: bool,
+    }
+    let mut current: Option<Entry> = None;
     for (index, line) in text.lines().enumerate() {
         if line.is_empty() || line.starts_with('#') {
             continue;
@@ -86,7 +93,11 @@ pub(super) fn yarn_lock(text: &str, out: &mut Sink) -> Result<()> {
             let local = ["@workspace:", "@link:", "@file:", "@portal:", "@patch:"]
                 .iter()
                 .any(|p| first.contains(p));
-            current = Some((spec_name(first).to_owned(), index + 1, local));
+            current = Some(Entry {
+                name: spec_name(first).to_owned(),
+                line: index + 1,
+                local,
+            });
             continue;
         }
         let trimmed = line.trim();
@@ -94,11 +105,11 @@ pub(super) fn yarn_lock(text: &str, out: &mut Sink) -> Result<()> {
             .strip_prefix("version ")
             .or_else(|| trimmed.strip_prefix("version: "))
             .map(|v| v.trim().trim_matches('"'));
-        if let (Some(version), Some((name, at, local))) = (version, &current) {
-            if *local {
-                out.skip(format!("{name} is a workspace, link or patched package"));
+        if let (Some(version), Some(entry)) = (version, &current) {
+            if entry.local {
+                out.skip(format!("{} is a workspace, link or patched package", entry.name));
             } else {
-                out.package(name, version, *at);
+                out.package(&entry.name, version, entry.line);
             }
         }
     }
