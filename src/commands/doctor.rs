@@ -14,7 +14,6 @@ use crate::git::Repo;
 pub(crate) fn doctor(globals: &Globals) -> Result<i32> {
     let repo = Repo::open()?;
     let mut out = globals.printer.stdout();
-    let mut problems = 0;
     let (config, origin) = match config::load(repo.root(), globals.config.as_deref(), globals.printer) {
         Ok(loaded) => loaded,
         Err(err) => {
@@ -27,6 +26,14 @@ pub(crate) fn doctor(globals: &Globals) -> Result<i32> {
         config::Origin::Detected => "built-in gates".to_owned(),
     };
     writeln!(out, "config   ok: {} gates from {source}", config.gates.len())?;
+    let problems = tools(&mut out, &repo, &config)? + hooks(&mut out, &repo)? + databases(&mut out, &config)?;
+    // As documented: 2 when something needs fixing before gate can work as configured.
+    Ok(if problems > 0 { 2 } else { 0 })
+}
+
+/// Where each gate's program resolves, and its version; the problems found.
+fn tools(out: &mut impl Write, repo: &Repo, config: &config::Config) -> Result<usize> {
+    let mut problems = 0;
     for gate in &config.gates {
         let Action::Command {
             run: Program::Argv(argv),
@@ -56,6 +63,11 @@ pub(crate) fn doctor(globals: &Globals) -> Result<i32> {
             )?;
         }
     }
+    Ok(problems)
+}
+
+/// Whether gate's hooks are installed (not a problem when they are not).
+fn hooks(out: &mut impl Write, repo: &Repo) -> Result<usize> {
     let hooks = repo.hooks_dir()?;
     for hook in ["pre-commit", "pre-push"] {
         let installed = std::fs::read(hooks.join(hook)).is_ok_and(|content| is_ours(&content));
@@ -69,6 +81,12 @@ pub(crate) fn doctor(globals: &Globals) -> Result<i32> {
             }
         )?;
     }
+    Ok(0)
+}
+
+/// Whether each audit gate's database is there and current; the problems found.
+fn databases(out: &mut impl Write, config: &config::Config) -> Result<usize> {
+    let mut problems = 0;
     for gate in &config.gates {
         let Action::Audit(spec) = &gate.action else {
             continue;
@@ -99,8 +117,7 @@ pub(crate) fn doctor(globals: &Globals) -> Result<i32> {
             )?;
         }
     }
-    // As documented: 2 when something needs fixing before gate can work as configured.
-    Ok(if problems > 0 { 2 } else { 0 })
+    Ok(problems)
 }
 
 /// The first line a tool prints for `--version`, if it answers within a second.
