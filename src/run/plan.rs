@@ -182,6 +182,25 @@ impl Placeholders {
             .replace("{head}", &self.head)
     }
 
+    /// What every process of `gate` gets in its environment: the placeholders' values,
+    /// colour when gate's own output has it, and the gate's `env`.
+    fn environment(&self, gate: &Gate) -> Vec<(OsString, OsString)> {
+        let mut env: Vec<(OsString, OsString)> = vec![
+            ("GATE_ROOT".into(), self.root.clone().into()),
+            ("GATE_BASE".into(), self.base.clone().into()),
+            ("GATE_HEAD".into(), self.head.clone().into()),
+            ("GATE_NAME".into(), gate.name.clone().into()),
+        ];
+        // Tools keep their colours when gate's own output is a colour terminal (captured
+        // colour is stripped for reports); `color = false` turns this off per gate.
+        if gate.color && console::colors_enabled() {
+            env.push(("FORCE_COLOR".into(), "1".into()));
+            env.push(("CLICOLOR_FORCE".into(), "1".into()));
+        }
+        env.extend(gate.env.iter().map(|(k, v)| (k.into(), v.into())));
+        env
+    }
+
     /// In a shell script, values go through the environment, never into the script text.
     fn expand_for_shell(script: &str) -> String {
         script
@@ -233,19 +252,7 @@ impl Planner<'_> {
                 gate.name
             ));
         };
-        let mut env: Vec<(OsString, OsString)> = vec![
-            ("GATE_ROOT".into(), placeholders.root.clone().into()),
-            ("GATE_BASE".into(), placeholders.base.clone().into()),
-            ("GATE_HEAD".into(), placeholders.head.clone().into()),
-            ("GATE_NAME".into(), gate.name.clone().into()),
-        ];
-        // Tools keep their colours when gate's own output is a colour terminal (captured
-        // colour is stripped for reports); `color = false` turns this off per gate.
-        if gate.color && console::colors_enabled() {
-            env.push(("FORCE_COLOR".into(), "1".into()));
-            env.push(("CLICOLOR_FORCE".into(), "1".into()));
-        }
-        env.extend(gate.env.iter().map(|(k, v)| (k.into(), v.into())));
+        let env = placeholders.environment(gate);
         let env_remove: Vec<OsString> = env::WITHHELD
             .iter()
             .filter(|name| !gate.pass_env.iter().any(|p| p == *name))
@@ -274,25 +281,32 @@ impl Planner<'_> {
             batches
                 .into_iter()
                 .map(|batch| {
-                    let mut args = Vec::with_capacity(template.len() + batch.len());
-                    let mut count = 0;
-                    for arg in &template {
-                        if matches!(command, Program::Argv(_)) && arg == FILES {
-                            args.extend(batch.iter().cloned());
-                            count = batch.len();
-                        } else {
-                            args.push(OsString::from(arg));
-                        }
-                    }
-                    if matches!(command, Program::Shell(_)) {
-                        args.extend(batch.iter().cloned());
-                        count = batch.len();
-                    }
+                    let (args, count) = with_files(command, &template, batch);
                     make(args, count)
                 })
                 .collect(),
         )
     }
+}
+
+/// One batch's arguments: the template with `{files}` replaced by the batch (for a shell
+/// script, the files follow it as `$@`), and how many of them are files.
+fn with_files(command: &Program, template: &[String], batch: &[OsString]) -> (Vec<OsString>, usize) {
+    let mut args = Vec::with_capacity(template.len() + batch.len());
+    let mut count = 0;
+    for arg in template {
+        if matches!(command, Program::Argv(_)) && arg == FILES {
+            args.extend(batch.iter().cloned());
+            count = batch.len();
+        } else {
+            args.push(OsString::from(arg));
+        }
+    }
+    if matches!(command, Program::Shell(_)) {
+        args.extend(batch.iter().cloned());
+        count = batch.len();
+    }
+    (args, count)
 }
 
 /// A file argument; a name starting with `-` gets `./` so that no tool reads it as an option.
