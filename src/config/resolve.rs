@@ -144,39 +144,7 @@ fn resolve_gate(
                 .to_owned(),
         ));
     }
-    let action = match (builtin(name.get_ref(), &raw, gate_span.clone(), root)?, &raw.run) {
-        (Some(_), Some(run)) => {
-            return Err((
-                run.span(),
-                format!(
-                    "a `{}` gate is built in and takes no `run`\nhint: remove `run`, and make the gate `depends_on` the one that writes its input",
-                    raw.kind.as_str()
-                ),
-            ));
-        }
-        (Some(action), None) => {
-            if let Some(fix) = &raw.fix {
-                return Err((
-                    fix.span(),
-                    format!("a `{}` gate is built in and takes no `fix`", raw.kind.as_str()),
-                ));
-            }
-            action
-        }
-        (None, Some(run)) => Action::Command {
-            run: program(run, raw.shell)?,
-            fix: raw.fix.as_ref().map(|fix| program(fix, raw.shell)).transpose()?,
-        },
-        (None, None) => {
-            return Err((
-                gate_span,
-                format!(
-                    "gate `{}` has no `run` command\nhint: add e.g. `run = [\"ruff\", \"check\", \"{{files}}\"]`",
-                    name.get_ref()
-                ),
-            ));
-        }
-    };
+    let action = action(name, &raw, gate_span.clone(), root)?;
     let workdir = match &raw.workdir {
         Some(dir) => workdir(dir, root)?,
         None => PathBuf::new(),
@@ -219,6 +187,45 @@ fn resolve_gate(
         problem_format,
     };
     Ok((gate, spans))
+}
+
+/// A gate's command and fixer, or its built-in work: one of them.
+fn action(name: &Spanned<String>, raw: &RawGate, gate_span: Range<usize>, root: &Path) -> Result<Action, Failure> {
+    Ok(
+        match (builtin(name.get_ref(), raw, gate_span.clone(), root)?, &raw.run) {
+            (Some(_), Some(run)) => {
+                return Err((
+                    run.span(),
+                    format!(
+                        "a `{}` gate is built in and takes no `run`\nhint: remove `run`, and make the gate `depends_on` the one that writes its input",
+                        raw.kind.as_str()
+                    ),
+                ));
+            }
+            (Some(action), None) => {
+                if let Some(fix) = &raw.fix {
+                    return Err((
+                        fix.span(),
+                        format!("a `{}` gate is built in and takes no `fix`", raw.kind.as_str()),
+                    ));
+                }
+                action
+            }
+            (None, Some(run)) => Action::Command {
+                run: program(run, raw.shell)?,
+                fix: raw.fix.as_ref().map(|fix| program(fix, raw.shell)).transpose()?,
+            },
+            (None, None) => {
+                return Err((
+                    gate_span,
+                    format!(
+                        "gate `{}` has no `run` command\nhint: add e.g. `run = [\"ruff\", \"check\", \"{{files}}\"]`",
+                        name.get_ref()
+                    ),
+                ));
+            }
+        },
+    )
 }
 
 /// `depends_on` as gate indices, with the span of each entry: every name a gate, once.
