@@ -393,3 +393,51 @@ fn a_signal_at_any_point_of_a_run_leaves_every_byte() {
     let all_back = (0..300).all(|i| repo.read(format!("f{i:03}.txt")) == format!("{i}\nstaged\nunstaged\n"));
     assert!(all_back);
 }
+
+#[test]
+fn absurd_jobs_are_capped_with_a_note() {
+    let repo = TestRepo::new();
+    repo.tool("ok", "exit 0")
+        .config("[gates.a]\nkind = \"lint\"\nrun = [\"ok\"]\nalways = true\n")
+        .commit_all("init");
+    for jobs in ["6000", "9223372036854775807"] {
+        let started = std::time::Instant::now();
+        let run = repo.gate(&["check", "--jobs", jobs]);
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(
+            run.stderr.contains(&format!("{jobs} jobs asked for; running at most")),
+            "{run:?}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{jobs}: {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+#[test]
+fn hostile_lockfiles_and_cover_profiles_end_quickly_without_a_panic() {
+    let repo = TestRepo::new();
+    let db = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/osv");
+    repo.write("yarn.lock", "\"\n  version \"1.0.0\"\né\n  version \"2\"\n")
+        .write("c.go", "package c\n\nfunc F() {}\n")
+        .write("go.mod", "module example.com/c\n\ngo 1.22\n")
+        .write("cover.out", "mode: set\nexample.com/c/c.go:1.1,50000000.1 2 1\n")
+        .commit_all("init");
+    let run = repo.gate(&["audit", "--db", db.to_str().unwrap()]);
+    assert!(matches!(run.code, 0..=2), "no panic (101): {run:?}");
+    assert!(!run.stderr.contains("panicked"), "{run:?}");
+    let started = std::time::Instant::now();
+    let run = repo.gate(&["coverage", "cover.out"]);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("total 100.00%"),
+        "three lines, not fifty million: {run:?}"
+    );
+}
