@@ -139,43 +139,10 @@ impl Console {
 
     /// A gate's line, and its output when it should be shown.
     fn render(&self, outcome: &Outcome) -> String {
-        let dots = self.width.saturating_sub(outcome.name.chars().count() + 1);
-        let mut line = format!(
-            "{} {} {}",
-            outcome.name,
-            Style::new().dim().apply_to(".".repeat(dots)),
-            style(outcome.status).apply_to(format!("{:<7}", outcome.status.as_str()))
-        );
-        let count = outcome.files.len();
-        let files = format!("{count} {}", if count == 1 { "file" } else { "files" });
-        match outcome.status {
-            Status::Skipped | Status::Blocked => {
-                let reason = outcome.reason.as_deref().unwrap_or_default();
-                let _ = write!(line, "  {}", Style::new().dim().apply_to(reason));
-            }
-            _ => {
-                let _ = write!(line, "  {:>7}  {files}", seconds(outcome.duration));
-                let first = outcome.reason.as_deref().and_then(|r| r.lines().next());
-                match (outcome.status, first) {
-                    (Status::Error, Some(first)) => {
-                        let _ = write!(line, "  {}", style(Status::Error).apply_to(format!("error: {first}")));
-                    }
-                    (Status::Fixed, Some(first)) => {
-                        let _ = write!(line, "  {}", style(Status::Fixed).apply_to(first));
-                    }
-                    // A check that wrote files: which.
-                    (Status::Failed, Some(first)) if !outcome.modified.is_empty() => {
-                        let _ = write!(line, "  {}", style(Status::Failed).apply_to(first));
-                    }
-                    // What a built-in gate measured.
-                    (Status::Passed | Status::Failed, Some(first)) if outcome.details.is_some() => {
-                        let _ = write!(line, "  {first}");
-                    }
-                    _ => {}
-                }
-            }
+        if self.printer.verbosity == Verbosity::Quiet && matches!(outcome.status, Status::Passed | Status::Skipped) {
+            return String::new();
         }
-        line.push('\n');
+        let mut line = headline(outcome, self.width);
         let explained = matches!(outcome.status, Status::Error | Status::Fixed)
             || (outcome.status == Status::Failed && !outcome.modified.is_empty());
         if explained
@@ -187,49 +154,97 @@ impl Console {
         {
             let _ = writeln!(line, "  {hint}");
         }
+        for file in &outcome.fixed {
+            diff(&mut line, file);
+        }
         let show_output = match self.printer.verbosity {
             Verbosity::Verbose => true,
             Verbosity::Normal | Verbosity::Quiet => {
                 matches!(outcome.status, Status::Failed | Status::Error | Status::Fixed)
             }
         };
-        for file in &outcome.fixed {
-            match crate::model::unified_diff(file) {
-                Some(diff) => {
-                    for diff_line in diff.lines() {
-                        let style = match diff_line.as_bytes().first() {
-                            Some(b'+') => Style::new().green(),
-                            Some(b'-') => Style::new().red(),
-                            Some(b'@') => Style::new().cyan(),
-                            _ => Style::new(),
-                        };
-                        let _ = writeln!(line, "{}", style.apply_to(diff_line));
-                    }
-                }
-                None => {
-                    let _ = writeln!(line, "binary file `{}` changed", file.path.display());
-                }
-            }
-        }
         if show_output && self.show_output {
-            // Raw JSON says little to a person: its diagnostics say it better.
-            let json = matches!(outcome.output.trim_start().as_bytes().first(), Some(b'{' | b'['));
-            let raw_says_more = !json || outcome.diagnostics.is_empty();
-            if raw_says_more && !outcome.output.is_empty() {
-                line.push_str(&outcome.output);
-                if !outcome.output.ends_with('\n') {
-                    line.push('\n');
-                }
-            }
-            let builtin = matches!(outcome.kind, Kind::Coverage | Kind::Audit);
-            if (json || (builtin && outcome.status == Status::Failed)) && !outcome.diagnostics.is_empty() {
-                list_diagnostics(&mut line, &outcome.diagnostics);
-            }
-        }
-        if self.printer.verbosity == Verbosity::Quiet && matches!(outcome.status, Status::Passed | Status::Skipped) {
-            return String::new();
+            output(&mut line, outcome);
         }
         line
+    }
+}
+
+/// `name ..... status  time  files  what happened`, and its newline.
+fn headline(outcome: &Outcome, width: usize) -> String {
+    let dots = width.saturating_sub(outcome.name.chars().count() + 1);
+    let mut line = format!(
+        "{} {} {}",
+        outcome.name,
+        Style::new().dim().apply_to(".".repeat(dots)),
+        style(outcome.status).apply_to(format!("{:<7}", outcome.status.as_str()))
+    );
+    let files = crate::model::text::plural(outcome.files.len(), "file");
+    match outcome.status {
+        Status::Skipped | Status::Blocked => {
+            let reason = outcome.reason.as_deref().unwrap_or_default();
+            let _ = write!(line, "  {}", Style::new().dim().apply_to(reason));
+        }
+        _ => {
+            let _ = write!(line, "  {:>7}  {files}", seconds(outcome.duration));
+            let first = outcome.reason.as_deref().and_then(|r| r.lines().next());
+            match (outcome.status, first) {
+                (Status::Error, Some(first)) => {
+                    let _ = write!(line, "  {}", style(Status::Error).apply_to(format!("error: {first}")));
+                }
+                (Status::Fixed, Some(first)) => {
+                    let _ = write!(line, "  {}", style(Status::Fixed).apply_to(first));
+                }
+                // A check that wrote files: which.
+                (Status::Failed, Some(first)) if !outcome.modified.is_empty() => {
+                    let _ = write!(line, "  {}", style(Status::Failed).apply_to(first));
+                }
+                // What a built-in gate measured.
+                (Status::Passed | Status::Failed, Some(first)) if outcome.details.is_some() => {
+                    let _ = write!(line, "  {first}");
+                }
+                _ => {}
+            }
+        }
+    }
+    line.push('\n');
+    line
+}
+
+/// A fixed (or written) file's change as a coloured unified diff.
+fn diff(out: &mut String, file: &crate::model::FixedFile) {
+    match crate::model::unified_diff(file) {
+        Some(diff) => {
+            for diff_line in diff.lines() {
+                let style = match diff_line.as_bytes().first() {
+                    Some(b'+') => Style::new().green(),
+                    Some(b'-') => Style::new().red(),
+                    Some(b'@') => Style::new().cyan(),
+                    _ => Style::new(),
+                };
+                let _ = writeln!(out, "{}", style.apply_to(diff_line));
+            }
+        }
+        None => {
+            let _ = writeln!(out, "binary file `{}` changed", file.path.display());
+        }
+    }
+}
+
+/// What the gate printed, or (for JSON output and failing built-in gates) its diagnostics.
+fn output(out: &mut String, outcome: &Outcome) {
+    // Raw JSON says little to a person: its diagnostics say it better.
+    let json = matches!(outcome.output.trim_start().as_bytes().first(), Some(b'{' | b'['));
+    let raw_says_more = !json || outcome.diagnostics.is_empty();
+    if raw_says_more && !outcome.output.is_empty() {
+        out.push_str(&outcome.output);
+        if !outcome.output.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    let builtin = matches!(outcome.kind, Kind::Coverage | Kind::Audit);
+    if (json || (builtin && outcome.status == Status::Failed)) && !outcome.diagnostics.is_empty() {
+        list_diagnostics(out, &outcome.diagnostics);
     }
 }
 
