@@ -93,7 +93,7 @@ pub(crate) fn audit(globals: &Globals, args: &AuditArgs) -> Result<i32> {
 /// The audit gate of the configuration, if there is one.
 /// A broken `gates.toml` is refused, as `gate check` refuses it.
 fn configured(repo: &Repo, globals: &Globals) -> Result<Option<AuditSpec>> {
-    let Some(config) = config::load_if_present(repo.root(), globals.config.as_deref())? else {
+    let Some((config, _)) = config::load_if_present(repo.root(), globals.config.as_deref())? else {
         return Ok(None);
     };
     Ok(config.gates.into_iter().find_map(|gate| match gate.action {

@@ -66,5 +66,5 @@ fn status_prefix(globals: &Globals) -> Result<String> {
         return Ok("gate/".to_owned());
     };
     Ok(config::load_if_present(repo.root(), globals.config.as_deref())?
-        .map_or_else(|| "gate/".to_owned(), |config| config.settings.status_prefix))
+        .map_or_else(|| "gate/".to_owned(), |(config, _)| config.settings.status_prefix))
 }

@@ -93,26 +93,21 @@ pub(crate) enum Origin {
 /// Reads the configuration: `explicit` if given, else `gates.toml` at `root`, else the
 /// gates detected from what the repository contains.
 pub(crate) fn load(root: &Path, explicit: Option<&Path>, printer: Printer) -> anyhow::Result<(Config, Origin)> {
-    let path = match explicit {
-        Some(path) => path.to_owned(),
-        None => root.join(FILE_NAME),
-    };
-    if explicit.is_none() && !path.exists() {
-        return detected(root, printer);
+    match load_if_present(root, explicit)? {
+        Some(loaded) => Ok(loaded),
+        None => detected(root, printer),
     }
-    let text = std::fs::read_to_string(&path).with_context(|| format!("failed to read `{}`", path.display()))?;
-    from_text(root, &text, path)
 }
 
 /// The configuration when there is a file to read (`explicit`, or `gates.toml` at `root`),
 /// for commands that work without one; a file that is there but broken is an error.
-pub(crate) fn load_if_present(root: &Path, explicit: Option<&Path>) -> anyhow::Result<Option<Config>> {
+pub(crate) fn load_if_present(root: &Path, explicit: Option<&Path>) -> anyhow::Result<Option<(Config, Origin)>> {
     let path = explicit.map_or_else(|| root.join(FILE_NAME), Path::to_owned);
     if explicit.is_none() && !path.exists() {
         return Ok(None);
     }
     let text = std::fs::read_to_string(&path).with_context(|| format!("failed to read `{}`", path.display()))?;
-    Ok(Some(from_text(root, &text, path)?.0))
+    from_text(root, &text, path).map(Some)
 }
 
 /// Reads configuration text that came from `path` (or from git's copy of it).

@@ -32,9 +32,10 @@ pub(crate) fn changed_lines_of(repo: &Repo, changes: &ChangeSet, paths: &[&str])
     }
     // A renamed file's lines are compared with its old content, as `git diff -M` does: the
     // old path must be in the diff for rename detection to pair them.
+    let asked: std::collections::HashSet<&Path> = paths.iter().map(Path::new).collect();
     for file in &changes.files {
         if let Some(from) = &file.from
-            && paths.iter().any(|p| Path::new(p) == file.path)
+            && asked.contains(file.path.as_path())
         {
             options.pathspec(from);
         }

@@ -13,7 +13,7 @@
 //! patch under `.git/gate/fixes/`.
 
 pub(crate) mod backup;
-mod content;
+pub(crate) mod content;
 pub(crate) mod lock;
 
 use std::collections::HashSet;

@@ -10,6 +10,7 @@ use anyhow::{Context, Result};
 use crate::config::{Config, OnFix};
 use crate::git::Repo;
 use crate::keeper::Restored;
+use crate::keeper::content::Content;
 use crate::model::text::plural;
 use crate::model::{FixedFile, Outcome, Status};
 use crate::printer::Printer;
@@ -49,21 +50,19 @@ pub(crate) fn undo(root: &Path, files: &[FixedFile]) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     for file in files {
         let path = root.join(&file.path);
-        let current = std::fs::symlink_metadata(&path).ok();
-        let mode = current.as_ref().filter(|m| m.is_file()).map(|m| m.permissions().mode());
-        if let Some(meta) = &current {
-            if meta.is_dir() {
-                std::fs::remove_dir(&path)?;
-            } else {
-                std::fs::remove_file(&path)?;
-            }
-        }
-        if let Some(bytes) = &file.before {
-            std::fs::write(&path, bytes)?;
-            if let Some(mode) = mode {
-                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))?;
-            }
-        }
+        // The fixer may have rewritten the bytes, never the mode it had to keep.
+        let mode = std::fs::symlink_metadata(&path)
+            .ok()
+            .filter(std::fs::Metadata::is_file)
+            .map_or(0o644, |m| m.permissions().mode() & 0o7777);
+        let before = match &file.before {
+            Some(bytes) => Content::File {
+                bytes: bytes.clone(),
+                mode,
+            },
+            None => Content::Missing,
+        };
+        before.write(&path)?;
     }
     Ok(())
 }

@@ -14,6 +14,7 @@ use anyhow::{Context, Result};
 use rayon::prelude::*;
 
 use crate::git::Repo;
+use crate::keeper::content::Content;
 use crate::model::{FixedFile, Outcome, Status};
 
 /// What `lstat` says of a file, enough to notice any rewrite.
@@ -90,7 +91,7 @@ fn tracked(repo: &Repo) -> Result<Vec<PathBuf>> {
                     && !e.mode.is_sparse()
                     && !e.flags.intersects(Flags::INTENT_TO_ADD | Flags::SKIP_WORKTREE)
             })
-            .map(|e| PathBuf::from(std::ffi::OsStr::from_bytes(e.path(index))))
+            .map(|e| crate::git::path_from_bytes(e.path(index)))
             .collect());
     }
     Ok(crate::git::changes::all(repo)?
@@ -99,8 +100,6 @@ fn tracked(repo: &Repo) -> Result<Vec<PathBuf>> {
         .map(|f| f.path)
         .collect())
 }
-
-use std::os::unix::ffi::OsStrExt;
 
 /// A file a check changed, with its content before when it is known.
 struct Change {
@@ -262,12 +261,8 @@ fn suspects(outcomes: &[Outcome], fixing: &[bool], taken: SystemTime, when: Opti
 
 /// A path's bytes (a link's target for a symlink), `None` when nothing is there.
 fn read_state(path: &Path) -> Option<Vec<u8>> {
-    let meta = std::fs::symlink_metadata(path).ok()?;
-    if meta.file_type().is_symlink() {
-        return std::fs::read_link(path).ok().map(|t| t.as_os_str().as_bytes().to_vec());
+    match Content::read(path) {
+        Ok(Content::Missing) | Err(_) => None,
+        Ok(content) => Some(content.data().to_vec()),
     }
-    if meta.is_dir() {
-        return None;
-    }
-    std::fs::read(path).ok()
 }

@@ -7,11 +7,6 @@ fn said(run: &Run) -> String {
     format!("{}{}", run.stdout, run.stderr)
 }
 
-fn installed(repo: &TestRepo, hook: &str) {
-    let run = repo.gate(&["install", "--hook", hook]);
-    assert_eq!(run.code, 0, "{run:?}");
-}
-
 /// A "type checker" that fails unless every name `main.py` imports is defined in `lib.py`.
 fn import_checker(repo: &TestRepo) {
     repo.tool(
@@ -30,7 +25,7 @@ fn an_unstaged_edit_in_another_file_does_not_decide_the_commit() {
         .write("lib.py", "def one(): pass\n")
         .write("main.py", "from lib import one\n")
         .commit_all("init");
-    installed(&repo, "pre-commit");
+    repo.install("pre-commit");
     // `helper` exists only in an unstaged edit of lib.py; main.py is staged using it.
     repo.write("lib.py", "def one(): pass\ndef helper(): pass\n");
     repo.write("main.py", "from lib import helper\n");
@@ -60,7 +55,7 @@ fn an_unstaged_deletion_of_another_file_is_put_back_for_the_run_and_deleted_agai
         .write("lib.py", "def one(): pass\n")
         .write("main.py", "from lib import one\n")
         .commit_all("init");
-    installed(&repo, "pre-commit");
+    repo.install("pre-commit");
     std::fs::remove_file(repo.root().join("lib.py")).unwrap();
     repo.write("main.py", "from lib import one\n# touched\n");
     repo.git(&["add", "main.py"]);
@@ -83,7 +78,7 @@ fn with_remote() -> (TestRepo, tempfile::TempDir) {
     repo.git(&["init", "-q", "--bare", remote.path().to_str().unwrap()]);
     repo.git(&["remote", "add", "origin", remote.path().to_str().unwrap()]);
     repo.git(&["push", "-q", "origin", "main"]);
-    installed(&repo, "pre-push");
+    repo.install("pre-push");
     (repo, remote)
 }
 
@@ -161,7 +156,7 @@ fn the_staged_configuration_gates_the_commit() {
     repo.config("[gates.strict]\nkind = \"lint\"\nfiles = [\"*.py\"]\nrun = [\"fail\"]\n")
         .write("a.py", "x\n")
         .commit_all("init");
-    installed(&repo, "pre-commit");
+    repo.install("pre-commit");
     // Moving the failing gate out of pre-commit without staging that edit changes nothing.
     repo.config("[gates.strict]\nkind = \"lint\"\nfiles = [\"*.py\"]\nrun = [\"fail\"]\nstages = [\"manual\"]\n");
     repo.write("a.py", "y\n");
@@ -188,7 +183,7 @@ fn a_check_that_rewrites_a_file_fails_and_its_change_is_never_committed() {
     repo.config("[gates.lint]\nkind = \"lint\"\nfiles = [\"*.py\"]\nrun = [\"sneaky\", \"{files}\"]\n")
         .write("a.py", "x=1\n")
         .commit_all("init");
-    installed(&repo, "pre-commit");
+    repo.install("pre-commit");
     repo.write("a.py", "x=2\n");
     repo.git(&["add", "a.py"]);
     let head = repo.git(&["rev-parse", "HEAD"]);
@@ -240,7 +235,7 @@ fn a_file_is_staged_only_when_every_fix_to_it_may_be_staged() {
     )
     .write("f.txt", "one\n")
     .commit_all("init");
-    installed(&repo, "pre-commit");
+    repo.install("pre-commit");
     repo.write("f.txt", "two\n");
     repo.git(&["add", "f.txt"]);
     let head = repo.git(&["rev-parse", "HEAD"]);
@@ -264,7 +259,7 @@ fn a_fixer_that_dies_half_way_leaves_no_partial_output() {
     );
     let thirty: String = (1..=30).fold(String::new(), |text, i| text + &format!("line {i}\n"));
     repo.write("f.txt", "old\n").commit_all("init");
-    installed(&repo, "pre-commit");
+    repo.install("pre-commit");
     repo.write("f.txt", &thirty);
     repo.git(&["add", "f.txt"]);
     // And an unstaged edit on top, which must come back too.
@@ -281,14 +276,11 @@ fn a_fixer_that_dies_half_way_leaves_no_partial_output() {
 #[test]
 fn git_commit_path_with_a_staged_fix_leaves_the_index_agreeing_with_the_commit() {
     let repo = TestRepo::new();
-    repo.tool("ok", "exit 0").tool(
-        "upper",
-        "for f in \"$@\"; do tr a-z A-Z < \"$f\" > \"$f.tmp\" && cat \"$f.tmp\" > \"$f\" && rm \"$f.tmp\"; done",
-    );
+    repo.tool("ok", "exit 0").tool("upper", crate::common::UPPERCASE);
     repo.config("[gates.up]\nkind = \"format\"\nfiles = [\"*.txt\"]\nrun = [\"ok\"]\nfix = [\"upper\", \"{files}\"]\non_fix = \"stage\"\n")
         .write("b.txt", "b\n")
         .commit_all("init");
-    installed(&repo, "pre-commit");
+    repo.install("pre-commit");
     repo.write("b.txt", "hello\n");
     let commit = repo.git_run(&["commit", "-m", "path", "b.txt"], None);
     assert_eq!(commit.code, 0, "{commit:?}");

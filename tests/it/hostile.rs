@@ -5,11 +5,6 @@ use std::os::unix::fs::{PermissionsExt, symlink};
 
 use crate::common::TestRepo;
 
-fn installed(repo: &TestRepo) {
-    let run = repo.gate(&["install", "--hook", "pre-commit"]);
-    assert_eq!(run.code, 0, "{run:?}");
-}
-
 fn sha(path: &std::path::Path) -> Vec<u8> {
     std::fs::read(path).unwrap()
 }
@@ -25,7 +20,7 @@ fn a_staged_file_that_is_now_a_symlink_is_never_written_through() {
         .config("[gates.lint]\nkind = \"lint\"\nfiles = [\"*.txt\"]\nrun = [\"ok\", \"{files}\"]\n")
         .write("a.txt", "committed\n")
         .commit_all("init");
-    installed(&repo);
+    repo.install("pre-commit");
     repo.write("a.txt", "staged\n");
     repo.git(&["add", "a.txt"]);
     std::fs::remove_file(repo.root().join("a.txt")).unwrap();
@@ -51,7 +46,7 @@ fn a_parent_directory_that_is_now_a_symlink_is_never_written_through() {
         .write("a/b.txt", "committed\n")
         .write("c.txt", "c\n")
         .commit_all("init");
-    installed(&repo);
+    repo.install("pre-commit");
     repo.write("c.txt", "staged c\n");
     repo.git(&["add", "c.txt"]);
     std::fs::remove_dir_all(repo.root().join("a")).unwrap();
@@ -219,14 +214,11 @@ fn crlf_repositories_compare_as_git_does() {
         } else {
             repo.write(".gitattributes", "*.txt text eol=crlf\n");
         }
-        repo.tool("ok", "exit 0").tool(
-            "upper",
-            "for f in \"$@\"; do tr a-z A-Z < \"$f\" > \"$f.tmp\" && cat \"$f.tmp\" > \"$f\" && rm \"$f.tmp\"; done",
-        );
+        repo.tool("ok", "exit 0").tool("upper", crate::common::UPPERCASE);
         repo.config("[gates.up]\nkind = \"format\"\nfiles = [\"*.txt\"]\nrun = [\"ok\"]\nfix = [\"upper\", \"{files}\"]\non_fix = \"stage\"\n")
             .write("a.txt", "one\r\n")
             .commit_all("init");
-        installed(&repo);
+        repo.install("pre-commit");
         repo.write("a.txt", "one\r\ntwo\r\n");
         repo.git(&["add", "a.txt"]);
         // Fully staged: git itself sees no unstaged change.
@@ -348,7 +340,15 @@ fn a_bare_git_dir_with_a_separate_work_tree_works() {
     std::fs::write(home.join("a.txt"), "bad\nunstaged\n").unwrap();
     let commit = dot(&["commit", "-m", "bad"]);
     assert_ne!(commit.code, 0, "the gate ran and failed: {commit:?}");
+    // Failed on the staged content, not an error about the repository's shape.
+    assert!(
+        commit.stderr.contains("t ") && commit.stderr.contains(" failed "),
+        "{commit:?}"
+    );
+    assert!(!commit.stderr.contains("bare repository"), "{commit:?}");
     assert_eq!(std::fs::read_to_string(home.join("a.txt")).unwrap(), "bad\nunstaged\n");
+    // The staged content stays staged; nothing was committed.
+    assert!(dot(&["rev-parse", "HEAD~1"]).code != 0, "still one commit");
 }
 
 #[test]

@@ -24,11 +24,6 @@ fn seeing_gate(repo: &TestRepo, exit: u8) -> std::path::PathBuf {
 
 const LOOK: &str = "[gates.look]\nkind = \"lint\"\nfiles = [\"*.txt\"]\nrun = [\"look\", \"{files}\"]\n";
 
-fn installed(repo: &TestRepo) {
-    let run = repo.gate(&["install", "--hook", "pre-commit"]);
-    assert_eq!(run.code, 0, "{run:?}");
-}
-
 fn staged(repo: &TestRepo, path: &str) -> String {
     repo.git(&["show", &format!(":{path}")])
 }
@@ -50,7 +45,7 @@ fn partially_staged(exit: u8) -> (TestRepo, std::path::PathBuf) {
     let repo = TestRepo::new();
     let seen = seeing_gate(&repo, exit);
     repo.config(LOOK).write("a.txt", "one\ntwo\nthree\n").commit_all("init");
-    installed(&repo);
+    repo.install("pre-commit");
     repo.write("a.txt", "one\nTWO staged\nthree\n");
     repo.git(&["add", "a.txt"]);
     repo.write("a.txt", "one\nTWO staged\nthree\nfour unstaged\n");
@@ -94,7 +89,7 @@ fn untracked_ignored_and_clean_files_are_never_touched_and_other_edits_come_back
         .write("other.txt", "x\n")
         .write("clean.txt", "c\n")
         .commit_all("init");
-    installed(&repo);
+    repo.install("pre-commit");
     repo.write("a.txt", "one\nTWO staged\nthree\n");
     repo.git(&["add", "a.txt"]);
     repo.write("a.txt", "one\nTWO staged\nthree\nfour unstaged\n");
@@ -123,7 +118,7 @@ fn a_staged_file_deleted_in_the_working_tree_is_checked_then_deleted_again() {
     let repo = TestRepo::new();
     let seen = seeing_gate(&repo, 0);
     repo.config(LOOK).write("a.txt", "one\n").commit_all("init");
-    installed(&repo);
+    repo.install("pre-commit");
     repo.write("a.txt", "staged\n");
     repo.git(&["add", "a.txt"]);
     std::fs::remove_file(repo.root().join("a.txt")).unwrap();
@@ -143,7 +138,7 @@ fn fixer_repo(on_fix: &str) -> TestRepo {
     ))
     .write("a.txt", "one\ntwo\nthree\n")
     .commit_all("init");
-    installed(&repo);
+    repo.install("pre-commit");
     repo
 }
 
@@ -250,7 +245,7 @@ fn a_timeout_or_crash_still_restores() {
         repo.config("[gates.bad]\nkind = \"lint\"\nfiles = [\"*.txt\"]\nrun = [\"bad\"]\ntimeout = \"1s\"\n")
             .write("a.txt", "one\n")
             .commit_all("init");
-        installed(&repo);
+        repo.install("pre-commit");
         repo.write("a.txt", "staged\n");
         repo.git(&["add", "a.txt"]);
         repo.write("a.txt", "staged\nunstaged\n");
@@ -396,7 +391,7 @@ fn edge_cases_keep_every_byte() {
             "rename me\nwith enough lines\nto be found\nas a rename\n",
         )
         .commit_all("init");
-    installed(&repo);
+    repo.install("pre-commit");
     // Staged edits, then different unstaged edits on top of each.
     repo.write("crlf.txt", "a\r\nstaged\r\n")
         .write("with space.txt", "staged\n")
@@ -455,7 +450,7 @@ fn first_commit_merge_in_progress_subdirectory_and_temporary_indexes() {
     let seen = seeing_gate(&repo, 0);
     repo.config(LOOK).write("a.txt", "staged\n");
     repo.git(&["add", "-A"]);
-    installed(&repo);
+    repo.install("pre-commit");
     repo.write("a.txt", "staged\nunstaged\n");
     let commit = repo.git_run(&["commit", "-m", "root"], None);
     assert_eq!(commit.code, 0, "{commit:?}");
@@ -527,7 +522,7 @@ fn submodules_are_left_alone() {
     );
     assert_eq!(added.code, 0, "{added:?}");
     repo.git(&["commit", "-q", "--no-verify", "-m", "submodule"]);
-    installed(&repo);
+    repo.install("pre-commit");
     std::fs::write(repo.root().join("sub/lib.txt"), "edited inside\n").unwrap();
     repo.write("a.txt", "staged\n");
     repo.git(&["add", "a.txt"]);

@@ -13,6 +13,11 @@ pub(crate) mod server;
 
 pub(crate) const GATE: &str = env!("CARGO_BIN_EXE_gate");
 
+/// A fixer (for `repo.tool("upper", UPPERCASE)`) that uppercases each file it is handed in
+/// place, keeping the file's mode.
+pub(crate) const UPPERCASE: &str =
+    "for f in \"$@\"; do tr a-z A-Z < \"$f\" > \"$f.tmp\" && cat \"$f.tmp\" > \"$f\" && rm \"$f.tmp\"; done";
+
 pub(crate) struct TestRepo {
     dir: TempDir,
     /// Outside the work tree, so fake tools never show up as changes.
@@ -199,6 +204,13 @@ impl TestRepo {
         self.env(&mut command);
         command.env("TERM", "xterm").args(args).stdin(Stdio::null());
         command
+    }
+
+    /// `gate install --hook HOOK`, which must succeed.
+    pub(crate) fn install(&self, hook: &str) -> &Self {
+        let run = self.gate(&["install", "--hook", hook]);
+        assert_eq!(run.code, 0, "{run:?}");
+        self
     }
 
     pub(crate) fn gate<S: AsRef<OsStr>>(&self, args: &[S]) -> Run {
