@@ -57,9 +57,14 @@ impl Printer {
     pub(crate) fn error(self, error: &anyhow::Error) {
         let mut err = self.stderr();
         let label = console::style("error").red().bold().for_stderr();
-        let _ = writeln!(err, "{label}: {error}");
-        for cause in error.chain().skip(1) {
+        let (causes, hint) = crate::model::Problem::causes(error);
+        let mut causes = causes.iter();
+        let _ = writeln!(err, "{label}: {}", causes.next().map_or("", String::as_str));
+        for cause in causes {
             let _ = writeln!(err, "  caused by: {cause}");
+        }
+        if let Some(hint) = hint {
+            let _ = writeln!(err, "hint: {hint}");
         }
     }
 }

@@ -16,6 +16,8 @@ use serde_json::Value;
 
 use super::version::Ecosystem;
 
+use crate::model::Problem;
+
 #[derive(Debug, Deserialize)]
 pub(crate) struct Record {
     pub(crate) id: String,
@@ -90,10 +92,11 @@ impl Database {
     /// (nothing is known about it), a corrupt record is.
     pub(crate) fn load(dir: &Path, ecosystems: &[Ecosystem]) -> Result<Self> {
         if !dir.is_dir() {
-            anyhow::bail!(
-                "the vulnerability database `{}` does not exist\nhint: run `gate audit --update`, or set `db` of the audit gate to a folder of OSV records",
-                dir.display()
-            );
+            return Err(Problem::hinted(
+                format!("the vulnerability database `{}` does not exist", dir.display()),
+                "run `gate audit --update`, or set `db` of the audit gate to a folder of OSV records",
+            )
+            .into());
         }
         let mut database = Database::default();
         for &ecosystem in ecosystems {
@@ -226,10 +229,14 @@ fn read_zip(path: &Path) -> Result<Vec<Record>> {
             .read_to_end(&mut text)
             .with_context(|| format!("failed to read `{name}`"))?;
         if text.len() as u64 > MAX_RECORD {
-            anyhow::bail!(
-                "`{name}` is larger than {} MB, which no OSV record is\nhint: the database export is damaged or not OSV; run `gate audit --update` again",
-                MAX_RECORD >> 20
-            );
+            return Err(Problem::hinted(
+                format!(
+                    "`{name}` is larger than {} MB, which no OSV record is",
+                    MAX_RECORD >> 20
+                ),
+                "the database export is damaged or not OSV; run `gate audit --update` again",
+            )
+            .into());
         }
         texts.push((name, text));
     }

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 use super::Globals;
 use crate::audit::update::{Updated, update};
@@ -14,6 +14,7 @@ use crate::config::{AuditSpec, default_db};
 use crate::gates::audit::verdict;
 use crate::git::Repo;
 use crate::git::changes;
+use crate::model::Problem;
 
 pub(crate) fn audit(globals: &Globals, args: &AuditArgs) -> Result<i32> {
     let repo = Repo::open()?;
@@ -48,9 +49,11 @@ pub(crate) fn audit(globals: &Globals, args: &AuditArgs) -> Result<i32> {
         ecosystems.sort_unstable();
         ecosystems.dedup();
         if ecosystems.is_empty() {
-            bail!(
-                "no lockfiles, so no ecosystem to download\nhint: name lockfiles, e.g. `gate audit --update Cargo.lock`"
-            );
+            return Err(Problem::hinted(
+                "no lockfiles, so no ecosystem to download",
+                "name lockfiles, e.g. `gate audit --update Cargo.lock`",
+            )
+            .into());
         }
         for ecosystem in ecosystems {
             match update(&db, &args.url, ecosystem)? {
@@ -82,7 +85,13 @@ pub(crate) fn audit(globals: &Globals, args: &AuditArgs) -> Result<i32> {
             }
             writeln!(out, "{}", verdict.closing_line())?;
         }
-        other => bail!("unknown format `{other}`\nhint: `--format text` or `--format json`"),
+        other => {
+            return Err(Problem::hinted(
+                format!("unknown format `{other}`"),
+                "`--format text` or `--format json`",
+            )
+            .into());
+        }
     }
     if verdict.error.is_some() {
         return Ok(2);

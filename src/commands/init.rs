@@ -4,26 +4,26 @@
 use std::fmt::Write as _;
 use std::io::Write;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 use super::Globals;
 use crate::config::{self, FILE_NAME};
 use crate::git::Repo;
+use crate::model::Problem;
 
 pub(crate) fn init(globals: &Globals) -> Result<i32> {
     let repo = Repo::open()?;
     let path = repo.root().join(FILE_NAME);
     if path.exists() {
-        bail!(
-            "`{}` already exists\nhint: edit it, or remove it first to start over",
-            path.display()
-        );
+        return Err(Problem::hinted(
+            format!("`{}` already exists", path.display()),
+            "edit it, or remove it first to start over",
+        )
+        .into());
     }
     let (gates, reasons) = config::detect::default_config(repo.root());
     if gates.is_empty() {
-        bail!(
-            "found nothing gate knows how to check (no Cargo.toml with cargo, pyproject.toml with ruff, go.mod with go)\nhint: copy the gates you need from `gates.toml.example`"
-        );
+        return Err(Problem::hinted("found nothing gate knows how to check (no Cargo.toml with cargo, pyproject.toml with ruff, go.mod with go)", "copy the gates you need from `gates.toml.example`").into());
     }
     let mut text = String::from("# Written by `gate init`; every key is documented in gates.toml.example.\n");
     for reason in &reasons {

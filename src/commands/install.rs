@@ -6,11 +6,12 @@ use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 use super::Globals;
 use crate::cli::InstallArgs;
 use crate::git::Repo;
+use crate::model::Problem;
 
 /// The shim every hook gets; `@GATE_BIN@` becomes the quoted path of this binary, a
 /// fallback for when `gate` is not on the PATH git hooks run with.
@@ -52,18 +53,25 @@ pub(crate) fn install(globals: &Globals, args: &InstallArgs) -> Result<i32> {
         let previous = kept_path(&path);
         if is_foreign(&path)? {
             if !args.force {
-                bail!(
-                    "`{}` exists and was not written by gate\nhint: `gate install --force` keeps it as `{}` and runs it before gate",
-                    path.display(),
-                    previous.display()
-                );
+                return Err(Problem::hinted(
+                    format!("`{}` exists and was not written by gate", path.display()),
+                    format!(
+                        "`gate install --force` keeps it as `{}` and runs it before gate",
+                        previous.display()
+                    ),
+                )
+                .into());
             }
             if previous.exists() {
-                bail!(
-                    "both `{}` and `{}` exist; gate will not overwrite either\nhint: merge them by hand, then run `gate install` again",
-                    path.display(),
-                    previous.display()
-                );
+                return Err(Problem::hinted(
+                    format!(
+                        "both `{}` and `{}` exist; gate will not overwrite either",
+                        path.display(),
+                        previous.display()
+                    ),
+                    "merge them by hand, then run `gate install` again",
+                )
+                .into());
             }
             std::fs::rename(&path, &previous)
                 .with_context(|| format!("failed to move `{}` to `{}`", path.display(), previous.display()))?;
@@ -88,9 +96,9 @@ pub(crate) fn hook_names(asked: &[String]) -> Result<Vec<&str>> {
         .iter()
         .map(|name| {
             GIT_HOOKS.iter().copied().find(|known| known == name).with_context(|| {
-                format!(
-                    "`{name}` is not a git hook\nhint: the hooks are {}",
-                    GIT_HOOKS.join(", ")
+                Problem::hinted(
+                    format!("`{name}` is not a git hook"),
+                    format!("the hooks are {}", GIT_HOOKS.join(", ")),
                 )
             })
         })

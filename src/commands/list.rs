@@ -73,7 +73,10 @@ pub(crate) fn list(globals: &Globals, args: &ListArgs) -> Result<i32> {
             }
             Decision::Builtin(_) => format!("run   {files:>10}  built in"),
             Decision::Skip(reason) => format!("skip  {files:>10}  {reason}"),
-            Decision::Error(message) => format!("error {files:>10}  {}", message.lines().next().unwrap_or_default()),
+            Decision::Error(message) => format!(
+                "error {files:>10}  {}",
+                message.message.lines().next().unwrap_or_default()
+            ),
         };
         writeln!(out, "  {:width$}  {line}", gate.name)?;
     }

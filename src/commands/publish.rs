@@ -13,21 +13,24 @@ use crate::env;
 use crate::git::Repo;
 use crate::github::statuses::Poster;
 use crate::github::{Token, api, api_url, run_url};
+use crate::model::Problem;
 use crate::report::json;
 
 pub(crate) fn publish(globals: &Globals, args: &PublishArgs) -> Result<i32> {
     let (head, outcomes) = json::load(&args.report)?;
     let prefix = status_prefix(globals)?;
     let Some(sha) = args.sha.clone().or(head) else {
-        bail!("the report names no head commit\nhint: say which with `--sha`");
+        return Err(Problem::hinted("the report names no head commit", "say which with `--sha`").into());
     };
     let Some(token) = Token::from_env() else {
-        bail!(
-            "no token to post statuses with\nhint: set `GITHUB_TOKEN` (or `GATE_GITHUB_TOKEN`) to a token that may write statuses"
-        );
+        return Err(Problem::hinted(
+            "no token to post statuses with",
+            "set `GITHUB_TOKEN` (or `GATE_GITHUB_TOKEN`) to a token that may write statuses",
+        )
+        .into());
     };
     let Some(repository) = env::var(env::GITHUB_REPOSITORY) else {
-        bail!("`GITHUB_REPOSITORY` is not set\nhint: set it to `owner/name`");
+        return Err(Problem::hinted("`GITHUB_REPOSITORY` is not set", "set it to `owner/name`").into());
     };
     let poster = Poster::start(
         Box::new(api::Http::new(&api_url(), &repository, token)),
@@ -40,7 +43,11 @@ pub(crate) fn publish(globals: &Globals, args: &PublishArgs) -> Result<i32> {
     }
     let ending = poster.finish();
     if let Some(code) = ending.not_allowed {
-        bail!("GitHub refused the statuses (HTTP {code})\nhint: the token needs `statuses: write` on `{repository}`");
+        return Err(Problem::hinted(
+            format!("GitHub refused the statuses (HTTP {code})"),
+            format!("the token needs `statuses: write` on `{repository}`"),
+        )
+        .into());
     }
     if let Some(message) = ending.failed {
         bail!("failed to post commit statuses: {message}");

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 
 use super::Globals;
 use crate::cli::RecoverArgs;
@@ -11,6 +11,7 @@ use crate::git::Repo;
 use crate::keeper::backup::Backup;
 use crate::keeper::lock::{Access, RunLock};
 use crate::keeper::put_back;
+use crate::model::Problem;
 
 pub(crate) fn recover(globals: &Globals, args: &RecoverArgs) -> Result<i32> {
     let repo = Repo::open()?;
@@ -44,7 +45,11 @@ pub(crate) fn recover(globals: &Globals, args: &RecoverArgs) -> Result<i32> {
     let chosen: Vec<Backup> = match &args.id {
         Some(id) => {
             let Some(backup) = backups.into_iter().find(|b| &b.manifest.id == id) else {
-                bail!("there is no backup `{id}`\nhint: `gate recover --list` shows the backups");
+                return Err(Problem::hinted(
+                    format!("there is no backup `{id}`"),
+                    "`gate recover --list` shows the backups",
+                )
+                .into());
             };
             vec![backup]
         }

@@ -23,6 +23,7 @@ pub(crate) use raw::{OnFix, Pattern};
 pub(crate) use resolve::{Action, Config, FILES, Gate, Program, Settings};
 pub(crate) use specs::{AuditSpec, CoverageSpec, ProblemFormat, default_db};
 
+use crate::model::Problem;
 use crate::printer::Printer;
 
 pub(crate) const FILE_NAME: &str = "gates.toml";
@@ -34,12 +35,14 @@ pub(crate) struct Error {
     pub(crate) line: usize,
     pub(crate) column: usize,
     pub(crate) message: String,
+    pub(crate) hint: Option<String>,
     pub(crate) source_line: String,
     pub(crate) width: usize,
 }
 
 impl Error {
-    pub(crate) fn at(path: &Path, source: &str, span: Option<Range<usize>>, message: impl Into<String>) -> Self {
+    pub(crate) fn at(path: &Path, source: &str, span: Option<Range<usize>>, problem: impl Into<Problem>) -> Self {
+        let Problem { message, hint } = problem.into();
         let span = span.unwrap_or(0..0);
         let start = span.start.min(source.len());
         let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
@@ -51,7 +54,8 @@ impl Error {
             path: path.to_owned(),
             line,
             column,
-            message: message.into(),
+            message,
+            hint,
             source_line: source[line_start..line_end].trim_end_matches('\r').to_owned(),
             width,
         }
@@ -60,11 +64,14 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (message, hint) = match self.message.split_once("\nhint: ") {
-            Some((message, hint)) => (message, Some(hint)),
-            None => (self.message.as_str(), None),
-        };
-        writeln!(f, "{}:{}:{}: {message}", self.path.display(), self.line, self.column)?;
+        writeln!(
+            f,
+            "{}:{}:{}: {}",
+            self.path.display(),
+            self.line,
+            self.column,
+            self.message
+        )?;
         let gutter = self.line.to_string().len();
         writeln!(f, "{:gutter$} |", "")?;
         writeln!(f, "{} | {}", self.line, self.source_line)?;
@@ -76,7 +83,7 @@ impl fmt::Display for Error {
             "^".repeat(self.width),
             pad = self.column - 1
         )?;
-        if let Some(hint) = hint {
+        if let Some(hint) = &self.hint {
             write!(f, "\nhint: {hint}")?;
         }
         Ok(())
@@ -125,10 +132,14 @@ pub(crate) fn from_text(root: &Path, text: &str, path: PathBuf) -> anyhow::Resul
 pub(crate) fn detected(root: &Path, printer: Printer) -> anyhow::Result<(Config, Origin)> {
     let (text, reasons) = detect::default_config(root);
     if reasons.is_empty() {
-        anyhow::bail!(
-            "no `{FILE_NAME}` in `{}` and no known project files to derive gates from\nhint: write a `{FILE_NAME}` (see `gates.toml.example`)",
-            root.display()
-        );
+        return Err(Problem::hinted(
+            format!(
+                "no `{FILE_NAME}` in `{}` and no known project files to derive gates from",
+                root.display()
+            ),
+            format!("write a `{FILE_NAME}` (see `gates.toml.example`)"),
+        )
+        .into());
     }
     printer.note(format_args!("no `{FILE_NAME}` found; using built-in gates:"));
     for reason in &reasons {

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use toml::Spanned;
 
-use crate::model::{Kind, Stage};
+use crate::model::{Kind, Problem, Stage};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -30,8 +30,8 @@ pub(crate) struct RawSettings {
     pub(crate) fail_fast: Option<bool>,
     pub(crate) base: Option<String>,
     #[serde(default)]
-    pub(crate) exclude: Vec<Pattern>,
-    pub(crate) timeout: Option<Timeout>,
+    pub(crate) exclude: Vec<Spanned<String>>,
+    pub(crate) timeout: Option<Spanned<String>>,
     pub(crate) on_fix: Option<OnFix>,
     /// Commit status contexts are `<prefix><gate>`.
     pub(crate) status_prefix: Option<String>,
@@ -54,14 +54,14 @@ pub(crate) struct RawGate {
     pub(crate) kind: Kind,
     pub(crate) run: Option<Spanned<CommandLine>>,
     pub(crate) fix: Option<Spanned<CommandLine>>,
-    pub(crate) files: Option<Vec<Pattern>>,
+    pub(crate) files: Option<Vec<Spanned<String>>>,
     #[serde(default)]
-    pub(crate) exclude: Vec<Pattern>,
+    pub(crate) exclude: Vec<Spanned<String>>,
     pub(crate) workdir: Option<Spanned<String>>,
     #[serde(default)]
     pub(crate) depends_on: Vec<Spanned<String>>,
     pub(crate) stages: Option<Vec<Stage>>,
-    pub(crate) timeout: Option<Timeout>,
+    pub(crate) timeout: Option<Spanned<String>>,
     #[serde(default)]
     pub(crate) env: IndexMap<String, String>,
     /// Withheld variables (tokens, workflow command files) the gate may see after all.
@@ -201,37 +201,33 @@ impl Pattern {
     }
 }
 
-impl<'de> Deserialize<'de> for Pattern {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
+impl Pattern {
+    /// A glob as written in `gates.toml`, refused when it is not one or can never match.
+    pub(crate) fn parse(text: &str) -> Result<Self, Problem> {
         // Globs match repository-relative paths: these never would.
         if text.split('/').any(|part| part == "..") {
-            return Err(de::Error::custom(format!(
-                "the glob `{text}` can never match: globs match paths inside the repository\nhint: write it relative to the repository root (or the gate's `workdir`), without `..`"
-            )));
+            return Err(Problem::hinted(
+                format!("the glob `{text}` can never match: globs match paths inside the repository"),
+                "write it relative to the repository root (or the gate's `workdir`), without `..`",
+            ));
         }
-        Pattern::new(&text).map_err(|err| {
-            de::Error::custom(format!(
-                "invalid glob `{text}`: {}\nhint: globs look like `**/*.rs` or `src/*.py`; escape a literal `[` as `\\[`",
-                err.kind()
-            ))
+        Pattern::new(text).map_err(|err| {
+            Problem::hinted(
+                format!("invalid glob `{text}`: {}", err.kind()),
+                "globs look like `**/*.rs` or `src/*.py`; escape a literal `[` as `\\[`",
+            )
         })
     }
 }
 
 /// A duration such as `30s`, `10m` or `1h 30m`.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Timeout(pub(crate) Duration);
-
-impl<'de> Deserialize<'de> for Timeout {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        match humantime::parse_duration(&text) {
-            Ok(duration) if !duration.is_zero() => Ok(Timeout(duration)),
-            Ok(_) => Err(de::Error::custom("a timeout must be longer than zero")),
-            Err(err) => Err(de::Error::custom(format!(
-                "invalid duration `{text}`: {err}\nhint: write a duration such as `90s`, `10m` or `1h`"
-            ))),
-        }
+pub(crate) fn timeout(text: &str) -> Result<Duration, Problem> {
+    match humantime::parse_duration(text) {
+        Ok(duration) if !duration.is_zero() => Ok(duration),
+        Ok(_) => Err(Problem::new("a timeout must be longer than zero")),
+        Err(err) => Err(Problem::hinted(
+            format!("invalid duration `{text}`: {err}"),
+            "write a duration such as `90s`, `10m` or `1h`",
+        )),
     }
 }

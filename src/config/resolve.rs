@@ -8,12 +8,12 @@ use std::time::Duration;
 use globset::{GlobSet, GlobSetBuilder};
 use toml::Spanned;
 
-use super::raw::{CommandLine, OnFix, Pattern, RawConfig, RawGate};
+use super::raw::{self, CommandLine, OnFix, Pattern, RawConfig, RawGate};
 use super::specs::{AuditSpec, CoverageSpec, ProblemFormat, lockfile_patterns};
 use crate::audit::version::Ecosystem;
-use crate::model::{Kind, Stage};
+use crate::model::{Kind, Problem, Stage};
 
-type Failure = (Range<usize>, String);
+type Failure = (Range<usize>, Problem);
 
 #[derive(Debug)]
 pub(crate) struct Config {
@@ -106,8 +106,8 @@ pub(super) fn resolve(raw: RawConfig, root: &Path) -> Result<Config, Failure> {
         jobs: raw.settings.jobs.filter(|&jobs| jobs > 0),
         fail_fast: raw.settings.fail_fast.unwrap_or(false),
         base: raw.settings.base,
-        exclude: glob_set(&raw.settings.exclude, &(0..0))?,
-        timeout: raw.settings.timeout.map(|t| t.0),
+        exclude: glob_set(&raw.settings.exclude)?,
+        timeout: raw.settings.timeout.as_ref().map(timeout).transpose()?,
         status_prefix: raw.settings.status_prefix.unwrap_or_else(|| "gate/".to_owned()),
     };
     let names: Vec<String> = raw.gates.keys().map(|name| name.get_ref().clone()).collect();
@@ -122,7 +122,10 @@ pub(super) fn resolve(raw: RawConfig, root: &Path) -> Result<Config, Failure> {
     if gates.is_empty() {
         return Err((
             0..0,
-            "there are no gates in it\nhint: add one, e.g. `[gates.lint]` with `kind = \"lint\"` and `run = [\"ruff\", \"check\", \"--no-fix\", \"{files}\"]` (see `gates.toml.example`), or run `gate init`".to_owned(),
+            Problem::hinted(
+                "there are no gates in it",
+                "add one, e.g. `[gates.lint]` with `kind = \"lint\"` and `run = [\"ruff\", \"check\", \"--no-fix\", \"{files}\"]` (see `gates.toml.example`), or run `gate init`",
+            ),
         ));
     }
     Ok(Config { settings, gates })
@@ -140,8 +143,10 @@ fn resolve_gate(
     if name.get_ref().is_empty() || name.get_ref().contains(',') || name.get_ref().contains(char::is_control) {
         return Err((
             name.span(),
-            "a gate name must be non-empty and contain no `,` and no control character\nhint: `GATE_SKIP` separates names with commas"
-                .to_owned(),
+            Problem::hinted(
+                "a gate name must be non-empty and contain no `,` and no control character",
+                "`GATE_SKIP` separates names with commas",
+            ),
         ));
     }
     let action = action(name, &raw, gate_span.clone(), root)?;
@@ -153,9 +158,12 @@ fn resolve_gate(
     if let Some(bad) = raw.env.keys().find(|k| k.is_empty() || k.contains(['=', '\0'])) {
         return Err((
             gate_span,
-            format!(
-                "`env` of gate `{}` has the name `{bad}`, which no environment variable can have\nhint: a name is not empty and holds no `=`",
-                name.get_ref()
+            Problem::hinted(
+                format!(
+                    "`env` of gate `{}` has the name `{bad}`, which no environment variable can have",
+                    name.get_ref()
+                ),
+                "a name is not empty and holds no `=`",
             ),
         ));
     }
@@ -170,16 +178,16 @@ fn resolve_gate(
         action,
         on_fix: raw.on_fix.unwrap_or(default_on_fix),
         files: match (&raw.files, raw.kind) {
-            (Some(files), _) => Some(glob_set(files, &gate_span)?),
+            (Some(files), _) => Some(glob_set(files)?),
             // An audit gate runs when a lockfile changed.
-            (None, Kind::Audit) => Some(glob_set(&lockfile_patterns(), &gate_span)?),
+            (None, Kind::Audit) => Some(set_of(lockfile_patterns(), 0..0)?),
             (None, _) => None,
         },
-        exclude: glob_set(&raw.exclude, &gate_span)?,
+        exclude: glob_set(&raw.exclude)?,
         workdir,
         depends_on,
         stages: raw.stages,
-        timeout: raw.timeout.map(|t| t.0),
+        timeout: raw.timeout.as_ref().map(timeout).transpose()?,
         env: raw.env.into_iter().collect(),
         pass_env: raw.pass_env,
         color: raw.color.unwrap_or(true),
@@ -196,9 +204,9 @@ fn action(name: &Spanned<String>, raw: &RawGate, gate_span: Range<usize>, root: 
             (Some(_), Some(run)) => {
                 return Err((
                     run.span(),
-                    format!(
-                        "a `{}` gate is built in and takes no `run`\nhint: remove `run`, and make the gate `depends_on` the one that writes its input",
-                        raw.kind.as_str()
+                    Problem::hinted(
+                        format!("a `{}` gate is built in and takes no `run`", raw.kind.as_str()),
+                        "remove `run`, and make the gate `depends_on` the one that writes its input",
                     ),
                 ));
             }
@@ -206,7 +214,7 @@ fn action(name: &Spanned<String>, raw: &RawGate, gate_span: Range<usize>, root: 
                 if let Some(fix) = &raw.fix {
                     return Err((
                         fix.span(),
-                        format!("a `{}` gate is built in and takes no `fix`", raw.kind.as_str()),
+                        format!("a `{}` gate is built in and takes no `fix`", raw.kind.as_str()).into(),
                     ));
                 }
                 action
@@ -218,9 +226,9 @@ fn action(name: &Spanned<String>, raw: &RawGate, gate_span: Range<usize>, root: 
             (None, None) => {
                 return Err((
                     gate_span,
-                    format!(
-                        "gate `{}` has no `run` command\nhint: add e.g. `run = [\"ruff\", \"check\", \"{{files}}\"]`",
-                        name.get_ref()
+                    Problem::hinted(
+                        format!("gate `{}` has no `run` command", name.get_ref()),
+                        "add e.g. `run = [\"ruff\", \"check\", \"{files}\"]`",
                     ),
                 ));
             }
@@ -240,21 +248,29 @@ fn dependencies(
         let Some(index) = names.iter().position(|n| n == dependency.get_ref()) else {
             return Err((
                 dependency.span(),
-                format!(
-                    "gate `{}` depends on `{}`, which is not a gate\nhint: the gates are {}",
-                    name.get_ref(),
-                    dependency.get_ref(),
-                    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                Problem::hinted(
+                    format!(
+                        "gate `{}` depends on `{}`, which is not a gate",
+                        name.get_ref(),
+                        dependency.get_ref()
+                    ),
+                    format!(
+                        "the gates are {}",
+                        names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                    ),
                 ),
             ));
         };
         if depends_on.contains(&index) {
             return Err((
                 dependency.span(),
-                format!(
-                    "gate `{}` names `{}` twice in `depends_on`\nhint: name each gate once",
-                    name.get_ref(),
-                    dependency.get_ref()
+                Problem::hinted(
+                    format!(
+                        "gate `{}` names `{}` twice in `depends_on`",
+                        name.get_ref(),
+                        dependency.get_ref()
+                    ),
+                    "name each gate once",
                 ),
             ));
         }
@@ -278,7 +294,10 @@ fn builtin(name: &str, raw: &RawGate, gate_span: Range<usize>, root: &Path) -> R
         if let Some((key, span)) = misplaced.into_iter().flatten().next() {
             return Err((
                 span,
-                format!("`{key}` is for coverage gates\nhint: set `kind = \"coverage\"` on a gate of its own"),
+                Problem::hinted(
+                    format!("`{key}` is for coverage gates"),
+                    "set `kind = \"coverage\"` on a gate of its own",
+                ),
             ));
         }
         return Ok(None);
@@ -286,7 +305,10 @@ fn builtin(name: &str, raw: &RawGate, gate_span: Range<usize>, root: &Path) -> R
     let Some(report) = &raw.report else {
         return Err((
             gate_span,
-            format!("coverage gate `{name}` has no `report`\nhint: add e.g. `report = \"target/lcov.info\"`"),
+            Problem::hinted(
+                format!("coverage gate `{name}` has no `report`"),
+                "add e.g. `report = \"target/lcov.info\"`",
+            ),
         ));
     };
     let mut thresholds = [None, None];
@@ -295,7 +317,7 @@ fn builtin(name: &str, raw: &RawGate, gate_span: Range<usize>, root: &Path) -> R
             if !(0.0..=100.0).contains(value.get_ref()) {
                 return Err((
                     value.span(),
-                    "a coverage threshold is a percentage from 0 to 100".to_owned(),
+                    "a coverage threshold is a percentage from 0 to 100".into(),
                 ));
             }
             *slot = Some(*value.get_ref());
@@ -304,8 +326,10 @@ fn builtin(name: &str, raw: &RawGate, gate_span: Range<usize>, root: &Path) -> R
     if report.get_ref().clone().into_vec().is_empty() {
         return Err((
             report.span(),
-            "`report` names no file, so nothing would be measured\nhint: add e.g. `report = \"target/lcov.info\"`"
-                .to_owned(),
+            Problem::hinted(
+                "`report` names no file, so nothing would be measured",
+                "add e.g. `report = \"target/lcov.info\"`",
+            ),
         ));
     }
     Ok(Some(Action::Coverage(CoverageSpec {
@@ -330,7 +354,7 @@ fn builtin(name: &str, raw: &RawGate, gate_span: Range<usize>, root: &Path) -> R
             .source_roots
             .clone()
             .unwrap_or_else(|| vec!["src/main/java".to_owned(), "src/main/kotlin".to_owned()]),
-        exclude: glob_set(&raw.exclude, &gate_span)?,
+        exclude: glob_set(&raw.exclude)?,
     })))
 }
 
@@ -341,13 +365,19 @@ fn audit(raw: &RawGate, root: &Path) -> Result<AuditSpec, Failure> {
         let span = entry.span();
         let entry = entry.get_ref();
         let reason = entry.reason.clone().filter(|r| !r.trim().is_empty()).ok_or_else(|| {
-            (span.clone(), format!("the ignore of `{}` has no `reason`\nhint: say why the risk is accepted, e.g. `reason = \"not reachable: we never parse untrusted input\"`", entry.id))
+            (
+                span.clone(),
+                Problem::hinted(
+                    format!("the ignore of `{}` has no `reason`", entry.id),
+                    "say why the risk is accepted, e.g. `reason = \"not reachable: we never parse untrusted input\"`",
+                ),
+            )
         })?;
         let expires = match &entry.expires {
             Some(text) => Some(crate::audit::parse_date(text).ok_or_else(|| {
                 (
                     span.clone(),
-                    format!("`expires = \"{text}\"` is not a date\nhint: write `YYYY-MM-DD`"),
+                    Problem::hinted(format!("`expires = \"{text}\"` is not a date"), "write `YYYY-MM-DD`"),
                 )
             })?),
             None => None,
@@ -366,13 +396,16 @@ fn audit(raw: &RawGate, root: &Path) -> Result<AuditSpec, Failure> {
                 let ecosystem = Ecosystem::from_osv(name).ok_or_else(|| {
                     (
                         names.span(),
-                        format!(
-                            "unknown ecosystem `{name}`\nhint: the ecosystems are {}",
-                            Ecosystem::ALL
-                                .iter()
-                                .map(|e| format!("`{}`", e.osv_name()))
-                                .collect::<Vec<_>>()
-                                .join(", ")
+                        Problem::hinted(
+                            format!("unknown ecosystem `{name}`"),
+                            format!(
+                                "the ecosystems are {}",
+                                Ecosystem::ALL
+                                    .iter()
+                                    .map(|e| format!("`{}`", e.osv_name()))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
                         ),
                     )
                 })?;
@@ -400,29 +433,39 @@ fn program(command: &Spanned<CommandLine>, shell: bool) -> Result<Program, Failu
     let program = match (command.get_ref(), shell) {
         (CommandLine::Line(line), true) => Program::Shell(line.clone()),
         (CommandLine::Argv(_), true) => {
-            return Err((span, "with `shell = true` the command must be one string\nhint: write `run = \"cmd | other\"`".to_owned()));
+            return Err((
+                span,
+                Problem::hinted(
+                    "with `shell = true` the command must be one string",
+                    "write `run = \"cmd | other\"`",
+                ),
+            ));
         }
         (CommandLine::Argv(argv), false) => Program::Argv(argv.clone()),
         (CommandLine::Line(line), false) => Program::Argv(shlex::split(line).ok_or_else(|| {
             (
                 span.clone(),
-                "this command has an unterminated quote or a trailing `\\`\nhint: use an array, e.g. `[\"prog\", \"arg with spaces\"]`".to_owned(),
+                Problem::hinted(
+                    "this command has an unterminated quote or a trailing `\\`",
+                    "use an array, e.g. `[\"prog\", \"arg with spaces\"]`",
+                ),
             )
         })?),
     };
     match &program {
         Program::Argv(argv) if argv.is_empty() || argv[0].is_empty() => {
-            return Err((span, "the command is empty".to_owned()));
+            return Err((span, "the command is empty".into()));
         }
         Program::Shell(script) if script.trim().is_empty() => {
-            return Err((span, "the command is empty".to_owned()));
+            return Err((span, "the command is empty".into()));
         }
         Program::Argv(argv) => {
             if let Some(arg) = argv.iter().find(|arg| arg.contains(FILES) && arg.as_str() != FILES) {
                 return Err((
                     span,
-                    format!(
-                        "`{FILES}` must be an argument of its own, not part of `{arg}`\nhint: it expands to one argument per file"
+                    Problem::hinted(
+                        format!("`{FILES}` must be an argument of its own, not part of `{arg}`"),
+                        "it expands to one argument per file",
                     ),
                 ));
             }
@@ -443,7 +486,8 @@ fn workdir(dir: &Spanned<String>, root: &Path) -> Result<PathBuf, Failure> {
             format!(
                 "`workdir` must be a path inside the repository, relative to its root, not `{}`",
                 dir.get_ref()
-            ),
+            )
+            .into(),
         ));
     }
     let relative: PathBuf = path
@@ -453,22 +497,39 @@ fn workdir(dir: &Spanned<String>, root: &Path) -> Result<PathBuf, Failure> {
     if !root.join(&relative).is_dir() {
         return Err((
             dir.span(),
-            format!("`workdir` `{}` is not a directory of the repository", dir.get_ref()),
+            format!("`workdir` `{}` is not a directory of the repository", dir.get_ref()).into(),
         ));
     }
     Ok(relative)
 }
 
-/// The patterns as one set; `span` is where an error points (a set that fails to build
-/// is a configuration error, never an empty set that matches nothing).
-fn glob_set(patterns: &[Pattern], span: &Range<usize>) -> Result<GlobSet, Failure> {
+/// The patterns as one set; errors point at the pattern.
+fn glob_set(patterns: &[Spanned<String>]) -> Result<GlobSet, Failure> {
+    let parsed = patterns
+        .iter()
+        .map(|pattern| Pattern::parse(pattern.get_ref()).map_err(|problem| (pattern.span(), problem)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let whole = match (patterns.first(), patterns.last()) {
+        (Some(first), Some(last)) => first.span().start..last.span().end,
+        _ => 0..0,
+    };
+    set_of(parsed, whole)
+}
+
+/// A set that fails to build is a configuration error, never an empty set that matches
+/// nothing.
+fn set_of(patterns: Vec<Pattern>, span: Range<usize>) -> Result<GlobSet, Failure> {
     let mut builder = GlobSetBuilder::new();
     for pattern in patterns {
-        builder.add(pattern.glob.clone());
+        builder.add(pattern.glob);
     }
     builder
         .build()
-        .map_err(|err| (span.clone(), format!("these globs do not build into one set: {err}")))
+        .map_err(|err| (span, format!("these globs do not build into one set: {err}").into()))
+}
+
+fn timeout(text: &Spanned<String>) -> Result<Duration, Failure> {
+    raw::timeout(text.get_ref()).map_err(|problem| (text.span(), problem))
 }
 
 /// Rejects `depends_on` cycles, pointing at the edge that closes one.
@@ -499,9 +560,9 @@ fn check_cycles(gates: &[Gate], spans: &[Vec<Range<usize>>]) -> Result<(), Failu
                         .collect();
                     return Err((
                         spans[at][edge].clone(),
-                        format!(
-                            "`depends_on` forms a cycle: {}\nhint: remove one of these dependencies",
-                            cycle.join(" -> ")
+                        Problem::hinted(
+                            format!("`depends_on` forms a cycle: {}", cycle.join(" -> ")),
+                            "remove one of these dependencies",
                         ),
                     ));
                 }

@@ -3,13 +3,14 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use globset::GlobSet;
 use regex::Regex;
 
 use super::Pattern;
 use crate::audit::Policy;
 use crate::env;
+use crate::model::Problem;
 
 #[derive(Debug, Clone)]
 pub(crate) struct AuditSpec {
@@ -34,7 +35,12 @@ pub(crate) fn default_db() -> Result<PathBuf> {
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .or_else(|| env::var_os(env::HOME).map(|home| PathBuf::from(home).join(".cache")))
-        .context("neither `XDG_CACHE_HOME` nor `HOME` is set, so there is no default database folder\nhint: set `db` of the audit gate")?;
+        .ok_or_else(|| {
+            Problem::hinted(
+                "neither `XDG_CACHE_HOME` nor `HOME` is set, so there is no default database folder",
+                "set `db` of the audit gate",
+            )
+        })?;
     Ok(cache.join("gate").join("osv"))
 }
 
@@ -86,18 +92,22 @@ pub(crate) enum ProblemFormat {
 
 impl ProblemFormat {
     /// `gnu`, `json-lines`, or a regex, checked for the groups it needs.
-    pub(crate) fn parse(text: &str) -> Result<Self, String> {
+    pub(crate) fn parse(text: &str) -> Result<Self, Problem> {
         match text {
             "gnu" => Ok(Self::Gnu),
             "json-lines" | "json" => Ok(Self::JsonLines),
             pattern => {
-                let regex = Regex::new(&format!("(?m){pattern}"))
-                    .map_err(|err| format!("`problem_format` is not `gnu`, `json-lines` or a valid regex: {err}"))?;
+                let regex = Regex::new(&format!("(?m){pattern}")).map_err(|err| {
+                    Problem::new(format!(
+                        "`problem_format` is not `gnu`, `json-lines` or a valid regex: {err}"
+                    ))
+                })?;
                 let names: Vec<&str> = regex.capture_names().flatten().collect();
                 for required in ["file", "message"] {
                     if !names.contains(&required) {
-                        return Err(format!(
-                            "the `problem_format` regex has no named group `{required}`\nhint: write e.g. `(?P<file>[^:]+):(?P<line>\\d+): (?P<message>.*)`"
+                        return Err(Problem::hinted(
+                            format!("the `problem_format` regex has no named group `{required}`"),
+                            "write e.g. `(?P<file>[^:]+):(?P<line>\\d+): (?P<message>.*)`",
                         ));
                     }
                 }

@@ -10,6 +10,8 @@ use anyhow::{Result, bail};
 
 use super::RawFile;
 
+use crate::model::Problem;
+
 pub(super) fn parse(reader: impl BufRead, name: &Path) -> Result<Vec<RawFile>> {
     let mut files: HashMap<String, RawFile> = HashMap::new();
     let mut order = Vec::new();
@@ -21,10 +23,10 @@ pub(super) fn parse(reader: impl BufRead, name: &Path) -> Result<Vec<RawFile>> {
             continue;
         }
         let malformed = || {
-            anyhow::anyhow!(
-                "{}:{number}: malformed cover profile line `{line}`\nhint: lines look like `path/file.go:3.14,5.2 1 0`",
-                name.display()
-            )
+            anyhow::Error::from(Problem::hinted(
+                format!("{}:{number}: malformed cover profile line `{line}`", name.display()),
+                "lines look like `path/file.go:3.14,5.2 1 0`",
+            ))
         };
         let (location, counts) = line.rsplit_once(':').ok_or_else(malformed)?;
         let mut fields = counts.split_whitespace();

@@ -8,6 +8,8 @@ use anyhow::{Result, bail};
 
 use super::RawFile;
 
+use crate::model::Problem;
+
 /// Hands each section to `sink` as soon as it ends, so memory holds one section at a time.
 pub(super) fn parse(reader: impl BufRead, name: &Path, sink: &mut dyn FnMut(RawFile)) -> Result<()> {
     let mut reader = reader;
@@ -28,11 +30,15 @@ pub(super) fn parse(reader: impl BufRead, name: &Path, sink: &mut dyn FnMut(RawF
             let mut fields = rest.split(|&b| b == b',');
             let (Some(line_no), Some(hits)) = (fields.next().and_then(number_of), fields.next().and_then(hits_of))
             else {
-                bail!(
-                    "{}:{number}: malformed `DA` record `{}`\nhint: LCOV lines look like `DA:<line>,<hits>`",
-                    name.display(),
-                    String::from_utf8_lossy(text)
-                );
+                return Err(Problem::hinted(
+                    format!(
+                        "{}:{number}: malformed `DA` record `{}`",
+                        name.display(),
+                        String::from_utf8_lossy(text)
+                    ),
+                    "LCOV lines look like `DA:<line>,<hits>`",
+                )
+                .into());
             };
             *file.lines.entry(line_no).or_insert(0) += hits;
         } else if let Some(path) = text.strip_prefix(b"SF:") {

@@ -15,11 +15,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use globset::GlobSet;
 use serde::Serialize;
 
-use crate::model::{ChangedLines, LineRange};
+use crate::model::{ChangedLines, LineRange, Problem};
 
 /// Changed lines of a file that the reports measure and no test ran.
 #[derive(Debug, Clone, Serialize)]
@@ -89,10 +89,11 @@ pub(crate) fn read(path: &Path, source_roots: &[String], sink: &mut dyn FnMut(Ra
     } else if ["TN:", "SF:", "DA:", "FN:"].iter().any(|p| head.starts_with(p)) {
         lcov::parse(reader, path, sink)
     } else {
-        bail!(
-            "`{}` is not a coverage report gate can read\nhint: gate reads LCOV, Cobertura XML, JaCoCo XML and Go cover profiles",
-            path.display()
+        Err(Problem::hinted(
+            format!("`{}` is not a coverage report gate can read", path.display()),
+            "gate reads LCOV, Cobertura XML, JaCoCo XML and Go cover profiles",
         )
+        .into())
     }
 }
 

@@ -9,7 +9,7 @@ use crate::audit::{self, Audit, Policy};
 use crate::config::AuditSpec;
 use crate::git::Repo;
 use crate::git::changes::ChangeSet;
-use crate::model::{Diagnostic, Verdict};
+use crate::model::{Diagnostic, Problem, Verdict};
 
 #[derive(Debug)]
 pub(crate) struct AuditJob {
@@ -95,10 +95,7 @@ pub(crate) fn verdict(audit: &Audit, policy: &Policy) -> Verdict {
     let level = if policy.unaudited_warns { "warning" } else { "error" };
     notes.extend(unaudited.iter().map(|line| format!("{level}: {line}")));
     let error = (!unaudited.is_empty() && !policy.unaudited_warns).then(|| {
-        format!(
-            "{} not audited\nhint: update the database (`gate audit --update`), fix the versions, or set `ecosystems = [...]` or `unaudited = \"warn\"` on the gate",
-            if audit.unaudited.len() == 1 { "1 entry".to_owned() } else { format!("{} entries", audit.unaudited.len()) }
-        )
+        Problem::hinted(format!("{} not audited", if audit.unaudited.len() == 1 { "1 entry".to_owned() } else { format!("{} entries", audit.unaudited.len()) }), "update the database (`gate audit --update`), fix the versions, or set `ecosystems = [...]` or `unaudited = \"warn\"` on the gate")
     });
     Verdict {
         passed: audit.failing() == 0,

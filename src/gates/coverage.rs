@@ -4,13 +4,13 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 
 use crate::config::CoverageSpec;
 use crate::coverage::{self, Measure, Merged, Uncovered, paths::Resolver};
 use crate::git::Repo;
 use crate::git::changes::ChangeSet;
-use crate::model::{ChangedLines, Diagnostic, Severity, Verdict};
+use crate::model::{ChangedLines, Diagnostic, Problem, Severity, Verdict};
 
 /// Everything one run of the gate needs, gathered on the coordinating thread.
 #[derive(Debug)]
@@ -40,19 +40,26 @@ impl CoverageJob {
             };
             let modified = std::fs::metadata(&path).and_then(|m| m.modified());
             let Ok(modified) = modified else {
-                bail!(
-                    "the coverage report `{}` does not exist\nhint: run the tests that write it first (make this gate `depends_on` them), or fix `report`",
-                    report.display()
-                );
+                return Err(Problem::hinted(
+                    format!("the coverage report `{}` does not exist", report.display()),
+                    "run the tests that write it first (make this gate `depends_on` them), or fix `report`",
+                )
+                .into());
             };
             if let Some(fresh_after) = fresh_after
                 && modified < fresh_after
             {
-                bail!(
-                    "the coverage report `{}` is older than this run's tests, so it does not measure this change\nhint: make the test gate write `{}` (e.g. with a coverage flag)",
-                    report.display(),
-                    report.display()
-                );
+                return Err(Problem::hinted(
+                    format!(
+                        "the coverage report `{}` is older than this run's tests, so it does not measure this change",
+                        report.display()
+                    ),
+                    format!(
+                        "make the test gate write `{}` (e.g. with a coverage flag)",
+                        report.display()
+                    ),
+                )
+                .into());
             }
             let mut measured = 0usize;
             coverage::read(&path, &self.spec.source_roots, &mut |file| {
@@ -60,10 +67,14 @@ impl CoverageJob {
                 merged.add(file, &resolver);
             })?;
             if measured == 0 {
-                bail!(
-                    "the coverage report `{}` measures no line, so it says nothing about coverage\nhint: check that the tests ran with coverage on and wrote this file",
-                    report.display()
-                );
+                return Err(Problem::hinted(
+                    format!(
+                        "the coverage report `{}` measures no line, so it says nothing about coverage",
+                        report.display()
+                    ),
+                    "check that the tests ran with coverage on and wrote this file",
+                )
+                .into());
             }
         }
         let changed = self.changed_lines(&merged)?;
@@ -166,10 +177,13 @@ fn judge(spec: &CoverageSpec, measure: &Measure) -> Verdict {
     // (files the gate excludes on purpose aside).
     let unplaced = !measure.unmatched.is_empty() || !measure.ambiguous.is_empty();
     let error = (total.measured == 0 && unplaced).then(|| {
-        format!(
-            "the coverage reports measure no tracked file ({} report paths match none, {} match several)\nhint: map the report's paths with `path_map`, or set the gate's `workdir`",
-            measure.unmatched.len(),
-            measure.ambiguous.len()
+        Problem::hinted(
+            format!(
+                "the coverage reports measure no tracked file ({} report paths match none, {} match several)",
+                measure.unmatched.len(),
+                measure.ambiguous.len()
+            ),
+            "map the report's paths with `path_map`, or set the gate's `workdir`",
         )
     });
     Verdict {

@@ -269,7 +269,7 @@ mod tests {
         assert_eq!(found[0].file, "services/api/a.sh");
         assert_eq!(found[0].line, Some(4));
         let err = ProblemFormat::parse(r"(?P<line>\d+)").unwrap_err();
-        assert!(err.contains("no named group `file`"), "{err}");
-        assert!(ProblemFormat::parse("(unclosed").unwrap_err().contains("valid regex"));
+        assert!(err.message.contains("no named group `file`"), "{err}");
+        assert!(ProblemFormat::parse("(unclosed").unwrap_err().message.contains("valid regex"));
     }
 }

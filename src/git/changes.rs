@@ -3,11 +3,13 @@
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use git2::{Delta, Diff, DiffFindOptions, DiffOptions, FileMode, Oid, Tree};
 use serde::Serialize;
 
 use super::{Repo, normalize, path_from_bytes};
+
+use crate::model::Problem;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -127,9 +129,11 @@ pub(crate) fn worktree(repo: &Repo) -> Result<ChangeSet> {
 /// merge-base(REF, HEAD)..HEAD: what a pull request against REF would change.
 pub(crate) fn base(repo: &Repo, reference: &str) -> Result<ChangeSet> {
     let Some(head) = repo.head()? else {
-        bail!(
-            "HEAD has no commit yet, so there is nothing to compare with `{reference}`\nhint: use `--staged` before the first commit"
-        );
+        return Err(Problem::hinted(
+            format!("HEAD has no commit yet, so there is nothing to compare with `{reference}`"),
+            "use `--staged` before the first commit",
+        )
+        .into());
     };
     let target = commit(repo, reference)?;
     range(repo, &target, &head, reference, "HEAD")
@@ -147,10 +151,7 @@ fn commit<'r>(repo: &'r Repo, reference: &str) -> Result<git2::Commit<'r>> {
         .revparse_single(reference)
         .and_then(|object| object.peel_to_commit())
         .map_err(|err| {
-            anyhow::anyhow!(
-                "unknown revision `{reference}` ({})\nhint: fetch it first (`git fetch origin main`; in GitHub Actions `fetch-depth: 0` in actions/checkout), or name a branch, tag or commit that exists",
-                err.message()
-            )
+            anyhow::Error::from(Problem::hinted(format!("unknown revision `{reference}` ({})", err.message()), "fetch it first (`git fetch origin main`; in GitHub Actions `fetch-depth: 0` in actions/checkout), or name a branch, tag or commit that exists"))
         })
 }
 
@@ -162,10 +163,15 @@ fn range(
     head_name: &str,
 ) -> Result<ChangeSet> {
     let merge_base = repo.git.merge_base(base.id(), head.id()).map_err(|_| {
-        let shallow = if repo.git.is_shallow() { "this clone is shallow, so " } else { "" };
-        anyhow::anyhow!(
-            "no merge base between `{base_name}` and `{head_name}`: {shallow}their histories do not meet\nhint: fetch the full history (`git fetch --unshallow`, or `fetch-depth: 0` in actions/checkout)"
-        )
+        let shallow = if repo.git.is_shallow() {
+            "this clone is shallow, so "
+        } else {
+            ""
+        };
+        anyhow::Error::from(Problem::hinted(
+            format!("no merge base between `{base_name}` and `{head_name}`: {shallow}their histories do not meet"),
+            "fetch the full history (`git fetch --unshallow`, or `fetch-depth: 0` in actions/checkout)",
+        ))
     })?;
     let base_tree = repo.git.find_commit(merge_base)?.tree()?;
     let files = tree_diff(repo, Some(&base_tree), &head.tree()?)?;
@@ -245,10 +251,11 @@ pub(crate) fn explicit(repo: &Repo, cwd: &Path, paths: &[PathBuf]) -> Result<Cha
             continue;
         }
         if !on_disk.exists() {
-            bail!(
-                "`{}` does not exist\nhint: `--files` takes existing files; deleted files come from `--staged` or `--base`",
-                path.display()
-            );
+            return Err(Problem::hinted(
+                format!("`{}` does not exist", path.display()),
+                "`--files` takes existing files; deleted files come from `--staged` or `--base`",
+            )
+            .into());
         }
         files.push(ChangedFile {
             path: relative,
@@ -279,9 +286,11 @@ pub(crate) fn push(repo: &Repo, remote: &str, input: impl BufRead) -> Result<Vec
             if line.trim().is_empty() {
                 continue;
             }
-            bail!(
-                "unexpected pre-push input line `{line}`\nhint: git writes `<local ref> <local sha> <remote ref> <remote sha>`"
-            );
+            return Err(Problem::hinted(
+                format!("unexpected pre-push input line `{line}`"),
+                "git writes `<local ref> <local sha> <remote ref> <remote sha>`",
+            )
+            .into());
         };
         let local = Oid::from_str(local).with_context(|| format!("bad object id `{local}` in pre-push input"))?;
         if local.is_zero() {

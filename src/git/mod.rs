@@ -17,6 +17,7 @@ use anyhow::{Context, Result, bail};
 use git2::{Index, Repository};
 
 use crate::env;
+use crate::model::Problem;
 
 /// How long to wait for another git process to release `index.lock`.
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -35,10 +36,10 @@ impl Repo {
         // git does not re-hash objects it reads; neither need we (it is a third of the cost).
         git2::opts::strict_hash_verification(false);
         let git = Repository::open_from_env().map_err(|err| {
-            anyhow::anyhow!(
-                "not inside a git repository ({})\nhint: run gate from a git work tree, or `git init` one",
-                err.message()
-            )
+            anyhow::Error::from(Problem::hinted(
+                format!("not inside a git repository ({})", err.message()),
+                "run gate from a git work tree, or `git init` one",
+            ))
         })?;
         // A bare git dir with a work tree elsewhere (the dotfiles pattern): git honours
         // GIT_WORK_TREE there, and so does gate.
@@ -86,12 +87,15 @@ impl Repo {
     pub(crate) fn index(&self) -> Result<Index> {
         // libgit2 reads `GIT_INDEX_FILE` itself for a repository opened from the environment.
         let mut index = self.git.index().map_err(|err| {
-            let hint = if err.message().contains("'sdir'") {
-                "\nhint: this repository uses a sparse index, which gate cannot read yet; `git sparse-checkout init --no-sparse-index` (or `git config index.sparse false`) turns it off"
+            let message = format!("failed to read the git index: {}", err.message());
+            if err.message().contains("'sdir'") {
+                anyhow::Error::from(Problem::hinted(
+                    message,
+                    "this repository uses a sparse index, which gate cannot read yet; `git sparse-checkout init --no-sparse-index` (or `git config index.sparse false`) turns it off",
+                ))
             } else {
-                ""
-            };
-            anyhow::anyhow!("failed to read the git index: {}{hint}", err.message())
+                anyhow::Error::msg(message)
+            }
         })?;
         // The repository keeps one index object; pick up what other processes wrote since.
         index.read(false).context("failed to read the git index")?;
@@ -108,9 +112,10 @@ impl Repo {
                     std::thread::sleep(std::time::Duration::from_millis(50));
                 }
                 Err(err) => {
-                    return Err(err).context(
-                        "failed to write the index\nhint: another git process may hold `index.lock`; if none runs, remove it",
-                    );
+                    return Err(err).context(Problem::hinted(
+                        "failed to write the index",
+                        "another git process may hold `index.lock`; if none runs, remove it",
+                    ));
                 }
             }
         }
@@ -252,10 +257,11 @@ impl Repo {
             return Ok(self.root.join(path));
         }
         if let Ok(path) = config.get_string("core.hooksPath") {
-            bail!(
-                "`core.hooksPath` is set to `{path}` outside this repository (global or system git config)\n\
-                 hint: installing there would affect every repository; set a repo-local one with `git config core.hooksPath .githooks`, or unset it"
-            );
+            return Err(Problem::hinted(
+                format!("`core.hooksPath` is set to `{path}` outside this repository (global or system git config)"),
+                "installing there would affect every repository; set a repo-local one with `git config core.hooksPath .githooks`, or unset it",
+            )
+            .into());
         }
         Ok(self.git.commondir().join("hooks"))
     }

@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use crate::env;
+use crate::model::Problem;
 use crate::printer::Printer;
 
 /// The base and head of the event that started the workflow, if it names them.
@@ -145,8 +146,9 @@ impl Actions {
         let Some(poster) = self.poster else { return Ok(()) };
         let ending = poster.finish();
         if let Some(code) = ending.not_allowed {
-            printer.warn(format_args!(
-                "GitHub refused the commit statuses (HTTP {code}): the token may not write statuses, as for pull requests from forks; the result is in the annotations and the job summary\nhint: give the job `permissions: statuses: write`, or post later with `gate publish` from a job that may"
+            printer.warn(Problem::hinted(
+                format!("GitHub refused the commit statuses (HTTP {code}): the token may not write statuses, as for pull requests from forks; the result is in the annotations and the job summary"),
+                "give the job `permissions: statuses: write`, or post later with `gate publish` from a job that may",
             ));
         }
         if let Some(message) = ending.failed {

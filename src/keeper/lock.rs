@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+use crate::model::Problem;
 use crate::printer::Printer;
 
 /// How long a second run waits for the first.
@@ -80,9 +81,11 @@ impl RunLock {
                 bail!("stopped while waiting for another gate run{holder}");
             }
             if start.elapsed() >= wait {
-                bail!(
-                    "another gate run{holder} is still working in this repository\nhint: wait for it to finish, then run again"
-                );
+                return Err(Problem::hinted(
+                    format!("another gate run{holder} is still working in this repository"),
+                    "wait for it to finish, then run again",
+                )
+                .into());
             }
             if !told_waiting {
                 printer.note(format_args!("waiting for another gate run{holder} in this repository"));

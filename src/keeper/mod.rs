@@ -19,13 +19,14 @@ pub(crate) mod lock;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use git2::build::CheckoutBuilder;
 
 use self::backup::Backup;
 use self::content::Content;
 use crate::git::Repo;
 use crate::git::path_from_bytes;
+use crate::model::Problem;
 use crate::printer::Printer;
 
 /// The unstaged edits set aside for one run; put back by [`Keeper::restore`], or on drop
@@ -137,8 +138,9 @@ impl Drop for Keeper<'_> {
         if let Some(backup) = self.backup.take() {
             let id = backup.manifest.id.clone();
             if let Err(err) = put_back(self.repo.root(), self.repo.git.path(), backup, false) {
-                self.printer.error(&err.context(format!(
-                    "failed to restore your unstaged changes; they are safe in backup `{id}`\nhint: run `gate recover {id}`"
+                self.printer.error(&err.context(Problem::hinted(
+                    format!("failed to restore your unstaged changes; they are safe in backup `{id}`"),
+                    format!("run `gate recover {id}`"),
                 )));
             }
         }
@@ -280,10 +282,14 @@ pub(crate) fn put_back(root: &Path, git_dir: &Path, backup: Backup, recovering: 
     for (full, wanted) in &expected {
         let now = Content::read(full).with_context(|| format!("failed to read `{}`", full.display()))?;
         if now != *wanted {
-            bail!(
-                "`{}` does not hold what was restored; the backup `{id}` is kept\nhint: run `gate recover {id}`",
-                full.display()
-            );
+            return Err(Problem::hinted(
+                format!(
+                    "`{}` does not hold what was restored; the backup `{id}` is kept",
+                    full.display()
+                ),
+                format!("run `gate recover {id}`"),
+            )
+            .into());
         }
     }
     backup.remove()?;
@@ -355,11 +361,7 @@ fn clean_old_fixes(git_dir: &Path) {
 pub(crate) fn check_no_leftover(git_dir: &Path) -> Result<()> {
     let backups = Backup::list(git_dir)?;
     if let Some(backup) = backups.last() {
-        bail!(
-            "an interrupted gate run left a backup of your unstaged changes (`{}`, {} files); gate will not run until it is restored\nhint: run `gate recover` to put them back (`gate recover --list` shows the backups)",
-            backup.manifest.id,
-            backup.manifest.entries.len()
-        );
+        return Err(Problem::hinted(format!("an interrupted gate run left a backup of your unstaged changes (`{}`, {} files); gate will not run until it is restored", backup.manifest.id, backup.manifest.entries.len()), "run `gate recover` to put them back (`gate recover --list` shows the backups)").into());
     }
     Ok(())
 }

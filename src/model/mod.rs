@@ -8,6 +8,7 @@
 //! - `fixed`: a file a gate rewrote ([`FixedFile`]) and its diff.
 //! - `lines`: the lines a change touched ([`LineRange`], [`ChangedLines`]).
 //! - `event`: what the scheduler tells reporters while it runs.
+//! - `problem`: an error message with its hint apart ([`Problem`]).
 //! - `text`: text helpers reports share.
 
 mod diagnostic;
@@ -16,6 +17,7 @@ mod fixed;
 mod kind;
 mod lines;
 mod outcome;
+mod problem;
 pub(crate) mod text;
 
 pub(crate) use diagnostic::{Diagnostic, Severity};
@@ -24,3 +26,4 @@ pub(crate) use fixed::{FixedFile, text_diff, unified_diff};
 pub(crate) use kind::{Kind, Stage};
 pub(crate) use lines::{ChangedLines, LineRange};
 pub(crate) use outcome::{Outcome, Status, Verdict};
+pub(crate) use problem::Problem;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::text::plural;
-use super::{Diagnostic, FixedFile, Kind, Severity};
+use super::{Diagnostic, FixedFile, Kind, Problem, Severity};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -52,14 +52,17 @@ pub(crate) struct Verdict {
     /// What it measured, for the JSON report.
     pub(crate) details: Option<serde_json::Value>,
     /// What it could not check: the gate is an `error`, whatever it found.
-    pub(crate) error: Option<String>,
+    pub(crate) error: Option<Problem>,
 }
 
 impl Verdict {
     /// The last line a command that runs a built-in gate by hand prints.
     pub(crate) fn closing_line(&self) -> String {
         match &self.error {
-            Some(error) => format!("error: {error}; {}", self.summary),
+            Some(error) => {
+                let hint = error.hint.as_ref().map(|hint| format!("\nhint: {hint}"));
+                format!("error: {}; {}{}", error.message, self.summary, hint.unwrap_or_default())
+            }
             None => format!("{}: {}", if self.passed { "passed" } else { "failed" }, self.summary),
         }
     }
@@ -71,7 +74,7 @@ pub(crate) struct Outcome {
     pub(crate) kind: Kind,
     pub(crate) status: Status,
     /// Why it was skipped, blocked or errored.
-    pub(crate) reason: Option<String>,
+    pub(crate) reason: Option<Problem>,
     /// When it started, from the start of the run; `None` if it never ran.
     pub(crate) started: Option<Duration>,
     pub(crate) duration: Duration,
@@ -100,9 +103,8 @@ impl Outcome {
     pub(crate) fn summary(&self) -> String {
         let reason = self
             .reason
-            .as_deref()
-            .and_then(|r| r.lines().next())
-            .unwrap_or_default();
+            .as_ref()
+            .map_or("", |r| r.message.lines().next().unwrap_or_default());
         let count = |severity| self.diagnostics.iter().filter(|d| d.severity == severity).count();
         let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
         let mut files: Vec<&str> = self.diagnostics.iter().map(|d| d.file.as_str()).collect();
@@ -140,7 +142,7 @@ impl Outcome {
         name: &str,
         kind: Kind,
         status: Status,
-        reason: impl Into<String>,
+        reason: impl Into<Problem>,
         files: Vec<PathBuf>,
     ) -> Self {
         Self {

@@ -145,14 +145,14 @@ impl Console {
         let mut line = headline(outcome, self.width);
         let explained = matches!(outcome.status, Status::Error | Status::Fixed)
             || (outcome.status == Status::Failed && !outcome.modified.is_empty());
-        if explained
-            && let Some(hint) = outcome
-                .reason
-                .as_deref()
-                .and_then(|r| r.split_once('\n'))
-                .map(|(_, rest)| rest)
-        {
-            let _ = writeln!(line, "  {hint}");
+        if explained && let Some(reason) = &outcome.reason {
+            // The first line is on the headline.
+            for more in reason.message.lines().skip(1) {
+                let _ = writeln!(line, "  {more}");
+            }
+            if let Some(hint) = &reason.hint {
+                let _ = writeln!(line, "  hint: {hint}");
+            }
         }
         for file in &outcome.fixed {
             diff(&mut line, file);
@@ -182,12 +182,12 @@ fn headline(outcome: &Outcome, width: usize) -> String {
     let files = crate::model::text::plural(outcome.files.len(), "file");
     match outcome.status {
         Status::Skipped | Status::Blocked => {
-            let reason = outcome.reason.as_deref().unwrap_or_default();
+            let reason = outcome.reason.as_ref().map_or("", |r| r.message.as_str());
             let _ = write!(line, "  {}", Style::new().dim().apply_to(reason));
         }
         _ => {
             let _ = write!(line, "  {:>7}  {files}", seconds(outcome.duration));
-            let first = outcome.reason.as_deref().and_then(|r| r.lines().next());
+            let first = outcome.reason.as_ref().and_then(|r| r.message.lines().next());
             match (outcome.status, first) {
                 (Status::Error, Some(first)) => {
                     let _ = write!(line, "  {}", style(Status::Error).apply_to(format!("error: {first}")));

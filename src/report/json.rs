@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::Report;
 use crate::git::changes::{FileStatus, Source};
-use crate::model::{Diagnostic, Status};
+use crate::model::{Diagnostic, Problem, Status};
 
 /// Bumped when a field changes meaning or goes away.
 const SCHEMA_VERSION: u32 = 1;
@@ -61,6 +61,8 @@ struct GateJson<'a> {
     kind: &'a str,
     status: Status,
     reason: Option<&'a str>,
+    /// What the user can do about `reason`.
+    hint: Option<&'a str>,
     started_ms: Option<u128>,
     duration_ms: u128,
     exit_code: Option<i32>,
@@ -131,7 +133,8 @@ pub(crate) fn render(report: &Report<'_>) -> Result<String> {
                 name: &outcome.name,
                 kind: outcome.kind.as_str(),
                 status: outcome.status,
-                reason: outcome.reason.as_deref(),
+                reason: outcome.reason.as_ref().map(|r| r.message.as_str()),
+                hint: outcome.reason.as_ref().and_then(|r| r.hint.as_deref()),
                 started_ms: outcome.started.map(|d| d.as_millis()),
                 duration_ms: outcome.duration.as_millis(),
                 exit_code: outcome.exit_code,
@@ -173,6 +176,8 @@ struct SavedGate {
     kind: crate::model::Kind,
     status: Status,
     reason: Option<String>,
+    #[serde(default)]
+    hint: Option<String>,
     duration_ms: u64,
     #[serde(default)]
     files: Vec<String>,
@@ -185,9 +190,9 @@ pub(crate) fn load(path: &Path) -> anyhow::Result<(Option<String>, Vec<crate::mo
     use anyhow::Context;
     let text = std::fs::read_to_string(path).with_context(|| format!("failed to read `{}`", path.display()))?;
     let saved: Saved = serde_json::from_str(&text).with_context(|| {
-        format!(
-            "`{}` is not a gate JSON report\nhint: write one with `gate check --report json=PATH`",
-            path.display()
+        Problem::hinted(
+            format!("`{}` is not a gate JSON report", path.display()),
+            "write one with `gate check --report json=PATH`",
         )
     })?;
     let outcomes = saved
@@ -198,7 +203,10 @@ pub(crate) fn load(path: &Path) -> anyhow::Result<(Option<String>, Vec<crate::mo
                 &gate.name,
                 gate.kind,
                 gate.status,
-                gate.reason.unwrap_or_default(),
+                Problem {
+                    message: gate.reason.unwrap_or_default(),
+                    hint: gate.hint,
+                },
                 gate.files.into_iter().map(Into::into).collect(),
             );
             outcome.duration = std::time::Duration::from_millis(gate.duration_ms);

@@ -17,7 +17,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use crate::git::changes::ChangeSet;
-use crate::model::{ChangedLines, Outcome, Status};
+use crate::model::{ChangedLines, Outcome, Problem, Status};
 
 /// Everything one run found: the input and every gate's outcome.
 pub(crate) struct Report<'a> {
@@ -59,18 +59,21 @@ pub(crate) struct Target {
 
 impl Target {
     /// `FORMAT=PATH`, as clap's value parser for `--report`.
-    pub(crate) fn parse(text: &str) -> Result<Self, String> {
+    pub(crate) fn parse(text: &str) -> Result<Self, Problem> {
         let Some((format, path)) = text.split_once('=').filter(|(_, path)| !path.is_empty()) else {
-            return Err("it needs a format and a path\nhint: write e.g. `--report json=gate-report.json`".to_owned());
+            return Err(Problem::hinted(
+                "it needs a format and a path",
+                "write e.g. `--report json=gate-report.json`",
+            ));
         };
         let format = match format {
             "json" => Format::Json,
             "junit" => Format::Junit,
             "sarif" => Format::Sarif,
             other => {
-                return Err(format!(
+                return Err(Problem::new(format!(
                     "unknown report format `{other}`; the formats are: json, junit, sarif"
-                ));
+                )));
             }
         };
         Ok(Self {

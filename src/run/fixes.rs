@@ -12,7 +12,7 @@ use crate::git::Repo;
 use crate::keeper::Restored;
 use crate::keeper::content::Content;
 use crate::model::text::plural;
-use crate::model::{FixedFile, Outcome, Status};
+use crate::model::{FixedFile, Outcome, Problem, Status};
 use crate::printer::Printer;
 
 /// The content of a fixer's files before it ran.
@@ -122,7 +122,7 @@ pub(crate) fn stage(
         let reason = if held_back.is_empty() {
             let message = format!("fixed and staged {}", plural(staged, "file"));
             printer.note(format_args!("{}: {message}", outcome.name));
-            message
+            Problem::new(message)
         } else {
             also_changed_by.sort();
             also_changed_by.dedup();
@@ -134,9 +134,12 @@ pub(crate) fn stage(
                     also_changed_by.join(", ")
                 )
             };
-            let message = format!(
-                "the fix to {} is in the working tree but not staged: {why}\nhint: review it, then `git add` it and commit again",
-                held_back.join(", ")
+            let message = Problem::hinted(
+                format!(
+                    "the fix to {} is in the working tree but not staged: {why}",
+                    held_back.join(", ")
+                ),
+                "review it, then `git add` it and commit again",
             );
             printer.warn(format_args!("{}: {message}", outcome.name));
             message
@@ -190,10 +193,13 @@ pub(crate) fn tell_restored(printer: Printer, restored: &Restored) {
         } else {
             format!("copy it over `{}`", path.display())
         };
-        printer.warn(format_args!(
-            "the fix to `{}` conflicts with your unstaged changes, which were kept; the fix is saved in `{}`\nhint: review it, then {how}",
-            path.display(),
-            saved.display(),
+        printer.warn(Problem::hinted(
+            format!(
+                "the fix to `{}` conflicts with your unstaged changes, which were kept; the fix is saved in `{}`",
+                path.display(),
+                saved.display(),
+            ),
+            format!("review it, then {how}"),
         ));
     }
 }

@@ -5,7 +5,6 @@
 //! running then; when several were, all of them are named.
 
 use std::collections::HashSet;
-use std::fmt::Write as _;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -15,7 +14,7 @@ use rayon::prelude::*;
 
 use crate::git::Repo;
 use crate::keeper::content::Content;
-use crate::model::{FixedFile, Outcome, Status};
+use crate::model::{FixedFile, Outcome, Problem, Status};
 
 /// What `lstat` says of a file, enough to notice any rewrite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,19 +146,15 @@ pub(crate) fn blame(
                 });
             }
             let files: Vec<String> = outcome.modified.iter().map(|f| format!("`{}`", f.display())).collect();
-            let mut reason = format!("modified files: {}", files.join(", "));
-            if others.is_empty() {
-                reason.push_str(
-                    "\nhint: a check must not write files, only `fix` commands may; give the tool its check-only flag (e.g. `--check`, `--no-fix`)",
-                );
+            let hint = if others.is_empty() {
+                "a check must not write files, only `fix` commands may; give the tool its check-only flag (e.g. `--check`, `--no-fix`)".to_owned()
             } else {
-                let _ = write!(
-                    reason,
-                    "\nhint: {} ran at the same time and could have written them too; a check must not write files, only `fix` commands may",
+                format!(
+                    "{} ran at the same time and could have written them too; a check must not write files, only `fix` commands may",
                     others.join(", ")
-                );
-            }
-            outcome.reason = Some(reason);
+                )
+            };
+            outcome.reason = Some(Problem::hinted(format!("modified files: {}", files.join(", ")), hint));
             if !blamed.contains(&gate) {
                 blamed.push(gate);
             }

@@ -14,7 +14,7 @@ use crate::gates::audit::AuditJob;
 use crate::gates::coverage::CoverageJob;
 use crate::git::Repo;
 use crate::git::changes::ChangeSet;
-use crate::model::Stage;
+use crate::model::{Problem, Stage};
 use crate::run::process::Cmd;
 use crate::select::FileSet;
 
@@ -26,7 +26,7 @@ pub(crate) enum Decision {
     Builtin(Box<BuiltinJob>),
     Skip(String),
     /// It cannot run (e.g. its program is missing): reported as `error` without starting.
-    Error(String),
+    Error(Problem),
 }
 
 #[derive(Debug)]
@@ -74,7 +74,7 @@ pub(crate) fn plan(
             let tracked = || {
                 tracked_cache.get_or_init(|| {
                     crate::git::changes::tracked_paths(repo)
-                        .map_err(|err| format!("failed to list the tracked files: {err:#}"))
+                        .map_err(|err| Problem::from_error(&err.context("failed to list the tracked files")))
                 })
             };
             let (decision, fixing) = match (skip_reason(gate, &files, wanted, request), &gate.action) {
@@ -246,10 +246,12 @@ impl Planner<'_> {
             .or_insert_with(|| crate::config::programs::resolve(&program_name, &cwd, root))
             .clone();
         let Some(program) = program else {
-            return Decision::Error(format!(
-                "`{program_name}` not found: it {}\nhint: install it, or fix `run` of gate `{}`",
-                crate::config::programs::searched(&program_name),
-                gate.name
+            return Decision::Error(Problem::hinted(
+                format!(
+                    "`{program_name}` not found: it {}",
+                    crate::config::programs::searched(&program_name)
+                ),
+                format!("install it, or fix `run` of gate `{}`", gate.name),
             ));
         };
         let env = placeholders.environment(gate);

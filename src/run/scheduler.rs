@@ -17,7 +17,7 @@ use crate::gates::problems::{self, Places};
 use crate::model::Event;
 use crate::model::Kind;
 use crate::model::text::plural;
-use crate::model::{Outcome, Status, Verdict};
+use crate::model::{Outcome, Problem, Status, Verdict};
 use crate::run::fixes::{self, Snapshot};
 use crate::run::plan::{Decision, GatePlan};
 use crate::run::process::{Cmd, Exit, Finished, INTERRUPTED};
@@ -29,7 +29,7 @@ pub(crate) struct Options {
 
 enum Message {
     Started { gate: usize },
-    Done { gate: usize, batch: usize, done: Done },
+    Done { gate: usize, batch: usize, done: Box<Done> },
 }
 
 /// `State::waiting_on` of a gate whose dependency did not pass.
@@ -53,13 +53,13 @@ struct State {
 pub(crate) trait Runner: Sync {
     fn command(&self, command: &Cmd) -> Finished;
     /// A built-in gate's verdict, or why it could not reach one (the causes, joined).
-    fn builtin(&self, job: &BuiltinJob, fresh_after: Option<SystemTime>) -> Result<Verdict, String>;
+    fn builtin(&self, job: &BuiltinJob, fresh_after: Option<SystemTime>) -> Result<Verdict, Problem>;
 }
 
 /// What one finished job gave: a process's exit and output, or a built-in gate's verdict.
 pub(crate) enum Done {
     Process(Finished),
-    Builtin(Result<Verdict, String>),
+    Builtin(Result<Verdict, Problem>),
 }
 
 impl Done {
@@ -81,9 +81,8 @@ impl Runner for Real {
         command.run()
     }
 
-    fn builtin(&self, job: &BuiltinJob, fresh_after: Option<SystemTime>) -> Result<Verdict, String> {
-        job.run(fresh_after)
-            .map_err(|err| err.chain().map(ToString::to_string).collect::<Vec<_>>().join(": "))
+    fn builtin(&self, job: &BuiltinJob, fresh_after: Option<SystemTime>) -> Result<Verdict, Problem> {
+        job.run(fresh_after).map_err(|err| Problem::from_error(&err))
     }
 }
 
@@ -185,7 +184,7 @@ fn run_batch(
     if fail_fast && done.fails() {
         stop.store(true, Ordering::SeqCst);
     }
-    let _ = send.send(Message::Done { gate, batch, done });
+    let _ = send.send(Message::Done { gate, batch, done: Box::new(done) });
 }
 
 /// What starting a gate gives the worker threads.
@@ -279,7 +278,7 @@ impl<'a, 'e> Coordinator<'a, 'e> {
     fn start(&mut self, gate: usize) -> Spawn<'a> {
         let plans = self.plans;
         let config = &self.config.gates[gate];
-        let not_run = |status, reason| {
+        let not_run = |status, reason: Problem| {
             Outcome::not_run(
                 &config.name,
                 config.kind,
@@ -300,16 +299,16 @@ impl<'a, 'e> Coordinator<'a, 'e> {
                 .map(|&d| self.config.gates[d].name.as_str())
                 .collect();
             let reason = format!("depends on `{}`, which did not pass", failed.join("`, `"));
-            self.finish(gate, not_run(Status::Blocked, reason));
+            self.finish(gate, not_run(Status::Blocked, reason.into()));
             return Spawn::Nothing;
         }
         match &plans[gate].decision {
-            Decision::Skip(reason) => self.finish(gate, not_run(Status::Skipped, reason.clone())),
+            Decision::Skip(reason) => self.finish(gate, not_run(Status::Skipped, reason.clone().into())),
             Decision::Error(message) => self.finish(gate, not_run(Status::Error, message.clone())),
             Decision::Run(_) | Decision::Builtin(_)
                 if self.stop.load(Ordering::SeqCst) || INTERRUPTED.load(Ordering::SeqCst) =>
             {
-                self.finish(gate, not_run(Status::Blocked, not_started_reason()));
+                self.finish(gate, not_run(Status::Blocked, not_started_reason().into()));
             }
             Decision::Run(_)
                 if self.exclusive_with[gate]
@@ -352,7 +351,7 @@ impl<'a, 'e> Coordinator<'a, 'e> {
             }
             Message::Done { gate, batch, done } => {
                 let state = &mut self.states[gate];
-                state.results[batch] = Some(done);
+                state.results[batch] = Some(*done);
                 state.left -= 1;
                 if state.left == 0 {
                     let started = state.started.unwrap_or_else(Instant::now);
@@ -385,13 +384,15 @@ impl<'a, 'e> Coordinator<'a, 'e> {
                                 Err(err) => format!("undoing what it wrote failed: {err}"),
                             };
                             outcome.fixed.clear();
-                            let reason = outcome.reason.take().unwrap_or_default();
-                            outcome.reason = Some(format!("fixer {reason}; {undone}"));
+                            let reason = outcome.reason.take().unwrap_or_else(|| Problem::new("failed"));
+                            outcome.reason = Some(Problem {
+                                message: format!("fixer {}; {undone}", reason.message),
+                                hint: reason.hint,
+                            });
                         } else if outcome.status == Status::Passed && !outcome.fixed.is_empty() {
                             outcome.status = Status::Fixed;
                             let count = outcome.fixed.len();
-                            outcome.reason =
-                                Some(format!("fixed {count} {}", if count == 1 { "file" } else { "files" }));
+                            outcome.reason = Some(Problem::new(format!("fixed {}", plural(count, "file"))));
                         }
                     }
                     state.running = false;
@@ -500,7 +501,7 @@ fn combine(outcome: &mut Outcome, results: &[Done], fail_fast: bool) {
 }
 
 /// One process's part of an outcome: its output, and what its exit means.
-fn process_result(outcome: &mut Outcome, finished: &Finished, fail_fast: bool) -> (Status, Option<String>) {
+fn process_result(outcome: &mut Outcome, finished: &Finished, fail_fast: bool) -> (Status, Option<Problem>) {
     outcome.output.push_str(&String::from_utf8_lossy(&finished.output));
     if !matches!(finished.exit, Exit::Interrupted) {
         outcome.processes += 1;
@@ -511,24 +512,27 @@ fn process_result(outcome: &mut Outcome, finished: &Finished, fail_fast: bool) -
             if outcome.exit_code == Some(0) {
                 outcome.exit_code = Some(*code);
             }
-            (Status::Failed, Some(format!("exited with code {code}")))
+            (Status::Failed, Some(Problem::new(format!("exited with code {code}"))))
         }
-        Exit::Signal(signal) => (Status::Error, Some(format!("killed by signal {signal}"))),
+        Exit::Signal(signal) => (Status::Error, Some(Problem::new(format!("killed by signal {signal}")))),
         Exit::TimedOut(limit) => (
             Status::Error,
-            Some(format!("timed out after {}", humantime::format_duration(*limit))),
+            Some(Problem::new(format!(
+                "timed out after {}",
+                humantime::format_duration(*limit)
+            ))),
         ),
         Exit::Interrupted if fail_fast && !INTERRUPTED.load(Ordering::SeqCst) => {
-            (Status::Blocked, Some(not_started_reason()))
+            (Status::Blocked, Some(Problem::new(not_started_reason())))
         }
-        Exit::Interrupted => (Status::Error, Some("interrupted".to_owned())),
-        Exit::SpawnFailed(message) => (Status::Error, Some(message.clone())),
+        Exit::Interrupted => (Status::Error, Some(Problem::new("interrupted".to_owned()))),
+        Exit::SpawnFailed(message) => (Status::Error, Some(Problem::new(message.clone()))),
     }
 }
 
 /// A built-in gate's verdict as an outcome: what it found, and an error for what it could
 /// not check.
-fn builtin_result(outcome: &mut Outcome, verdict: &Result<Verdict, String>) -> (Status, Option<String>) {
+fn builtin_result(outcome: &mut Outcome, verdict: &Result<Verdict, Problem>) -> (Status, Option<Problem>) {
     outcome.processes += 1;
     let verdict = match verdict {
         Ok(verdict) => verdict,
@@ -544,10 +548,10 @@ fn builtin_result(outcome: &mut Outcome, verdict: &Result<Verdict, String>) -> (
     outcome.details.clone_from(&verdict.details);
     match &verdict.error {
         Some(error) => (Status::Error, Some(error.clone())),
-        None if verdict.passed => (Status::Passed, Some(verdict.summary.clone())),
+        None if verdict.passed => (Status::Passed, Some(Problem::new(verdict.summary.clone()))),
         None => {
             outcome.exit_code = Some(1);
-            (Status::Failed, Some(verdict.summary.clone()))
+            (Status::Failed, Some(Problem::new(verdict.summary.clone())))
         }
     }
 }
@@ -606,8 +610,8 @@ mod tests {
             Finished::new(exit, format!("{batch}\n").into_bytes())
         }
 
-        fn builtin(&self, _: &BuiltinJob, _: Option<SystemTime>) -> Result<Verdict, String> {
-            Err("no built-in gates here".to_owned())
+        fn builtin(&self, _: &BuiltinJob, _: Option<SystemTime>) -> Result<Verdict, Problem> {
+            Err(Problem::new("no built-in gates here"))
         }
     }
 

@@ -13,7 +13,7 @@ use crate::git::changes::{self, ChangeSet, Source};
 use crate::github::{self, Actions, StatusTarget, event::Range};
 use crate::keeper::lock::{Access, RunLock};
 use crate::keeper::{self, Keeper};
-use crate::model::{ChangedLines, Event, Outcome, Stage};
+use crate::model::{ChangedLines, Event, Outcome, Problem, Stage};
 use crate::printer::Printer;
 use crate::report::console::Console;
 use crate::report::{self, Report, Target};
@@ -119,10 +119,9 @@ impl Workspace {
                             "`{}` in the working tree {differs}; this run uses the {which} copy",
                             config::FILE_NAME
                         )),
-                        None => printer.warn(format_args!(
-                            "`{}` is not {which}, so it does not decide this run\nhint: `git add {}` to use it",
-                            config::FILE_NAME,
-                            config::FILE_NAME
+                        None => printer.warn(Problem::hinted(
+                            format!("`{}` is not {which}, so it does not decide this run", config::FILE_NAME),
+                            format!("`git add {}` to use it", config::FILE_NAME),
                         )),
                     }
                 }
@@ -172,15 +171,19 @@ impl Workspace {
     pub(crate) fn check_gate_names(&self, names: &[String]) -> Result<()> {
         for name in names {
             if !self.config.gates.iter().any(|g| &g.name == name) {
-                bail!(
-                    "there is no gate `{name}`\nhint: the gates are {}",
-                    self.config
-                        .gates
-                        .iter()
-                        .map(|g| format!("`{}`", g.name))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
+                return Err(Problem::hinted(
+                    format!("there is no gate `{name}`"),
+                    format!(
+                        "the gates are {}",
+                        self.config
+                            .gates
+                            .iter()
+                            .map(|g| format!("`{}`", g.name))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+                .into());
             }
         }
         Ok(())

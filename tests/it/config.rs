@@ -48,7 +48,7 @@ fn unknown_kind_lists_the_kinds() {
 fn bad_glob_points_at_the_pattern() {
     let run = rejected("[gates.lint]\nkind = \"lint\"\nrun = [\"marker\"]\nfiles = [\"src/[a.py\"]\n");
     assert!(
-        run.stderr.contains("gates.toml:4:9: invalid glob `src/[a.py`"),
+        run.stderr.contains("gates.toml:4:10: invalid glob `src/[a.py`"),
         "{run:?}"
     );
     assert!(run.stderr.contains("hint:"), "{run:?}");

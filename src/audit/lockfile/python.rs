@@ -8,6 +8,8 @@ use serde_json::Value;
 
 use super::{Sink, line_of};
 
+use crate::model::Problem;
+
 /// `requirements*.txt`: `name==version` pins (extras, markers, `--hash` and line
 /// continuations tolerated), `-r`/`-c` includes followed; anything unpinned is listed, not
 /// guessed.
@@ -52,9 +54,11 @@ fn inside(root: &Path, relative: &Path, target: &str, line: usize) -> Result<Pat
     match real.strip_prefix(&real_root) {
         Ok(inner) if real.is_file() => Ok(inner.to_path_buf()),
         Ok(_) => bail!("line {line}: the include `{target}` is not a file"),
-        Err(_) => bail!(
-            "line {line}: the include `{target}` is outside the repository, so it is not read\nhint: include only requirement files of this repository"
-        ),
+        Err(_) => Err(Problem::hinted(
+            format!("line {line}: the include `{target}` is outside the repository, so it is not read"),
+            "include only requirement files of this repository",
+        )
+        .into()),
     }
 }
 
