@@ -1,6 +1,9 @@
 //! npm's, yarn's and pnpm's lockfiles.
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
+use indexmap::IndexMap;
+use serde::Deserialize;
+use serde::de::IgnoredAny;
 use serde_json::Value;
 
 use super::{Sink, line_of};
@@ -68,11 +71,21 @@ fn spec_name(spec: &str) -> &str {
     }
 }
 
-/// `yarn.lock`: v1 (`version "1.2.3"`) and Berry (`version: 1.2.3`, `resolution:`).
-#[expect(clippy::unnecessary_wraps, reason = "every lockfile parser has the same signature")]
+/// `yarn.lock`: v1 (its own format, read by line: `version "1.2.3"`) and Berry (YAML, with
+/// `__metadata`, `version:` and `resolution:`).
 pub(super) fn yarn_lock(text: &str, out: &mut Sink) -> Result<()> {
-    /// The entry being read: its package name, its line, and whether it is local (a
-    /// workspace, link or patch, not from the registry).
+    if text.lines().any(|line| line == "__metadata:") {
+        return yarn_berry(text, out);
+    }
+    yarn_v1(text, out);
+    Ok(())
+}
+
+/// Where a workspace, link or patch (not a registry package) shows in a yarn spec.
+const YARN_LOCAL: [&str; 5] = ["@workspace:", "@link:", "@file:", "@portal:", "@patch:"];
+
+fn yarn_v1(text: &str, out: &mut Sink) {
+    /// The entry being read: its package name, its line, and whether it is local.
     struct Entry {
         name: String,
         line: usize,
@@ -85,26 +98,15 @@ pub(super) fn yarn_lock(text: &str, out: &mut Sink) -> Result<()> {
         }
         if !line.starts_with(' ') {
             let key = line.trim_end_matches(':');
-            if key == "__metadata" {
-                current = None;
-                continue;
-            }
             let first = key.split(", ").next().unwrap_or(key);
-            let local = ["@workspace:", "@link:", "@file:", "@portal:", "@patch:"]
-                .iter()
-                .any(|p| first.contains(p));
             current = Some(Entry {
                 name: spec_name(first).to_owned(),
                 line: index + 1,
-                local,
+                local: YARN_LOCAL.iter().any(|p| first.contains(p)),
             });
             continue;
         }
-        let trimmed = line.trim();
-        let version = trimmed
-            .strip_prefix("version ")
-            .or_else(|| trimmed.strip_prefix("version: "))
-            .map(|v| v.trim().trim_matches('"'));
+        let version = line.trim().strip_prefix("version ").map(|v| v.trim().trim_matches('"'));
         if let (Some(version), Some(entry)) = (version, &current) {
             if entry.local {
                 out.skip(format!("{} is a workspace, link or patched package", entry.name));
@@ -113,27 +115,48 @@ pub(super) fn yarn_lock(text: &str, out: &mut Sink) -> Result<()> {
             }
         }
     }
+}
+
+#[derive(Deserialize)]
+struct BerryEntry {
+    version: Option<String>,
+    resolution: Option<String>,
+}
+
+fn yarn_berry(text: &str, out: &mut Sink) -> Result<()> {
+    let entries: IndexMap<String, BerryEntry> =
+        serde_saphyr::from_str(text).context("not a YAML yarn Berry lockfile")?;
+    let mut lines = LineCursor::new(text);
+    for (key, entry) in entries.into_iter().filter(|(key, _)| key != "__metadata") {
+        let first = key.split(", ").next().unwrap_or(&key);
+        let name = spec_name(first);
+        let line = lines.find(first);
+        let resolution = entry.resolution.as_deref().unwrap_or(first);
+        match entry.version {
+            _ if YARN_LOCAL.iter().any(|p| resolution.contains(p) || first.contains(p)) => {
+                out.skip(format!("{name} is a workspace, link or patched package"));
+            }
+            Some(version) => out.package(name, &version, line),
+            None => out.skip(format!("{name} has no version")),
+        }
+    }
     Ok(())
+}
+
+#[derive(Deserialize)]
+struct PnpmLock {
+    #[serde(default)]
+    packages: IndexMap<String, IgnoredAny>,
 }
 
 /// `pnpm-lock.yaml`: keys under `packages:` — `/name/1.2.3` (v5), `/name@1.2.3` (v6),
 /// `name@1.2.3` (v9), with peer suffixes `_peer@x` or `(peer@x)`.
-#[expect(clippy::unnecessary_wraps, reason = "every lockfile parser has the same signature")]
 pub(super) fn pnpm_lock(text: &str, out: &mut Sink) -> Result<()> {
-    let mut in_packages = false;
-    for (index, line) in text.lines().enumerate() {
-        if !line.starts_with(' ') && !line.is_empty() {
-            in_packages = line.trim_end() == "packages:";
-            continue;
-        }
-        if !in_packages || !line.starts_with("  ") || line.starts_with("   ") {
-            continue;
-        }
-        let key = line
-            .trim()
-            .trim_end_matches(':')
-            .trim_matches(|c| c == '\'' || c == '"');
-        let key = key.split('(').next().unwrap_or(key);
+    let lock: PnpmLock = serde_saphyr::from_str(text).context("not a YAML pnpm lockfile")?;
+    let mut lines = LineCursor::new(text);
+    for whole in lock.packages.keys() {
+        let line = lines.find(whole);
+        let key = whole.split('(').next().unwrap_or(whole);
         let key = key.strip_prefix('/').unwrap_or(key);
         let segments: Vec<&str> = key.split('/').collect();
         // v5: `name/1.2.3` or `@scope/name/1.2.3_peer@x`: the version is a segment of its own.
@@ -148,13 +171,37 @@ pub(super) fn pnpm_lock(text: &str, out: &mut Sink) -> Result<()> {
                 None => continue,
             },
         };
-        let (name, version) = (name.as_str(), version.as_str());
-        let version = version.split('_').next().unwrap_or(version);
+        let version = version.split('_').next().unwrap_or(&version);
         if version.starts_with(|c: char| c.is_ascii_digit()) {
-            out.package(name, version, index + 1);
+            out.package(&name, version, line);
         } else {
             out.skip(format!("{name} is not from the registry ({version})"));
         }
     }
     Ok(())
+}
+
+/// Line numbers of keys found in file order: each search starts where the last ended, so
+/// a whole file costs one pass however many keys it has.
+struct LineCursor<'a> {
+    text: &'a str,
+    offset: usize,
+    line: usize,
+}
+
+impl<'a> LineCursor<'a> {
+    fn new(text: &'a str) -> Self {
+        Self { text, offset: 0, line: 1 }
+    }
+
+    /// The line of the next occurrence of `needle`; where it is not found (the YAML
+    /// wrote it escaped), the line of the last one found.
+    fn find(&mut self, needle: &str) -> usize {
+        let rest = &self.text[self.offset..];
+        if let Some(at) = memchr::memmem::find(rest.as_bytes(), needle.as_bytes()) {
+            self.line += memchr::memchr_iter(b'\n', &rest.as_bytes()[..at]).count();
+            self.offset += at + needle.len();
+        }
+        self.line
+    }
 }

@@ -332,10 +332,13 @@ mod tests {
             parse_text("yarn.lock", v1).0,
             ["@babel/code-frame 7.12.13 3", "lodash 4.17.21 7"]
         );
-        let berry = "__metadata:\n  version: 6\n\n\"lodash@npm:^4.17.0\":\n  version: 4.17.20\n  resolution: \"lodash@npm:4.17.20\"\n\n\"app@workspace:.\":\n  version: 0.0.0-use.local\n";
+        let berry = "__metadata:\n  version: 6\n  cacheKey: 8\n\n\"lodash@npm:^4.17.0, lodash@npm:^4.17.1\":\n  version: 4.17.20\n  resolution: \"lodash@npm:4.17.20\"\n  dependencies:\n    x: ^1\n\n\"app@workspace:.\":\n  version: 0.0.0-use.local\n  resolution: \"app@workspace:.\"\n\n\"@s/odd@npm:1.10\":\n  version: 1.10\n  resolution: \"@s/odd@npm:1.10\"\n";
         let (packages, skipped) = parse_text("yarn.lock", berry);
-        assert_eq!(packages, ["lodash 4.17.20 4"]);
-        assert_eq!(skipped.len(), 1);
+        // YAML reads `1.10` as the text it is, not as the number 1.1.
+        assert_eq!(packages, ["lodash 4.17.20 5", "@s/odd 1.10 15"]);
+        assert_eq!(skipped, ["yarn.lock: app is a workspace, link or patched package"]);
+        let broken = "__metadata:\n  version: 6\n\"a@npm:1\": [\n";
+        assert!(parse_text_of(Kind::YarnLock, Path::new("."), Path::new("yarn.lock"), broken).is_err());
     }
 
     #[test]
