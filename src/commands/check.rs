@@ -7,11 +7,11 @@ use crate::cli::{CheckArgs, RunArgs, Selection};
 use crate::env;
 use crate::model::Stage;
 use crate::printer::Printer;
-use crate::run::session::{self, ChangeSource, Overrides, Request};
+use crate::run::session::{self, ChangeSource, Overrides, Request, Scope};
 
 pub(crate) fn check(globals: &Globals, args: &CheckArgs) -> Result<i32> {
     let request = Request {
-        source: source(&args.selection)?,
+        scope: Scope::Changes(source(&args.selection)?),
         stage: Some(stage(&args.selection)),
         only: args.selection.gates.clone(),
         fix: args.fix && !refuse_fix_in_ci(globals.printer),
@@ -23,7 +23,7 @@ pub(crate) fn check(globals: &Globals, args: &CheckArgs) -> Result<i32> {
 /// A request from the options every run takes, on the default change set.
 pub(crate) fn request_for(run: &RunArgs) -> Request {
     Request {
-        source: ChangeSource::Default,
+        scope: Scope::Changes(ChangeSource::Default),
         stage: Some(Stage::Manual),
         only: Vec::new(),
         fix: false,

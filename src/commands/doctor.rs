@@ -26,13 +26,13 @@ pub(crate) fn doctor(globals: &Globals) -> Result<i32> {
         config::Origin::Detected => "built-in gates".to_owned(),
     };
     writeln!(out, "config   ok: {} gates from {source}", config.gates.len())?;
-    let problems = tools(&mut out, &repo, &config)? + hooks(&mut out, &repo)? + databases(&mut out, &config)?;
+    let problems = tools(&mut out, &config)? + hooks(&mut out, &repo)? + databases(&mut out, &config)?;
     // As documented: 2 when something needs fixing before gate can work as configured.
     Ok(if problems > 0 { 2 } else { 0 })
 }
 
 /// Where each gate's program resolves, and its version; the problems found.
-fn tools(out: &mut impl Write, repo: &Repo, config: &config::Config) -> Result<usize> {
+fn tools(out: &mut impl Write, config: &config::Config) -> Result<usize> {
     let mut problems = 0;
     for gate in &config.gates {
         let Action::Command {
@@ -42,15 +42,14 @@ fn tools(out: &mut impl Write, repo: &Repo, config: &config::Config) -> Result<u
         else {
             continue;
         };
-        let cwd = repo.root().join(&gate.workdir);
-        if let Some(found) = crate::config::programs::resolve(&argv[0], &cwd, repo.root()) {
+        if let Some(found) = config.programs.get(&argv[0], &gate.workdir) {
             writeln!(
                 out,
                 "tools    ok: `{}` (gate `{}`) is {}{}",
                 argv[0],
                 gate.name,
                 found.display(),
-                version(&found).map(|v| format!(" ({v})")).unwrap_or_default()
+                version(found).map(|v| format!(" ({v})")).unwrap_or_default()
             )?;
         } else {
             problems += 1;

@@ -9,7 +9,7 @@ use super::Globals;
 use super::check::request_for;
 use crate::cli::HookArgs;
 use crate::model::Stage;
-use crate::run::session::{self, ChangeSource, Request};
+use crate::run::session::{self, ChangeSource, Request, Scope};
 
 pub(crate) fn hook(globals: &Globals, args: &HookArgs) -> Result<i32> {
     let stage = args.name.parse::<Stage>().ok();
@@ -19,7 +19,7 @@ pub(crate) fn hook(globals: &Globals, args: &HookArgs) -> Result<i32> {
             args.name
         ));
     }
-    let source = match stage {
+    let scope = match stage {
         Some(Stage::PrePush) => {
             // git passes `<remote name> <remote url>`, and the refs on stdin.
             let remote = args
@@ -35,13 +35,13 @@ pub(crate) fn hook(globals: &Globals, args: &HookArgs) -> Result<i32> {
                     .read_to_string(&mut refs)
                     .context("failed to read the pushed refs from git")?;
             }
-            ChangeSource::Push { remote, refs }
+            Scope::Push { remote, refs }
         }
-        Some(stage) if stage.commits_the_index() => ChangeSource::Staged,
-        _ => ChangeSource::Worktree,
+        Some(stage) if stage.commits_the_index() => Scope::Changes(ChangeSource::Staged),
+        _ => Scope::Changes(ChangeSource::Worktree),
     };
     let request = Request {
-        source,
+        scope,
         stage,
         // The pre-commit hook runs fixers, as formatters do under every hook manager.
         fix: stage == Some(Stage::PreCommit) && !crate::env::in_ci(),

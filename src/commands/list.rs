@@ -10,7 +10,7 @@ use crate::cli::ListArgs;
 use crate::config::Origin;
 use crate::model::text::plural;
 use crate::run::plan::Decision;
-use crate::run::session::{ConfigAt, Overrides, Request, Workspace};
+use crate::run::session::{ConfigAt, Overrides, Request, Scope, Workspace};
 
 pub(crate) fn list(globals: &Globals, args: &ListArgs) -> Result<i32> {
     let stage = stage(&args.selection);
@@ -18,7 +18,7 @@ pub(crate) fn list(globals: &Globals, args: &ListArgs) -> Result<i32> {
     let session = Workspace::open(globals.config.as_deref(), ConfigAt::of(&source), globals.printer)?;
     session.check_gate_names(&args.selection.gates)?;
     let request = Request {
-        source,
+        scope: Scope::Changes(source.clone()),
         stage: Some(stage),
         only: args.selection.gates.clone(),
         fix: false,
@@ -32,7 +32,7 @@ pub(crate) fn list(globals: &Globals, args: &ListArgs) -> Result<i32> {
         crate::keeper::lock::Access::Shared,
         globals.printer,
     )?;
-    let changes = session.changes(&request.source)?;
+    let changes = session.changes(&source)?;
     let plans = session.plan(&changes, &request, globals.printer);
 
     let mut out = globals.printer.stdout();

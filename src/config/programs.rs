@@ -4,10 +4,32 @@
 //! `.venv/bin`, `venv/bin`), then in `$VIRTUAL_ENV/bin`, then on PATH. So `eslint` installed
 //! by `npm install` in `services/web` runs from a git GUI with no environment activated.
 
+use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::env;
+
+/// Where the programs of every gate resolved, looked up once when the configuration is
+/// read, by program name and the gate's `workdir` (relative to the repository root).
+#[derive(Debug, Default)]
+pub(crate) struct Programs(HashMap<(String, PathBuf), Option<PathBuf>>);
+
+impl Programs {
+    /// Looks `name` up for a gate in `workdir` unless that was done already.
+    pub(crate) fn add(&mut self, name: &str, workdir: &Path, root: &Path) {
+        self.0
+            .entry((name.to_owned(), workdir.to_owned()))
+            .or_insert_with(|| resolve(name, &root.join(workdir), root));
+    }
+
+    /// Where `name` resolved for a gate in `workdir`; `None` when it is nowhere.
+    pub(crate) fn get(&self, name: &str, workdir: &Path) -> Option<&Path> {
+        self.0
+            .get(&(name.to_owned(), workdir.to_owned()))
+            .and_then(Option::as_deref)
+    }
+}
 
 /// The project folders that hold tools, in the order they are tried in each directory.
 const TOOL_DIRS: [&str; 3] = ["node_modules/.bin", ".venv/bin", "venv/bin"];

@@ -8,6 +8,7 @@ use std::time::Duration;
 use globset::{GlobSet, GlobSetBuilder};
 use toml::Spanned;
 
+use super::programs::Programs;
 use super::raw::{self, CommandLine, OnFix, Pattern, RawConfig, RawGate};
 use super::specs::{AuditSpec, CoverageSpec, ProblemFormat, lockfile_patterns};
 use crate::audit::version::Ecosystem;
@@ -20,6 +21,8 @@ pub(crate) struct Config {
     pub(crate) settings: Settings,
     /// In the order of the file: reports list gates in this order.
     pub(crate) gates: Vec<Gate>,
+    /// Where each gate's `run` and `fix` programs are.
+    pub(crate) programs: Programs,
 }
 
 #[derive(Debug, Default)]
@@ -53,6 +56,14 @@ pub(crate) enum Action {
 pub(crate) const FILES: &str = "{files}";
 
 impl Program {
+    /// The program that runs: the first word, or the shell.
+    pub(crate) fn name(&self) -> &str {
+        match self {
+            Program::Argv(argv) => &argv[0],
+            Program::Shell(_) => "sh",
+        }
+    }
+
     /// Whether the command takes the matching files (and so runs once per batch).
     pub(crate) fn takes_files(&self) -> bool {
         match self {
@@ -128,7 +139,19 @@ pub(super) fn resolve(raw: RawConfig, root: &Path) -> Result<Config, Failure> {
             ),
         ));
     }
-    Ok(Config { settings, gates })
+    let mut programs = Programs::default();
+    for gate in &gates {
+        if let Action::Command { run, fix } = &gate.action {
+            for program in std::iter::once(run).chain(fix) {
+                programs.add(program.name(), &gate.workdir, root);
+            }
+        }
+    }
+    Ok(Config {
+        settings,
+        gates,
+        programs,
+    })
 }
 
 fn resolve_gate(

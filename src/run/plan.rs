@@ -1,18 +1,17 @@
 //! The plan: for each gate, whether it runs and, if so, the processes to start, with file
 //! lists split into batches that fit the OS argument-length limit.
 
-use std::collections::HashMap;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
+use crate::config::programs::{self, Programs};
 use crate::config::{Action, Config, FILES, Gate, Program};
 use crate::env;
 use crate::gates::BuiltinJob;
 use crate::gates::audit::AuditJob;
 use crate::gates::coverage::CoverageJob;
-use crate::git::Repo;
 use crate::git::changes::ChangeSet;
 use crate::model::{Problem, Stage};
 use crate::run::process::Cmd;
@@ -38,7 +37,7 @@ pub(crate) struct GatePlan {
 }
 
 /// Who asked for what: the stage, `--gate` and `GATE_SKIP`, and whether fixers run.
-pub(crate) struct Request<'a> {
+pub(crate) struct Asked<'a> {
     pub(crate) stage: Option<Stage>,
     /// Gates named with `--gate`; empty for all. Their dependencies run too.
     pub(crate) only: &'a [String],
@@ -47,23 +46,30 @@ pub(crate) struct Request<'a> {
     pub(crate) fix: bool,
 }
 
+/// What planning needs of the repository: where it is, and its tracked paths, listed only
+/// if a built-in gate runs.
+pub(crate) struct Tree<'a> {
+    pub(crate) root: &'a Path,
+    pub(crate) tracked: &'a dyn Fn() -> anyhow::Result<Vec<String>>,
+}
+
 pub(crate) fn plan(
     config: &Config,
-    repo: &Repo,
+    tree: &Tree<'_>,
     changes: &ChangeSet,
     file_sets: Vec<FileSet>,
-    request: &Request<'_>,
+    asked: &Asked<'_>,
 ) -> Vec<GatePlan> {
-    let root = repo.root();
-    let wanted = wanted_gates(config, request.only);
+    let root = tree.root;
+    let wanted = wanted_gates(config, asked.only);
     // What built-in gates read of the repository, gathered once and only if one runs.
     let tracked_cache = std::cell::OnceCell::new();
-    let mut planner = Planner {
+    let planner = Planner {
         root,
         placeholders: Placeholders::new(root, changes),
         default_timeout: config.settings.timeout,
         budget: argument_budget(),
-        programs: HashMap::new(),
+        programs: &config.programs,
     };
     config
         .gates
@@ -73,14 +79,14 @@ pub(crate) fn plan(
         .map(|((gate, files), wanted)| {
             let tracked = || {
                 tracked_cache.get_or_init(|| {
-                    crate::git::changes::tracked_paths(repo)
+                    (tree.tracked)()
                         .map_err(|err| Problem::from_error(&err.context("failed to list the tracked files")))
                 })
             };
-            let (decision, fixing) = match (skip_reason(gate, &files, wanted, request), &gate.action) {
+            let (decision, fixing) = match (skip_reason(gate, &files, wanted, asked), &gate.action) {
                 (Some(reason), _) => (Decision::Skip(reason), false),
                 (None, Action::Command { run, fix }) => {
-                    let fix = fix.as_ref().filter(|_| request.fix);
+                    let fix = fix.as_ref().filter(|_| asked.fix);
                     let command = fix.unwrap_or(run);
                     if command.takes_files() && files.args.is_empty() && !gate.always {
                         (Decision::Skip("only deleted files matched".to_owned()), false)
@@ -126,13 +132,13 @@ pub(crate) fn plan(
 }
 
 /// Why a gate does not run at all, if it does not.
-fn skip_reason(gate: &Gate, files: &FileSet, wanted: bool, request: &Request<'_>) -> Option<String> {
+fn skip_reason(gate: &Gate, files: &FileSet, wanted: bool, asked: &Asked<'_>) -> Option<String> {
     if !wanted {
         Some("not selected with `--gate`".to_owned())
-    } else if request.skip.iter().any(|name| name == &gate.name) {
+    } else if asked.skip.iter().any(|name| name == &gate.name) {
         Some("skipped by `GATE_SKIP`".to_owned())
-    } else if !gate.runs_in(request.stage) {
-        Some(match request.stage {
+    } else if !gate.runs_in(asked.stage) {
+        Some(match asked.stage {
             Some(stage) => format!("not in stage `{stage}`"),
             None => "runs only in its stages".to_owned(),
         })
@@ -217,40 +223,26 @@ struct Planner<'a> {
     placeholders: Placeholders,
     default_timeout: Option<Duration>,
     budget: usize,
-    /// Programs found on PATH, per name and directory: each is looked up once.
-    programs: HashMap<(String, PathBuf), Option<PathBuf>>,
+    programs: &'a Programs,
 }
 
 impl Planner<'_> {
     /// The processes that run `command` of `gate` over its files.
-    fn commands(&mut self, gate: &Gate, command: &Program, files: &FileSet) -> Decision {
+    fn commands(&self, gate: &Gate, command: &Program, files: &FileSet) -> Decision {
         let (root, placeholders, budget) = (self.root, &self.placeholders, self.budget);
         let cwd = root.join(&gate.workdir);
-        let (program_name, template): (String, Vec<String>) = match command {
-            Program::Argv(argv) => (
-                argv[0].clone(),
-                argv[1..].iter().map(|a| placeholders.expand(a)).collect(),
-            ),
-            Program::Shell(script) => (
-                "sh".to_owned(),
-                vec![
-                    "-c".to_owned(),
-                    Placeholders::expand_for_shell(script),
-                    format!("gate:{}", gate.name),
-                ],
-            ),
+        let template: Vec<String> = match command {
+            Program::Argv(argv) => argv[1..].iter().map(|a| placeholders.expand(a)).collect(),
+            Program::Shell(script) => vec![
+                "-c".to_owned(),
+                Placeholders::expand_for_shell(script),
+                format!("gate:{}", gate.name),
+            ],
         };
-        let program = self
-            .programs
-            .entry((program_name.clone(), cwd.clone()))
-            .or_insert_with(|| crate::config::programs::resolve(&program_name, &cwd, root))
-            .clone();
-        let Some(program) = program else {
+        let program_name = command.name();
+        let Some(program) = self.programs.get(program_name, &gate.workdir).map(Path::to_path_buf) else {
             return Decision::Error(Problem::hinted(
-                format!(
-                    "`{program_name}` not found: it {}",
-                    crate::config::programs::searched(&program_name)
-                ),
+                format!("`{program_name}` not found: it {}", programs::searched(program_name)),
                 format!("install it, or fix `run` of gate `{}`", gate.name),
             ));
         };

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 use crate::config::{self, Config, Origin, Settings};
 use crate::env;
@@ -35,11 +35,18 @@ pub(crate) enum ChangeSource {
     All,
     /// These files (relative to `cwd`), as if they had changed.
     Files { cwd: PathBuf, files: Vec<PathBuf> },
-    /// The refs a `git push` sends (`refs`: the lines git writes to the hook's stdin).
-    Push { remote: String, refs: String },
     /// By hand: the working tree; in GitHub Actions the event's range; in other CI
     /// `settings.base..HEAD` when a base is configured.
     Default,
+}
+
+/// What a run checks: one change set, or each ref a push sends (one change set per ref,
+/// each on its own tip).
+#[derive(Debug, Clone)]
+pub(crate) enum Scope {
+    Changes(ChangeSource),
+    /// `refs`: the lines git writes to the pre-push hook's stdin.
+    Push { remote: String, refs: String },
 }
 
 /// Options of a run given on the command line; `None` leaves the choice to `[settings]`.
@@ -52,7 +59,7 @@ pub(crate) struct Overrides {
 /// Everything a run is asked to do.
 #[derive(Debug, Clone)]
 pub(crate) struct Request {
-    pub(crate) source: ChangeSource,
+    pub(crate) scope: Scope,
     /// `None`: a hook that is no stage, where only gates that name no stage run.
     pub(crate) stage: Option<Stage>,
     /// Gates named with `--gate`; empty for all. Their dependencies run too.
@@ -147,7 +154,6 @@ impl Workspace {
             ChangeSource::Base(base) => changes::base(repo, base),
             ChangeSource::All => changes::all(repo),
             ChangeSource::Files { cwd, files } => changes::explicit(repo, cwd, files),
-            ChangeSource::Push { .. } => bail!("a push is checked one pushed ref at a time"),
             ChangeSource::Default => {
                 if env::in_github_actions()
                     && let Some(range) = github::event_range()?
@@ -198,13 +204,18 @@ impl Workspace {
             ));
         }
         let file_sets = select::select(&self.config, changes);
-        let selection = plan::Request {
+        let asked = plan::Asked {
             stage: request.stage,
             only: &request.only,
             skip: &skip,
             fix: request.fix,
         };
-        plan::plan(&self.config, &self.repo, changes, file_sets, &selection)
+        let tracked = || crate::git::changes::tracked_paths(&self.repo);
+        let tree = plan::Tree {
+            root: self.repo.root(),
+            tracked: &tracked,
+        };
+        plan::plan(&self.config, &tree, changes, file_sets, &asked)
     }
 }
 
@@ -238,13 +249,14 @@ pub(crate) fn scheduler_options(overrides: &Overrides, settings: &Settings, prin
 
 /// Runs a request and returns the exit code.
 pub(crate) fn run(printer: Printer, explicit_config: Option<&Path>, request: &Request) -> Result<i32> {
-    if let ChangeSource::Push { remote, refs } = &request.source {
-        return run_push(printer, explicit_config, request, remote, refs);
-    }
-    let workspace = Workspace::open(explicit_config, ConfigAt::of(&request.source), printer)?;
+    let source = match &request.scope {
+        Scope::Push { remote, refs } => return run_push(printer, explicit_config, request, remote, refs),
+        Scope::Changes(source) => source,
+    };
+    let workspace = Workspace::open(explicit_config, ConfigAt::of(source), printer)?;
     workspace.check_gate_names(&request.only)?;
-    let changes = workspace.changes(&request.source)?;
-    let isolate = matches!(request.source, ChangeSource::Staged).then_some(keeper::Target::Index);
+    let changes = workspace.changes(source)?;
+    let isolate = matches!(source, ChangeSource::Staged).then_some(keeper::Target::Index);
     run_on(printer, &workspace, &changes, request, isolate)
 }
 
