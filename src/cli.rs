@@ -204,6 +204,15 @@ pub(crate) struct CoverageArgs {
     pub(crate) path_map: Vec<String>,
 }
 
+/// How `gate audit` prints its findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum AuditFormat {
+    /// `path:line: message` lines and a closing line.
+    Text,
+    /// The whole audit result as JSON.
+    Json,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct AuditArgs {
     /// Lockfiles to audit (default: every lockfile in the repository).
@@ -211,9 +220,8 @@ pub(crate) struct AuditArgs {
     /// The OSV database folder (default: the audit gate's `db`, else the user cache).
     #[arg(long, value_name = "DIR")]
     pub(crate) db: Option<PathBuf>,
-    /// `text` or `json`.
-    #[arg(long, default_value = "text")]
-    pub(crate) format: String,
+    #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
+    pub(crate) format: AuditFormat,
     /// Download the database exports for the ecosystems the repository uses.
     #[arg(long)]
     pub(crate) update: bool,

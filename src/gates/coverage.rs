@@ -133,46 +133,13 @@ fn judge(spec: &CoverageSpec, measure: &Measure) -> Verdict {
         _ => String::new(),
     };
     parts.push(format!("total {}{verdict}", percent(total.percent())));
-    let diagnostics = measure
-        .uncovered
-        .iter()
-        .map(|Uncovered { file, lines }| Diagnostic {
-            file: file.clone(),
-            line: Some(lines.first),
-            column: None,
-            end_line: Some(lines.last).filter(|&l| l != lines.first),
-            severity: if spec.min_patch.is_some() {
-                Severity::Error
-            } else {
-                Severity::Warning
-            },
-            code: Some("uncovered".to_owned()),
-            message: if lines.first == lines.last {
-                format!("line {} is changed but no test covers it", lines.first)
-            } else {
-                format!(
-                    "lines {}-{} are changed but no test covers them",
-                    lines.first, lines.last
-                )
-            },
-        })
-        .collect();
-    let notes = measure
-        .unmatched
-        .iter()
-        .map(|path| {
-            format!(
-                "warning: `{path}` in the coverage report matches no tracked file; not counted (map it with `path_map`)"
-            )
-        })
-        .chain(measure.ambiguous.iter().map(|(path, all)| {
-            format!(
-                "warning: `{path}` in the coverage report matches {} tracked files ({}); not counted (map it with `path_map`)",
-                all.len(),
-                all.join(", ")
-            )
-        }))
-        .collect();
+    let severity = if spec.min_patch.is_some() {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    let diagnostics = measure.uncovered.iter().map(|u| uncovered(u, severity)).collect();
+    let notes = unplaced_notes(measure);
     // Lines were measured (each report was checked for that), but none in a tracked file
     // (files the gate excludes on purpose aside).
     let unplaced = !measure.unmatched.is_empty() || !measure.ambiguous.is_empty();
@@ -194,6 +161,46 @@ fn judge(spec: &CoverageSpec, measure: &Measure) -> Verdict {
         details: serde_json::to_value(measure).ok(),
         error,
     }
+}
+
+/// A run of changed lines no test covers.
+fn uncovered(Uncovered { file, lines }: &Uncovered, severity: Severity) -> Diagnostic {
+    Diagnostic {
+        file: file.clone(),
+        line: Some(lines.first),
+        column: None,
+        end_line: Some(lines.last).filter(|&l| l != lines.first),
+        severity,
+        code: Some("uncovered".to_owned()),
+        message: if lines.first == lines.last {
+            format!("line {} is changed but no test covers it", lines.first)
+        } else {
+            format!(
+                "lines {}-{} are changed but no test covers them",
+                lines.first, lines.last
+            )
+        },
+    }
+}
+
+/// A warning for each report path that was not counted, and why.
+fn unplaced_notes(measure: &Measure) -> Vec<String> {
+    measure
+        .unmatched
+        .iter()
+        .map(|path| {
+            format!(
+                "warning: `{path}` in the coverage report matches no tracked file; not counted (map it with `path_map`)"
+            )
+        })
+        .chain(measure.ambiguous.iter().map(|(path, all)| {
+            format!(
+                "warning: `{path}` in the coverage report matches {} tracked files ({}); not counted (map it with `path_map`)",
+                all.len(),
+                all.join(", ")
+            )
+        }))
+        .collect()
 }
 
 /// The report paths a run of `gate coverage` names, relative to `root` where possible.

@@ -270,6 +270,11 @@ mod tests {
         assert_eq!(found[0].line, Some(4));
         let err = ProblemFormat::parse(r"(?P<line>\d+)").unwrap_err();
         assert!(err.message.contains("no named group `file`"), "{err}");
-        assert!(ProblemFormat::parse("(unclosed").unwrap_err().message.contains("valid regex"));
+        assert!(
+            ProblemFormat::parse("(unclosed")
+                .unwrap_err()
+                .message
+                .contains("valid regex")
+        );
     }
 }

@@ -11,7 +11,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use super::Report;
-use crate::model::text::strip_ansi;
+use crate::model::text::{plural, strip_ansi};
 use crate::model::{Diagnostic, Severity, Status};
 
 /// GitHub shows at most this many annotations of each level per step.
@@ -81,6 +81,53 @@ struct Annotation<'a> {
 }
 
 fn annotations(report: &Report<'_>) -> String {
+    let all = ranked(report);
+    let mut out = String::new();
+    let mut hidden: HashMap<Severity, usize> = HashMap::new();
+    let mut shown: HashMap<Severity, usize> = HashMap::new();
+    let count_of = |severity| all.iter().filter(|a| a.severity == severity).count();
+    let overflow = [Severity::Error, Severity::Warning, Severity::Note]
+        .into_iter()
+        .any(|severity| count_of(severity) > PER_LEVEL);
+    for annotation in &all {
+        // One notice slot stays free for the "more" notice.
+        let cap = if annotation.severity == Severity::Note && overflow {
+            PER_LEVEL - 1
+        } else {
+            PER_LEVEL
+        };
+        let count = shown.entry(annotation.severity).or_default();
+        if *count >= cap {
+            *hidden.entry(annotation.severity).or_default() += 1;
+            continue;
+        }
+        *count += 1;
+        out.push_str(&annotation_line(annotation));
+    }
+    if !hidden.is_empty() {
+        let parts: Vec<String> = [
+            (Severity::Error, "error"),
+            (Severity::Warning, "warning"),
+            (Severity::Note, "notice"),
+        ]
+        .iter()
+        .filter_map(|(s, word)| hidden.get(s).map(|n| plural(*n, &format!("more {word}"))))
+        .collect();
+        let _ = writeln!(
+            out,
+            "::notice title=gate::{}",
+            escape_data(&format!(
+                "{} not shown as annotations (GitHub shows 10 per level); see the job summary and the gate reports",
+                parts.join(", ")
+            ))
+        );
+    }
+    out
+}
+
+/// Every annotation the outcomes call for, those on changed lines first, then those in
+/// changed files, then the rest (in tool order within each).
+fn ranked<'a>(report: &Report<'a>) -> Vec<Annotation<'a>> {
     let changed = report.lines;
     let changed_files: std::collections::HashSet<String> = report
         .changes
@@ -123,51 +170,7 @@ fn annotations(report: &Report<'_>) -> String {
         }
     }
     all.sort_by_key(|a| a.rank); // stable: tool order within a rank
-    let mut out = String::new();
-    let mut hidden: HashMap<Severity, usize> = HashMap::new();
-    let mut shown: HashMap<Severity, usize> = HashMap::new();
-    let count_of = |severity| all.iter().filter(|a| a.severity == severity).count();
-    let overflow = [Severity::Error, Severity::Warning, Severity::Note]
-        .into_iter()
-        .any(|severity| count_of(severity) > PER_LEVEL);
-    for annotation in &all {
-        // One notice slot stays free for the "more" notice.
-        let cap = if annotation.severity == Severity::Note && overflow {
-            PER_LEVEL - 1
-        } else {
-            PER_LEVEL
-        };
-        let count = shown.entry(annotation.severity).or_default();
-        if *count >= cap {
-            *hidden.entry(annotation.severity).or_default() += 1;
-            continue;
-        }
-        *count += 1;
-        out.push_str(&annotation_line(annotation));
-    }
-    if !hidden.is_empty() {
-        let parts: Vec<String> = [
-            (Severity::Error, "error"),
-            (Severity::Warning, "warning"),
-            (Severity::Note, "notice"),
-        ]
-        .iter()
-        .filter_map(|(s, word)| {
-            hidden
-                .get(s)
-                .map(|n| format!("{n} more {word}{}", if *n == 1 { "" } else { "s" }))
-        })
-        .collect();
-        let _ = writeln!(
-            out,
-            "::notice title=gate::{}",
-            escape_data(&format!(
-                "{} not shown as annotations (GitHub shows 10 per level); see the job summary and the gate reports",
-                parts.join(", ")
-            ))
-        );
-    }
-    out
+    all
 }
 
 fn annotation_line(annotation: &Annotation<'_>) -> String {

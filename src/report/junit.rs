@@ -8,7 +8,7 @@ use quick_xml::events::{BytesDecl, BytesText, Event};
 
 use super::Report;
 use crate::model::text::strip_ansi;
-use crate::model::{Outcome, Severity, Status};
+use crate::model::{Diagnostic, Outcome, Severity, Status};
 
 pub(crate) fn render(report: &Report<'_>) -> io::Result<String> {
     let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
@@ -69,72 +69,10 @@ fn suite(writer: &mut Writer<Vec<u8>>, outcome: &Outcome) -> io::Result<()> {
         .with_attribute(("time", seconds(outcome.duration).as_str()))
         .write_inner_content(|writer| {
             if outcome.diagnostics.is_empty() {
-                let case = writer
-                    .create_element("testcase")
-                    .with_attribute(("name", outcome.name.as_str()))
-                    .with_attribute(("classname", classname.as_str()))
-                    .with_attribute(("time", seconds(outcome.duration).as_str()));
-                let summary = xml_text(&outcome.summary());
-                match outcome.status {
-                    Status::Passed => {
-                        case.write_empty()?;
-                    }
-                    Status::Skipped | Status::Blocked => {
-                        case.write_inner_content(|w| {
-                            w.create_element("skipped")
-                                .with_attribute(("message", summary.as_str()))
-                                .write_empty()?;
-                            Ok(())
-                        })?;
-                    }
-                    Status::Failed | Status::Fixed | Status::Error => {
-                        let tag = if outcome.status == Status::Error {
-                            "error"
-                        } else {
-                            "failure"
-                        };
-                        case.write_inner_content(|w| {
-                            w.create_element(tag)
-                                .with_attribute(("message", summary.as_str()))
-                                .with_attribute(("type", outcome.status.as_str()))
-                                .write_text_content(BytesText::new(&output))?;
-                            Ok(())
-                        })?;
-                    }
-                }
+                gate_case(writer, outcome, &classname, &output)?;
             } else {
                 for diagnostic in &outcome.diagnostics {
-                    let place = match (diagnostic.line, diagnostic.column) {
-                        (Some(line), Some(column)) => format!("{}:{line}:{column}", diagnostic.file),
-                        (Some(line), None) => format!("{}:{line}", diagnostic.file),
-                        _ => diagnostic.file.clone(),
-                    };
-                    let name = match &diagnostic.code {
-                        Some(code) => format!("{place} {code}"),
-                        None => place.clone(),
-                    };
-                    let message = xml_text(&diagnostic.message);
-                    let line = diagnostic.line.map(|l| l.to_string()).unwrap_or_default();
-                    let case = writer
-                        .create_element("testcase")
-                        .with_attribute(("name", xml_text(&name).as_str()))
-                        .with_attribute(("classname", classname.as_str()))
-                        .with_attribute(("file", xml_text(&diagnostic.file).as_str()))
-                        .with_attribute(("line", line.as_str()));
-                    if diagnostic.severity == Severity::Error {
-                        case.write_inner_content(|w| {
-                            w.create_element("failure")
-                                .with_attribute(("message", message.as_str()))
-                                .with_attribute(("type", diagnostic.code.as_deref().unwrap_or("error")))
-                                .write_text_content(BytesText::new(&xml_text(&format!(
-                                    "{place}: {}",
-                                    diagnostic.message
-                                ))))?;
-                            Ok(())
-                        })?;
-                    } else {
-                        case.write_empty()?;
-                    }
+                    diagnostic_case(writer, diagnostic, &classname)?;
                 }
             }
             if !output.is_empty() {
@@ -144,6 +82,77 @@ fn suite(writer: &mut Writer<Vec<u8>>, outcome: &Outcome) -> io::Result<()> {
             }
             Ok(())
         })?;
+    Ok(())
+}
+
+/// A gate without diagnostics is one test case, failing with its output.
+fn gate_case(writer: &mut Writer<Vec<u8>>, outcome: &Outcome, classname: &str, output: &str) -> io::Result<()> {
+    let case = writer
+        .create_element("testcase")
+        .with_attribute(("name", outcome.name.as_str()))
+        .with_attribute(("classname", classname))
+        .with_attribute(("time", seconds(outcome.duration).as_str()));
+    let summary = xml_text(&outcome.summary());
+    match outcome.status {
+        Status::Passed => {
+            case.write_empty()?;
+        }
+        Status::Skipped | Status::Blocked => {
+            case.write_inner_content(|w| {
+                w.create_element("skipped")
+                    .with_attribute(("message", summary.as_str()))
+                    .write_empty()?;
+                Ok(())
+            })?;
+        }
+        Status::Failed | Status::Fixed | Status::Error => {
+            let tag = if outcome.status == Status::Error {
+                "error"
+            } else {
+                "failure"
+            };
+            case.write_inner_content(|w| {
+                w.create_element(tag)
+                    .with_attribute(("message", summary.as_str()))
+                    .with_attribute(("type", outcome.status.as_str()))
+                    .write_text_content(BytesText::new(output))?;
+                Ok(())
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// Each diagnostic is a test case of its own, failing when it is an error.
+fn diagnostic_case(writer: &mut Writer<Vec<u8>>, diagnostic: &Diagnostic, classname: &str) -> io::Result<()> {
+    let place = match (diagnostic.line, diagnostic.column) {
+        (Some(line), Some(column)) => format!("{}:{line}:{column}", diagnostic.file),
+        (Some(line), None) => format!("{}:{line}", diagnostic.file),
+        _ => diagnostic.file.clone(),
+    };
+    let name = match &diagnostic.code {
+        Some(code) => format!("{place} {code}"),
+        None => place.clone(),
+    };
+    let message = xml_text(&diagnostic.message);
+    let line = diagnostic.line.map(|l| l.to_string()).unwrap_or_default();
+    let case = writer
+        .create_element("testcase")
+        .with_attribute(("name", xml_text(&name).as_str()))
+        .with_attribute(("classname", classname))
+        .with_attribute(("file", xml_text(&diagnostic.file).as_str()))
+        .with_attribute(("line", line.as_str()));
+    if diagnostic.severity == Severity::Error {
+        case.write_inner_content(|w| {
+            w.create_element("failure")
+                .with_attribute(("message", message.as_str()))
+                .with_attribute(("type", diagnostic.code.as_deref().unwrap_or("error")))
+                .write_text_content(BytesText::new(&xml_text(&format!("{place}: {}", diagnostic.message))))?;
+            Ok(())
+        })?;
+    } else {
+        case.write_empty()?;
+    }
     Ok(())
 }
 

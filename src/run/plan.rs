@@ -374,6 +374,60 @@ mod tests {
         assert_eq!(split(&files, 10).len(), 2);
     }
 
+    /// Planning needs no repository: a folder, a config and a change set will do.
+    #[test]
+    fn plans_from_plain_data() {
+        use crate::git::changes::{ChangedFile, FileStatus, Source};
+        let dir = tempfile::tempdir().unwrap();
+        let text = "[gates.lint]\nkind = \"lint\"\nrun = [\"no-such-tool-anywhere\", \"{files}\"]\n\
+                    [gates.types]\nkind = \"lint\"\nrun = [\"sh\", \"-c\", \"true\"]\nfiles = [\"*.rs\"]\n\
+                    [gates.cov]\nkind = \"coverage\"\nreport = \"lcov.info\"\nfiles = [\"*.py\"]\n";
+        let config = crate::config::parse(text, Path::new("gates.toml"), dir.path()).unwrap();
+        let changes = ChangeSet {
+            source: Source::Files,
+            base: None,
+            head: None,
+            files: vec![ChangedFile {
+                path: "a.py".into(),
+                status: FileStatus::Modified,
+                from: None,
+            }],
+        };
+        let file_sets = crate::select::select(&config, &changes);
+        let tracked = || anyhow::bail!("the index is locked");
+        let tree = Tree {
+            root: dir.path(),
+            tracked: &tracked,
+        };
+        let asked = Asked {
+            stage: Some(Stage::Manual),
+            only: &[],
+            skip: &[],
+            fix: false,
+        };
+        let plans = plan(&config, &tree, &changes, file_sets, &asked);
+        let Decision::Error(missing) = &plans[0].decision else {
+            panic!("{:?}", plans[0].decision)
+        };
+        assert!(
+            missing.message.starts_with("`no-such-tool-anywhere` not found"),
+            "{missing}"
+        );
+        assert_eq!(missing.hint.as_deref(), Some("install it, or fix `run` of gate `lint`"));
+        assert!(
+            matches!(&plans[1].decision, Decision::Skip(_)),
+            "{:?}",
+            plans[1].decision
+        );
+        let Decision::Error(unlisted) = &plans[2].decision else {
+            panic!("{:?}", plans[2].decision)
+        };
+        assert_eq!(
+            unlisted.message,
+            "failed to list the tracked files: the index is locked"
+        );
+    }
+
     #[test]
     fn dash_leading_names_are_not_options() {
         assert_eq!(file_arg(Path::new("-rf.py")), OsString::from("./-rf.py"));

@@ -86,21 +86,26 @@ impl Runner for Real {
     }
 }
 
+/// The gates of a configuration and the plan for each, side by side.
+#[derive(Clone, Copy)]
+pub(crate) struct Planned<'a> {
+    pub(crate) config: &'a Config,
+    pub(crate) plans: &'a [GatePlan],
+}
+
 pub(crate) fn execute(
     root: &Path,
-    config: &Config,
-    plans: &[GatePlan],
+    planned: Planned<'_>,
     options: &Options,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> Result<Vec<Outcome>> {
-    execute_with(&Real, root, config, plans, options, on_event)
+    execute_with(&Real, root, planned, options, on_event)
 }
 
 fn execute_with(
     runner: &dyn Runner,
     root: &Path,
-    config: &Config,
-    plans: &[GatePlan],
+    Planned { config, plans }: Planned<'_>,
     options: &Options,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> Result<Vec<Outcome>> {
@@ -184,7 +189,11 @@ fn run_batch(
     if fail_fast && done.fails() {
         stop.store(true, Ordering::SeqCst);
     }
-    let _ = send.send(Message::Done { gate, batch, done: Box::new(done) });
+    let _ = send.send(Message::Done {
+        gate,
+        batch,
+        done: Box::new(done),
+    });
 }
 
 /// What starting a gate gives the worker threads.
@@ -655,7 +664,17 @@ mod tests {
     fn run(fake: &Fake, specs: &[Spec<'_>], jobs: usize, fail_fast: bool) -> HashMap<String, Outcome> {
         let (config, plans) = setup(specs);
         let options = Options { jobs, fail_fast };
-        let outcomes = execute_with(fake, Path::new("/"), &config, &plans, &options, &mut |_| {}).unwrap();
+        let outcomes = execute_with(
+            fake,
+            Path::new("/"),
+            Planned {
+                config: &config,
+                plans: &plans,
+            },
+            &options,
+            &mut |_| {},
+        )
+        .unwrap();
         outcomes.into_iter().map(|o| (o.name.clone(), o)).collect()
     }
 

@@ -46,7 +46,10 @@ pub(crate) enum ChangeSource {
 pub(crate) enum Scope {
     Changes(ChangeSource),
     /// `refs`: the lines git writes to the pre-push hook's stdin.
-    Push { remote: String, refs: String },
+    Push {
+        remote: String,
+        refs: String,
+    },
 }
 
 /// Options of a run given on the command line; `None` leaves the choice to `[settings]`.
@@ -416,9 +419,14 @@ fn schedule(
     let mut reporters = Reporters { console, actions };
     let swapped = keeper.map(Keeper::differing);
     let before = modified::before(repo, swapped.as_ref())?;
-    let mut outcomes = scheduler::execute(repo.root(), config, &plans, &options, &mut |event| {
-        reporters.event(event);
-    })?;
+    let mut outcomes = scheduler::execute(
+        repo.root(),
+        scheduler::Planned { config, plans: &plans },
+        &options,
+        &mut |event| {
+            reporters.event(event);
+        },
+    )?;
     let fixing: Vec<bool> = plans.iter().map(|p| p.fixing).collect();
     for gate in modified::blame(repo, &before, &mut outcomes, &fixing, keeper.is_some())? {
         reporters.event(Event::Finished {

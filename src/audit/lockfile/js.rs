@@ -191,7 +191,11 @@ struct LineCursor<'a> {
 
 impl<'a> LineCursor<'a> {
     fn new(text: &'a str) -> Self {
-        Self { text, offset: 0, line: 1 }
+        Self {
+            text,
+            offset: 0,
+            line: 1,
+        }
     }
 
     /// The line of the next occurrence of `needle`; where it is not found (the YAML

@@ -35,7 +35,11 @@ pub(super) fn requirements(root: &Path, relative: &Path, out: &mut Sink, seen: &
         }
         logical.push_str(line);
         let entry = std::mem::take(&mut logical);
-        requirement(root, relative, entry.trim(), start, out, seen)?;
+        let entry = Entry {
+            text: entry.trim(),
+            line: start,
+        };
+        requirement(root, relative, &entry, out, seen)?;
     }
     Ok(())
 }
@@ -62,14 +66,15 @@ fn inside(root: &Path, relative: &Path, target: &str, line: usize) -> Result<Pat
     }
 }
 
-fn requirement(
-    root: &Path,
-    relative: &Path,
-    entry: &str,
+/// One logical line of a requirements file (continuations joined), and the line it
+/// starts on.
+struct Entry<'a> {
+    text: &'a str,
     line: usize,
-    out: &mut Sink,
-    seen: &mut Vec<PathBuf>,
-) -> Result<()> {
+}
+
+fn requirement(root: &Path, relative: &Path, entry: &Entry<'_>, out: &mut Sink, seen: &mut Vec<PathBuf>) -> Result<()> {
+    let Entry { text: entry, line } = *entry;
     if entry.is_empty() {
         return Ok(());
     }
