@@ -1,5 +1,7 @@
 //! Raw configuration to a checked [`Config`]: commands split, globs compiled, `depends_on`
 //! resolved to indices and checked for cycles. Errors carry the span they point at.
+//!
+//! - `builtin`: the settings of built-in gates (coverage, audit) and their checks.
 
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
@@ -8,10 +10,11 @@ use std::time::Duration;
 use globset::{GlobSet, GlobSetBuilder};
 use toml::Spanned;
 
+mod builtin;
+
 use super::programs::Programs;
 use super::raw::{self, CommandLine, OnFix, Pattern, RawConfig, RawGate};
 use super::specs::{AuditSpec, CoverageSpec, ProblemFormat, lockfile_patterns};
-use crate::audit::version::Ecosystem;
 use crate::model::{Kind, Problem, Stage};
 
 type Failure = (Range<usize>, Problem);
@@ -223,7 +226,10 @@ fn resolve_gate(
 /// A gate's command and fixer, or its built-in work: one of them.
 fn action(name: &Spanned<String>, raw: &RawGate, gate_span: Range<usize>, root: &Path) -> Result<Action, Failure> {
     Ok(
-        match (builtin(name.get_ref(), raw, gate_span.clone(), root)?, &raw.run) {
+        match (
+            builtin::builtin(name.get_ref(), raw, gate_span.clone(), root)?,
+            &raw.run,
+        ) {
             (Some(_), Some(run)) => {
                 return Err((
                     run.span(),
@@ -301,154 +307,6 @@ fn dependencies(
         spans.push(dependency.span());
     }
     Ok((depends_on, spans))
-}
-
-/// The built-in work of a `coverage` or `audit` gate; other gates may not use their keys.
-fn builtin(name: &str, raw: &RawGate, gate_span: Range<usize>, root: &Path) -> Result<Option<Action>, Failure> {
-    if raw.kind == Kind::Audit {
-        return audit(raw, root).map(|spec| Some(Action::Audit(spec)));
-    }
-    if raw.kind != Kind::Coverage {
-        let misplaced = [
-            raw.report.as_ref().map(|r| ("report", r.span())),
-            raw.min_total.as_ref().map(|m| ("min_total", m.span())),
-            raw.min_patch.as_ref().map(|m| ("min_patch", m.span())),
-        ];
-        if let Some((key, span)) = misplaced.into_iter().flatten().next() {
-            return Err((
-                span,
-                Problem::hinted(
-                    format!("`{key}` is for coverage gates"),
-                    "set `kind = \"coverage\"` on a gate of its own",
-                ),
-            ));
-        }
-        return Ok(None);
-    }
-    let Some(report) = &raw.report else {
-        return Err((
-            gate_span,
-            Problem::hinted(
-                format!("coverage gate `{name}` has no `report`"),
-                "add e.g. `report = \"target/lcov.info\"`",
-            ),
-        ));
-    };
-    let mut thresholds = [None, None];
-    for (slot, value) in thresholds.iter_mut().zip([&raw.min_total, &raw.min_patch]) {
-        if let Some(value) = value {
-            if !(0.0..=100.0).contains(value.get_ref()) {
-                return Err((
-                    value.span(),
-                    "a coverage threshold is a percentage from 0 to 100".into(),
-                ));
-            }
-            *slot = Some(*value.get_ref());
-        }
-    }
-    if report.get_ref().clone().into_vec().is_empty() {
-        return Err((
-            report.span(),
-            Problem::hinted(
-                "`report` names no file, so nothing would be measured",
-                "add e.g. `report = \"target/lcov.info\"`",
-            ),
-        ));
-    }
-    Ok(Some(Action::Coverage(CoverageSpec {
-        reports: report
-            .get_ref()
-            .clone()
-            .into_vec()
-            .into_iter()
-            .map(Into::into)
-            .collect(),
-        min_total: thresholds[0],
-        min_patch: thresholds[1],
-        path_map: raw
-            .path_map
-            .iter()
-            .map(|m| crate::coverage::paths::PrefixMap {
-                from: m.from.clone(),
-                to: m.to.clone(),
-            })
-            .collect(),
-        source_roots: raw
-            .source_roots
-            .clone()
-            .unwrap_or_else(|| vec!["src/main/java".to_owned(), "src/main/kotlin".to_owned()]),
-        exclude: glob_set(&raw.exclude)?,
-    })))
-}
-
-/// An audit gate's settings; every ignore must say why, and when it ends must be a date.
-fn audit(raw: &RawGate, root: &Path) -> Result<AuditSpec, Failure> {
-    let mut ignore = Vec::with_capacity(raw.ignore.len());
-    for entry in &raw.ignore {
-        let span = entry.span();
-        let entry = entry.get_ref();
-        let reason = entry.reason.clone().filter(|r| !r.trim().is_empty()).ok_or_else(|| {
-            (
-                span.clone(),
-                Problem::hinted(
-                    format!("the ignore of `{}` has no `reason`", entry.id),
-                    "say why the risk is accepted, e.g. `reason = \"not reachable: we never parse untrusted input\"`",
-                ),
-            )
-        })?;
-        let expires = match &entry.expires {
-            Some(text) => Some(crate::audit::parse_date(text).ok_or_else(|| {
-                (
-                    span.clone(),
-                    Problem::hinted(format!("`expires = \"{text}\"` is not a date"), "write `YYYY-MM-DD`"),
-                )
-            })?),
-            None => None,
-        };
-        ignore.push(crate::audit::Ignore {
-            id: entry.id.clone(),
-            reason,
-            expires,
-        });
-    }
-    let db = raw.db.as_ref().map(|db| root.join(db));
-    let ecosystems = match &raw.ecosystems {
-        Some(names) => {
-            let mut ecosystems = Vec::new();
-            for name in names.get_ref() {
-                let ecosystem = Ecosystem::from_osv(name).ok_or_else(|| {
-                    (
-                        names.span(),
-                        Problem::hinted(
-                            format!("unknown ecosystem `{name}`"),
-                            format!(
-                                "the ecosystems are {}",
-                                Ecosystem::ALL
-                                    .iter()
-                                    .map(|e| format!("`{}`", e.osv_name()))
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            ),
-                        ),
-                    )
-                })?;
-                ecosystems.push(ecosystem);
-            }
-            Some(ecosystems)
-        }
-        None => None,
-    };
-    Ok(AuditSpec {
-        db,
-        policy: crate::audit::Policy {
-            min_severity: raw.min_severity.unwrap_or(crate::audit::osv::Level::Low),
-            fail_informational: raw.informational == Some(super::raw::Informational::Fail),
-            ignore,
-            ecosystems,
-            unaudited_warns: raw.unaudited == Some(super::raw::Unaudited::Warn),
-        },
-        new_only: raw.new_only.unwrap_or(false),
-    })
 }
 
 fn program(command: &Spanned<CommandLine>, shell: bool) -> Result<Program, Failure> {
