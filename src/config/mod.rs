@@ -183,4 +183,32 @@ mod tests {
             "{shown}"
         );
     }
+
+    /// The line gate shows for a span is the toml crate's own, compared on syntax errors at
+    /// many places, with multi-byte characters and CRLF line ends. The column differs on
+    /// purpose: toml counts bytes, gate counts characters, as editors and rustc do, so the
+    /// caret sits under the character.
+    #[test]
+    fn line_and_column_agree_with_the_toml_crate() {
+        let texts = [
+            "a = \n",
+            "[gates.x]\nkind = \"lint\"\nrun = [\"x\",\n",
+            "# é ü\nname = \"é\" é\n",
+            "[gates.x]\r\nkind = = 1\r\n",
+            "[a]\n[a]\n",
+            "x = 1\ny = [1, 2\nz = 3\n",
+            "\"é\" = 1\n\"é\" = 2\n",
+            "k = \"unterminated\n",
+        ];
+        for text in texts {
+            let err = toml::from_str::<toml::Table>(text).unwrap_err();
+            let theirs = err.to_string();
+            let ours = Error::at(Path::new("gates.toml"), text, err.span(), "x");
+            let start = err.span().unwrap().start;
+            let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+            assert_eq!(ours.column, text[line_start..start].chars().count() + 1);
+            let expected = format!("at line {}, column {}", ours.line, start - line_start + 1);
+            assert!(theirs.contains(&expected), "{text:?}: toml says {theirs:?}, gate says {expected}");
+        }
+    }
 }

@@ -144,14 +144,14 @@ impl Actions {
             crate::report::github::write_summary(path, report)?;
         }
         let Some(poster) = self.poster else { return Ok(()) };
-        let ending = poster.finish();
-        if let Some(code) = ending.not_allowed {
+        let summary = poster.finish();
+        if let Some(code) = summary.not_allowed {
             printer.warn(Problem::hinted(
                 format!("GitHub refused the commit statuses (HTTP {code}): the token may not write statuses, as for pull requests from forks; the result is in the annotations and the job summary"),
                 "give the job `permissions: statuses: write`, or post later with `gate publish` from a job that may",
             ));
         }
-        if let Some(message) = ending.failed {
+        if let Some(message) = summary.failed {
             anyhow::bail!("failed to post commit statuses: {message}");
         }
         Ok(())

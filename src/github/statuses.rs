@@ -33,18 +33,18 @@ impl Poster {
     pub(crate) fn start(api: Box<dyn StatusApi>, sha: String, prefix: String, target_url: Option<String>) -> Self {
         let (send, receive) = mpsc::channel::<Status>();
         let worker = std::thread::spawn(move || {
-            let mut ending = PostSummary::default();
+            let mut summary = PostSummary::default();
             for status in receive {
-                if ending.not_allowed.is_some() || ending.failed.is_some() {
+                if summary.not_allowed.is_some() || summary.failed.is_some() {
                     continue; // drain: once refused, the rest would be too
                 }
                 match api.post(&sha, &status) {
-                    Ok(()) => ending.posted += 1,
-                    Err(PostError::NotAllowed(code)) => ending.not_allowed = Some(code),
-                    Err(PostError::Failed(message)) => ending.failed = Some(message),
+                    Ok(()) => summary.posted += 1,
+                    Err(PostError::NotAllowed(code)) => summary.not_allowed = Some(code),
+                    Err(PostError::Failed(message)) => summary.failed = Some(message),
                 }
             }
-            ending
+            summary
         });
         Self {
             send: Some(send),
@@ -134,9 +134,9 @@ mod tests {
         poster.post("lint", "success", "passed in 0.1s");
         poster.post("test", "failure", "x");
         poster.post("other", "failure", "y");
-        let ending = poster.finish();
-        assert_eq!(ending.posted, 2);
-        assert_eq!(ending.not_allowed, Some(403));
+        let summary = poster.finish();
+        assert_eq!(summary.posted, 2);
+        assert_eq!(summary.not_allowed, Some(403));
         let sent = record.lock().unwrap();
         assert_eq!(sent[0].1.state, "pending");
         assert_eq!(sent[1].1.context, "gate/lint");

@@ -131,17 +131,17 @@ fn execute_with(
                         in_flight += commands.len();
                         for (batch, command) in commands.iter().enumerate() {
                             let send = send.clone();
-                            let work = move || Done::Process(runner.command(command));
+                            let batch_job = move || Done::Process(runner.command(command));
                             let name = move || command.to_string();
-                            scope.spawn(move |_| run_batch(work, &name, (gate, batch), stop, options.fail_fast, &send));
+                            scope.spawn(move |_| run_batch(batch_job, &name, (gate, batch), stop, options.fail_fast, &send));
                         }
                     }
                     Spawn::Builtin(job, fresh_after) => {
                         in_flight += 1;
                         let send = send.clone();
-                        let work = move || Done::Builtin(runner.builtin(job, fresh_after));
+                        let batch_job = move || Done::Builtin(runner.builtin(job, fresh_after));
                         let name = || "a built-in gate".to_owned();
-                        scope.spawn(move |_| run_batch(work, &name, (gate, 0), stop, options.fail_fast, &send));
+                        scope.spawn(move |_| run_batch(batch_job, &name, (gate, 0), stop, options.fail_fast, &send));
                     }
                 }
             }
@@ -166,7 +166,7 @@ fn execute_with(
 
 /// One process (or built-in gate) on a worker thread. A panic becomes an error result.
 fn run_batch(
-    work: impl FnOnce() -> Done,
+    job: impl FnOnce() -> Done,
     name: &dyn Fn() -> String,
     (gate, batch): (usize, usize),
     stop: &AtomicBool,
@@ -177,7 +177,7 @@ fn run_batch(
     let done = if stop.load(Ordering::SeqCst) {
         Done::Process(Finished::new(Exit::Interrupted, Vec::new()))
     } else {
-        catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|_| {
+        catch_unwind(AssertUnwindSafe(job)).unwrap_or_else(|_| {
             Done::Process(Finished::new(
                 Exit::SpawnFailed(format!("gate crashed while running {}", name())),
                 Vec::new(),
