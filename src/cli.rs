@@ -60,6 +60,8 @@ pub(crate) enum Command {
     Doctor,
     /// Write a `gates.toml` with the gates detected from the repository and PATH.
     Init,
+    /// List the presets (`preset = "NAME"` in a gate) and what each runs.
+    Presets,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
     Completions {
         #[arg(value_enum)]

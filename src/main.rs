@@ -65,6 +65,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => commands::audit::audit(&globals, args),
         Command::Doctor => commands::doctor::doctor(&globals),
         Command::Init => commands::init::init(&globals),
+        Command::Presets => commands::presets::presets(&globals),
         Command::Completions { shell } => commands::docs::completions(&globals, *shell),
         Command::Man => commands::docs::man(&globals),
     };

@@ -4,10 +4,12 @@
 //! - `resolve`: turns it into a checked [`Config`] (globs compiled, commands split,
 //!   `depends_on` resolved and free of cycles).
 //! - `specs`: the settings of built-in gates and of reading tools' output.
+//! - `presets`: well-known tools as whole gates (`preset = "ruff-check"`).
 //! - `programs`: where a gate's program is (project tool folders, then PATH).
 //! - `detect`: the built-in configuration used when a repository has no `gates.toml`.
 
 pub(crate) mod detect;
+pub(crate) mod presets;
 pub(crate) mod programs;
 mod raw;
 mod resolve;
@@ -208,7 +210,10 @@ mod tests {
             let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
             assert_eq!(ours.column, text[line_start..start].chars().count() + 1);
             let expected = format!("at line {}, column {}", ours.line, start - line_start + 1);
-            assert!(theirs.contains(&expected), "{text:?}: toml says {theirs:?}, gate says {expected}");
+            assert!(
+                theirs.contains(&expected),
+                "{text:?}: toml says {theirs:?}, gate says {expected}"
+            );
         }
     }
 }

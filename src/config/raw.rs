@@ -51,7 +51,10 @@ pub(crate) enum OnFix {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawGate {
-    pub(crate) kind: Kind,
+    /// A well-known tool's settings as defaults for the keys not set here.
+    pub(crate) preset: Option<Spanned<String>>,
+    /// Required unless a preset gives it.
+    pub(crate) kind: Option<Kind>,
     pub(crate) run: Option<Spanned<CommandLine>>,
     pub(crate) fix: Option<Spanned<CommandLine>>,
     pub(crate) files: Option<Vec<Spanned<String>>>,
@@ -100,6 +103,13 @@ pub(crate) struct RawGate {
     pub(crate) ecosystems: Option<Spanned<Vec<String>>>,
     /// Audit gates: what packages that cannot be audited do: `error` (the default) or `warn`.
     pub(crate) unaudited: Option<Unaudited>,
+}
+
+impl RawGate {
+    /// The kind, once a preset has filled it in (resolve refuses a gate without one first).
+    pub(crate) fn kind(&self) -> Kind {
+        self.kind.unwrap_or(Kind::Custom)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -86,7 +86,8 @@ pub(crate) enum ProblemFormat {
     Gnu,
     /// One JSON object per line (or a JSON array) in a shape gate knows.
     JsonLines,
-    /// Named groups `file`, `line`, `col`, `severity`, `message` (and optionally `code`).
+    /// Named groups `file` (required), `line`, `col`, `severity`, `code` and `message`
+    /// (without one, the whole matched line is the message).
     Regex(Regex),
 }
 
@@ -103,7 +104,7 @@ impl ProblemFormat {
                     ))
                 })?;
                 let names: Vec<&str> = regex.capture_names().flatten().collect();
-                for required in ["file", "message"] {
+                for required in ["file"] {
                     if !names.contains(&required) {
                         return Err(Problem::hinted(
                             format!("the `problem_format` regex has no named group `{required}`"),

@@ -54,7 +54,7 @@ fn from_captures(file: String, caps: &regex::Captures<'_>) -> Option<Diagnostic>
         end_line: None,
         severity: severity(caps.name("severity").map(|m| m.as_str())),
         code: caps.name("code").map(|m| m.as_str().to_owned()),
-        message: caps.name("message")?.as_str().trim().to_owned(),
+        message: caps.name("message").or_else(|| caps.get(0))?.as_str().trim().to_owned(),
     })
 }
 
@@ -114,8 +114,9 @@ pub(crate) fn parse(format: &ProblemFormat, output: &str, places: &Places<'_>) -
 
 fn severity(text: Option<&str>) -> Severity {
     match text.map(str::to_ascii_lowercase).as_deref() {
-        Some("warning" | "warn") => Severity::Warning,
-        Some("note" | "info" | "notice" | "help") => Severity::Note,
+        // Words, and the marks tools put before a line instead (biome's `!`, `×`, `i`).
+        Some("warning" | "warn" | "!") => Severity::Warning,
+        Some("note" | "info" | "information" | "notice" | "help" | "style" | "i") => Severity::Note,
         _ => Severity::Error,
     }
 }
@@ -139,7 +140,49 @@ fn by_json(output: &str, places: &Places<'_>) -> Vec<Diagnostic> {
     };
     values
         .iter()
-        .filter_map(|value| from_rustc(value, places).or_else(|| from_ruff(value, places)))
+        .flat_map(
+            |value| match from_rustc(value, places).or_else(|| from_ruff(value, places)) {
+                Some(found) => vec![found],
+                None => from_eslint(value, places),
+            },
+        )
+        .collect()
+}
+
+/// eslint's `--format json`: per file `{"filePath", "messages": [{"ruleId", "severity"
+/// (1 warning, 2 error), "message", "line", "column", "endLine"}]}`.
+fn from_eslint(value: &Value, places: &Places<'_>) -> Vec<Diagnostic> {
+    let (Some(file), Some(messages)) = (
+        value.get("filePath").and_then(Value::as_str),
+        value.get("messages").and_then(Value::as_array),
+    ) else {
+        return Vec::new();
+    };
+    let file = places.relative(file);
+    messages
+        .iter()
+        .filter_map(|message| {
+            let number = |key| {
+                message
+                    .get(key)
+                    .and_then(Value::as_u64)
+                    .and_then(|n| u32::try_from(n).ok())
+            };
+            let line = number("line");
+            Some(Diagnostic {
+                file: file.clone(),
+                line,
+                column: number("column"),
+                end_line: number("endLine").filter(|&end| Some(end) != line),
+                severity: if message.get("severity").and_then(Value::as_u64) == Some(2) {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                },
+                code: message.get("ruleId").and_then(Value::as_str).map(str::to_owned),
+                message: message.get("message")?.as_str()?.to_owned(),
+            })
+        })
         .collect()
 }
 

@@ -12,6 +12,7 @@ mod hooks;
 mod hostile;
 mod keeper;
 mod keeper_random;
+mod presets;
 mod report;
 mod run;
 mod snapshots;

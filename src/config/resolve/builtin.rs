@@ -17,10 +17,10 @@ pub(super) fn builtin(
     gate_span: Range<usize>,
     root: &Path,
 ) -> Result<Option<Action>, Failure> {
-    if raw.kind == Kind::Audit {
+    if raw.kind() == Kind::Audit {
         return audit(raw, root).map(|spec| Some(Action::Audit(spec)));
     }
-    if raw.kind != Kind::Coverage {
+    if raw.kind() != Kind::Coverage {
         let misplaced = [
             raw.report.as_ref().map(|r| ("report", r.span())),
             raw.min_total.as_ref().map(|m| ("min_total", m.span())),

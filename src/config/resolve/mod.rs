@@ -12,6 +12,7 @@ use toml::Spanned;
 
 mod builtin;
 
+use super::presets;
 use super::programs::Programs;
 use super::raw::{self, CommandLine, OnFix, Pattern, RawConfig, RawGate};
 use super::specs::{AuditSpec, CoverageSpec, ProblemFormat, lockfile_patterns};
@@ -165,7 +166,19 @@ fn resolve_gate(
     default_on_fix: OnFix,
 ) -> Result<(Gate, Vec<Range<usize>>), Failure> {
     let gate_span = gate.span();
-    let raw = gate.into_inner();
+    let mut raw = gate.into_inner();
+    if let Some(name) = raw.preset.clone() {
+        apply_preset(&mut raw, &name)?;
+    }
+    if raw.kind.is_none() {
+        return Err((
+            gate_span,
+            Problem::hinted(
+                format!("gate `{}` has no `kind`", name.get_ref()),
+                "add `kind = \"lint\"` (format, lint, typecheck, test, custom, coverage, audit), or a `preset` (`gate presets` lists them)",
+            ),
+        ));
+    }
     if name.get_ref().is_empty() || name.get_ref().contains(',') || name.get_ref().contains(char::is_control) {
         return Err((
             name.span(),
@@ -200,10 +213,10 @@ fn resolve_gate(
         .transpose()?;
     let gate = Gate {
         name: name.get_ref().clone(),
-        kind: raw.kind,
+        kind: raw.kind(),
         action,
         on_fix: raw.on_fix.unwrap_or(default_on_fix),
-        files: match (&raw.files, raw.kind) {
+        files: match (&raw.files, raw.kind()) {
             (Some(files), _) => Some(glob_set(files)?),
             // An audit gate runs when a lockfile changed.
             (None, Kind::Audit) => Some(set_of(lockfile_patterns(), 0..0)?),
@@ -224,6 +237,49 @@ fn resolve_gate(
 }
 
 /// A gate's command and fixer, or its built-in work: one of them.
+/// Fills the keys the gate does not set from its preset.
+fn apply_preset(raw: &mut RawGate, name: &Spanned<String>) -> Result<(), Failure> {
+    let span = name.span();
+    let Some(preset) = presets::find(name.get_ref()) else {
+        let names: Vec<&str> = presets::PRESETS.iter().map(|p| p.name).collect();
+        return Err((
+            span,
+            Problem::hinted(
+                format!("unknown preset `{}`", name.get_ref()),
+                format!(
+                    "the presets are {}; `gate presets` shows what each runs",
+                    names.join(", ")
+                ),
+            ),
+        ));
+    };
+    let command = |command: presets::Command| match command {
+        presets::Command::Argv(argv) => CommandLine::Argv(argv.iter().map(|&a| a.to_owned()).collect()),
+        presets::Command::Shell(script) => CommandLine::Line(script.to_owned()),
+    };
+    raw.kind.get_or_insert(preset.kind);
+    if raw.run.is_none() {
+        raw.run = Some(Spanned::new(span.clone(), command(preset.run)));
+        raw.shell |= matches!(preset.run, presets::Command::Shell(_));
+    }
+    if raw.fix.is_none() {
+        raw.fix = preset.fix.map(|fix| Spanned::new(span.clone(), command(fix)));
+    }
+    if raw.files.is_none() {
+        raw.files = Some(
+            preset
+                .files
+                .iter()
+                .map(|f| Spanned::new(span.clone(), (*f).to_owned()))
+                .collect(),
+        );
+    }
+    if raw.problem_format.is_none() {
+        raw.problem_format = preset.problem_format.map(|f| Spanned::new(span.clone(), f.to_owned()));
+    }
+    Ok(())
+}
+
 fn action(name: &Spanned<String>, raw: &RawGate, gate_span: Range<usize>, root: &Path) -> Result<Action, Failure> {
     Ok(
         match (
@@ -234,7 +290,7 @@ fn action(name: &Spanned<String>, raw: &RawGate, gate_span: Range<usize>, root: 
                 return Err((
                     run.span(),
                     Problem::hinted(
-                        format!("a `{}` gate is built in and takes no `run`", raw.kind.as_str()),
+                        format!("a `{}` gate is built in and takes no `run`", raw.kind().as_str()),
                         "remove `run`, and make the gate `depends_on` the one that writes its input",
                     ),
                 ));
@@ -243,7 +299,7 @@ fn action(name: &Spanned<String>, raw: &RawGate, gate_span: Range<usize>, root: 
                 if let Some(fix) = &raw.fix {
                     return Err((
                         fix.span(),
-                        format!("a `{}` gate is built in and takes no `fix`", raw.kind.as_str()).into(),
+                        format!("a `{}` gate is built in and takes no `fix`", raw.kind().as_str()).into(),
                     ));
                 }
                 action

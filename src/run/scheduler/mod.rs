@@ -133,7 +133,9 @@ fn execute_with(
                             let send = send.clone();
                             let batch_job = move || Done::Process(runner.command(command));
                             let name = move || command.to_string();
-                            scope.spawn(move |_| run_batch(batch_job, &name, (gate, batch), stop, options.fail_fast, &send));
+                            scope.spawn(move |_| {
+                                run_batch(batch_job, &name, (gate, batch), stop, options.fail_fast, &send);
+                            });
                         }
                     }
                     Spawn::Builtin(job, fresh_after) => {
