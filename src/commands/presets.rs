@@ -5,6 +5,7 @@ use std::io::Write;
 use anyhow::Result;
 
 use super::Globals;
+use crate::config::HygieneCheck;
 use crate::config::presets::{Command, PRESETS};
 
 pub(crate) fn presets(globals: &Globals) -> Result<i32> {
@@ -34,6 +35,10 @@ pub(crate) fn presets(globals: &Globals) -> Result<i32> {
             writeln!(out, "    fix: {}", shown(fix))?;
         }
         writeln!(out, "    files: {}", preset.files.join(" "))?;
+    }
+    writeln!(out, "\nBuilt in (kind = \"builtin\", or the name as a preset):")?;
+    for check in HygieneCheck::ALL {
+        writeln!(out, "{:<19} {}", check.name(), check.about())?;
     }
     writeln!(
         out,

@@ -23,7 +23,7 @@ use anyhow::Context;
 
 pub(crate) use raw::{OnFix, Pattern};
 pub(crate) use resolve::{Action, Config, FILES, Gate, Program, Settings};
-pub(crate) use specs::{AuditSpec, CoverageSpec, ProblemFormat, default_db};
+pub(crate) use specs::{AuditSpec, CoverageSpec, HygieneCheck, HygieneSpec, ProblemFormat, default_db};
 
 use crate::model::Problem;
 use crate::printer::Printer;

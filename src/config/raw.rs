@@ -55,6 +55,10 @@ pub(crate) struct RawGate {
     pub(crate) preset: Option<Spanned<String>>,
     /// Required unless a preset gives it.
     pub(crate) kind: Option<Kind>,
+    /// `kind = "builtin"` gates: which hygiene check (`trailing-whitespace`, …).
+    pub(crate) builtin: Option<Spanned<String>>,
+    /// `large-files`: the largest file allowed, in KB.
+    pub(crate) max_kb: Option<Spanned<u64>>,
     pub(crate) run: Option<Spanned<CommandLine>>,
     pub(crate) fix: Option<Spanned<CommandLine>>,
     pub(crate) files: Option<Vec<Spanned<String>>>,

@@ -66,6 +66,96 @@ pub(crate) fn lockfile_patterns() -> Vec<Pattern> {
     .collect()
 }
 
+/// A hygiene gate's check (`builtin = "…"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HygieneCheck {
+    TrailingWhitespace,
+    EndOfFile,
+    MixedLineEnding,
+    MergeConflict,
+    LargeFiles,
+    CheckJson,
+    CheckToml,
+    CheckYaml,
+    ExecutableShebang,
+    CaseConflict,
+}
+
+impl HygieneCheck {
+    pub(crate) const ALL: [HygieneCheck; 10] = [
+        HygieneCheck::TrailingWhitespace,
+        HygieneCheck::EndOfFile,
+        HygieneCheck::MixedLineEnding,
+        HygieneCheck::MergeConflict,
+        HygieneCheck::LargeFiles,
+        HygieneCheck::CheckJson,
+        HygieneCheck::CheckToml,
+        HygieneCheck::CheckYaml,
+        HygieneCheck::ExecutableShebang,
+        HygieneCheck::CaseConflict,
+    ];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            HygieneCheck::TrailingWhitespace => "trailing-whitespace",
+            HygieneCheck::EndOfFile => "end-of-file",
+            HygieneCheck::MixedLineEnding => "mixed-line-ending",
+            HygieneCheck::MergeConflict => "merge-conflict",
+            HygieneCheck::LargeFiles => "large-files",
+            HygieneCheck::CheckJson => "check-json",
+            HygieneCheck::CheckToml => "check-toml",
+            HygieneCheck::CheckYaml => "check-yaml",
+            HygieneCheck::ExecutableShebang => "executable-shebang",
+            HygieneCheck::CaseConflict => "case-conflict",
+        }
+    }
+
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|check| check.name() == name)
+    }
+
+    /// The files it reads when the gate names none.
+    pub(crate) fn default_files(self) -> &'static [&'static str] {
+        match self {
+            HygieneCheck::CheckJson => &["*.json"],
+            HygieneCheck::CheckToml => &["*.toml"],
+            HygieneCheck::CheckYaml => &["*.yml", "*.yaml"],
+            _ => &[],
+        }
+    }
+
+    /// Whether it rewrites what it finds when the run fixes.
+    pub(crate) fn fixes(self) -> bool {
+        matches!(
+            self,
+            HygieneCheck::TrailingWhitespace | HygieneCheck::EndOfFile | HygieneCheck::MixedLineEnding
+        )
+    }
+
+    /// What it looks for, for `gate presets`.
+    pub(crate) fn about(self) -> &'static str {
+        match self {
+            HygieneCheck::TrailingWhitespace => "spaces or tabs at the end of a line (fixes)",
+            HygieneCheck::EndOfFile => "a text file ends in exactly one newline (fixes)",
+            HygieneCheck::MixedLineEnding => "CRLF and LF in one file (fixes, to the file's majority)",
+            HygieneCheck::MergeConflict => "merge conflict markers",
+            HygieneCheck::LargeFiles => "files over `max_kb` (default 500)",
+            HygieneCheck::CheckJson => "JSON that does not parse",
+            HygieneCheck::CheckToml => "TOML that does not parse",
+            HygieneCheck::CheckYaml => "YAML that does not parse (several documents allowed)",
+            HygieneCheck::ExecutableShebang => "executable files without a `#!` line",
+            HygieneCheck::CaseConflict => "paths that differ only in case",
+        }
+    }
+}
+
+/// A hygiene gate as configured.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HygieneSpec {
+    pub(crate) check: HygieneCheck,
+    pub(crate) max_kb: u64,
+}
+
 /// A coverage gate as configured.
 #[derive(Debug, Clone)]
 pub(crate) struct CoverageSpec {

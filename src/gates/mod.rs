@@ -1,10 +1,11 @@
 //! The gates gate runs itself, and reading tools' output into diagnostics.
 //!
 //! - `problems`: diagnostics read out of a tool's output (`problem_format`).
-//! - `coverage`, `audit`: the built-in gates, each a job run on a worker thread.
+//! - `coverage`, `audit`, `hygiene`: the built-in gates, each a job run on a worker thread.
 
 pub(crate) mod audit;
 pub(crate) mod coverage;
+pub(crate) mod hygiene;
 pub(crate) mod problems;
 
 use crate::model::Verdict;
@@ -14,6 +15,7 @@ use crate::model::Verdict;
 pub(crate) enum BuiltinJob {
     Coverage(coverage::CoverageJob),
     Audit(audit::AuditJob),
+    Hygiene(hygiene::HygieneJob),
 }
 
 impl BuiltinJob {
@@ -22,6 +24,7 @@ impl BuiltinJob {
         match self {
             BuiltinJob::Coverage(job) => job.run(fresh_after),
             BuiltinJob::Audit(job) => job.run(),
+            BuiltinJob::Hygiene(job) => job.run(),
         }
     }
 }

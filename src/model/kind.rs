@@ -17,6 +17,8 @@ pub(crate) enum Kind {
     Coverage,
     /// Built in: lockfiles against an offline vulnerability database.
     Audit,
+    /// Built in: a hygiene check (`builtin = "trailing-whitespace"`, …).
+    Builtin,
 }
 
 impl Kind {
@@ -29,6 +31,7 @@ impl Kind {
             Kind::Custom => "custom",
             Kind::Coverage => "coverage",
             Kind::Audit => "audit",
+            Kind::Builtin => "builtin",
         }
     }
 }

@@ -242,7 +242,7 @@ fn output(out: &mut String, outcome: &Outcome) {
             out.push('\n');
         }
     }
-    let builtin = matches!(outcome.kind, Kind::Coverage | Kind::Audit);
+    let builtin = matches!(outcome.kind, Kind::Coverage | Kind::Audit | Kind::Builtin);
     if (json || (builtin && outcome.status == Status::Failed)) && !outcome.diagnostics.is_empty() {
         list_diagnostics(out, &outcome.diagnostics);
     }

@@ -3,15 +3,16 @@
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::config::programs::{self, Programs};
-use crate::config::{Action, Config, FILES, Gate, Program};
+use crate::config::{Action, Config, FILES, Gate, HygieneCheck, HygieneSpec, Program};
 use crate::env;
 use crate::gates::BuiltinJob;
 use crate::gates::audit::AuditJob;
 use crate::gates::coverage::CoverageJob;
+use crate::gates::hygiene::HygieneJob;
 use crate::git::changes::ChangeSet;
 use crate::model::{Problem, Stage};
 use crate::run::process::Cmd;
@@ -121,6 +122,7 @@ pub(crate) fn plan(
                         false,
                     ),
                 },
+                (None, Action::Hygiene(spec)) => planner.hygiene(*spec, gate, &files, asked.fix, &tracked),
             };
             GatePlan {
                 decision,
@@ -227,6 +229,44 @@ struct Planner<'a> {
 }
 
 impl Planner<'_> {
+    /// A hygiene gate's job over the matched files that exist, and whether it fixes.
+    fn hygiene<'t>(
+        &self,
+        spec: HygieneSpec,
+        gate: &Gate,
+        files: &FileSet,
+        fix: bool,
+        tracked: &dyn Fn() -> &'t Result<Vec<String>, Problem>,
+    ) -> (Decision, bool) {
+        let existing: Vec<PathBuf> = files
+            .matched
+            .iter()
+            .filter(|path| self.root.join(path).symlink_metadata().is_ok())
+            .cloned()
+            .collect();
+        if existing.is_empty() && !gate.always {
+            return (Decision::Skip("only deleted files matched".to_owned()), false);
+        }
+        let tracked = if spec.check == HygieneCheck::CaseConflict {
+            match tracked() {
+                Ok(tracked) => tracked.clone(),
+                Err(problem) => return (Decision::Error(problem.clone()), false),
+            }
+        } else {
+            Vec::new()
+        };
+        let fixing = fix && spec.check.fixes();
+        let job = HygieneJob {
+            check: spec.check,
+            root: self.root.to_path_buf(),
+            files: existing,
+            fix: fixing,
+            max_kb: spec.max_kb,
+            tracked,
+        };
+        (Decision::Builtin(Box::new(BuiltinJob::Hygiene(job))), fixing)
+    }
+
     /// The processes that run `command` of `gate` over its files.
     fn commands(&self, gate: &Gate, command: &Program, files: &FileSet) -> Decision {
         let (root, placeholders, budget) = (self.root, &self.placeholders, self.budget);

@@ -10,6 +10,7 @@ mod fidelity;
 mod github;
 mod hooks;
 mod hostile;
+mod hygiene;
 mod keeper;
 mod keeper_random;
 mod presets;

@@ -7,8 +7,48 @@ use std::path::Path;
 use super::{Action, Failure, glob_set};
 use crate::audit::version::Ecosystem;
 use crate::config::raw::RawGate;
-use crate::config::specs::{AuditSpec, CoverageSpec};
+use crate::config::specs::{AuditSpec, CoverageSpec, HygieneCheck, HygieneSpec};
 use crate::model::{Kind, Problem};
+
+/// A hygiene gate: which check, and its limit.
+fn hygiene(raw: &RawGate, gate_span: Range<usize>) -> Result<HygieneSpec, Failure> {
+    let names = || HygieneCheck::ALL.map(HygieneCheck::name).join(", ");
+    let Some(name) = &raw.builtin else {
+        return Err((
+            gate_span,
+            Problem::hinted(
+                "a `builtin` gate names its check",
+                format!(
+                    "add e.g. `builtin = \"trailing-whitespace\"`; the checks are {}",
+                    names()
+                ),
+            ),
+        ));
+    };
+    let check = HygieneCheck::from_name(name.get_ref()).ok_or_else(|| {
+        (
+            name.span(),
+            Problem::hinted(
+                format!("unknown built-in check `{}`", name.get_ref()),
+                format!("the checks are {}", names()),
+            ),
+        )
+    })?;
+    if let Some(max_kb) = &raw.max_kb
+        && check != HygieneCheck::LargeFiles
+    {
+        return Err((max_kb.span(), Problem::new("`max_kb` is for the `large-files` check")));
+    }
+    if let Some(max_kb) = &raw.max_kb
+        && *max_kb.get_ref() == 0
+    {
+        return Err((max_kb.span(), Problem::new("`max_kb` must be more than 0")));
+    }
+    Ok(HygieneSpec {
+        check,
+        max_kb: raw.max_kb.as_ref().map_or(500, |m| *m.get_ref()),
+    })
+}
 
 /// The built-in work of a `coverage` or `audit` gate; other gates may not use their keys.
 pub(super) fn builtin(
@@ -19,6 +59,18 @@ pub(super) fn builtin(
 ) -> Result<Option<Action>, Failure> {
     if raw.kind() == Kind::Audit {
         return audit(raw, root).map(|spec| Some(Action::Audit(spec)));
+    }
+    if raw.kind() == Kind::Builtin {
+        return hygiene(raw, gate_span).map(|spec| Some(Action::Hygiene(spec)));
+    }
+    if let Some(builtin) = &raw.builtin {
+        return Err((
+            builtin.span(),
+            Problem::hinted(
+                "`builtin` is for `kind = \"builtin\"` gates",
+                "set `kind = \"builtin\"`, or use `preset`",
+            ),
+        ));
     }
     if raw.kind() != Kind::Coverage {
         let misplaced = [
@@ -37,6 +89,11 @@ pub(super) fn builtin(
         }
         return Ok(None);
     }
+    coverage(name, raw, gate_span).map(|spec| Some(Action::Coverage(spec)))
+}
+
+/// A coverage gate's reports and thresholds.
+fn coverage(name: &str, raw: &RawGate, gate_span: Range<usize>) -> Result<CoverageSpec, Failure> {
     let Some(report) = &raw.report else {
         return Err((
             gate_span,
@@ -67,7 +124,7 @@ pub(super) fn builtin(
             ),
         ));
     }
-    Ok(Some(Action::Coverage(CoverageSpec {
+    Ok(CoverageSpec {
         reports: report
             .get_ref()
             .clone()
@@ -90,7 +147,7 @@ pub(super) fn builtin(
             .clone()
             .unwrap_or_else(|| vec!["src/main/java".to_owned(), "src/main/kotlin".to_owned()]),
         exclude: glob_set(&raw.exclude)?,
-    })))
+    })
 }
 
 /// An audit gate's settings; every ignore must say why, and when it ends must be a date.

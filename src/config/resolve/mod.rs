@@ -15,7 +15,7 @@ mod builtin;
 use super::presets;
 use super::programs::Programs;
 use super::raw::{self, CommandLine, OnFix, Pattern, RawConfig, RawGate};
-use super::specs::{AuditSpec, CoverageSpec, ProblemFormat, lockfile_patterns};
+use super::specs::{AuditSpec, CoverageSpec, HygieneCheck, HygieneSpec, ProblemFormat, lockfile_patterns};
 use crate::model::{Kind, Problem, Stage};
 
 type Failure = (Range<usize>, Problem);
@@ -55,6 +55,7 @@ pub(crate) enum Action {
     Command { run: Program, fix: Option<Program> },
     Coverage(CoverageSpec),
     Audit(AuditSpec),
+    Hygiene(HygieneSpec),
 }
 
 pub(crate) const FILES: &str = "{files}";
@@ -158,24 +159,15 @@ pub(super) fn resolve(raw: RawConfig, root: &Path) -> Result<Config, Failure> {
     })
 }
 
-fn resolve_gate(
-    name: &Spanned<String>,
-    gate: Spanned<RawGate>,
-    names: &[String],
-    root: &Path,
-    default_on_fix: OnFix,
-) -> Result<(Gate, Vec<Range<usize>>), Failure> {
-    let gate_span = gate.span();
-    let mut raw = gate.into_inner();
-    if let Some(name) = raw.preset.clone() {
-        apply_preset(&mut raw, &name)?;
-    }
+/// What every gate needs whatever it does: a usable name, a kind, and `env` names that a
+/// variable can have.
+fn check_basics(name: &Spanned<String>, raw: &RawGate, gate_span: &Range<usize>) -> Result<(), Failure> {
     if raw.kind.is_none() {
         return Err((
-            gate_span,
+            gate_span.clone(),
             Problem::hinted(
                 format!("gate `{}` has no `kind`", name.get_ref()),
-                "add `kind = \"lint\"` (format, lint, typecheck, test, custom, coverage, audit), or a `preset` (`gate presets` lists them)",
+                "add `kind = \"lint\"` (format, lint, typecheck, test, custom, coverage, audit, builtin), or a `preset` (`gate presets` lists them)",
             ),
         ));
     }
@@ -188,15 +180,9 @@ fn resolve_gate(
             ),
         ));
     }
-    let action = action(name, &raw, gate_span.clone(), root)?;
-    let workdir = match &raw.workdir {
-        Some(dir) => workdir(dir, root)?,
-        None => PathBuf::new(),
-    };
-    let (depends_on, spans) = dependencies(name, &raw, names)?;
     if let Some(bad) = raw.env.keys().find(|k| k.is_empty() || k.contains(['=', '\0'])) {
         return Err((
-            gate_span,
+            gate_span.clone(),
             Problem::hinted(
                 format!(
                     "`env` of gate `{}` has the name `{bad}`, which no environment variable can have",
@@ -206,22 +192,52 @@ fn resolve_gate(
             ),
         ));
     }
+    Ok(())
+}
+
+fn resolve_gate(
+    name: &Spanned<String>,
+    gate: Spanned<RawGate>,
+    names: &[String],
+    root: &Path,
+    default_on_fix: OnFix,
+) -> Result<(Gate, Vec<Range<usize>>), Failure> {
+    let gate_span = gate.span();
+    let mut raw = gate.into_inner();
+    if let Some(name) = raw.preset.clone() {
+        apply_preset(&mut raw, &name)?;
+    }
+    check_basics(name, &raw, &gate_span)?;
+    let action = action(name, &raw, gate_span.clone(), root)?;
+    let workdir = match &raw.workdir {
+        Some(dir) => workdir(dir, root)?,
+        None => PathBuf::new(),
+    };
+    let (depends_on, spans) = dependencies(name, &raw, names)?;
     let problem_format = raw
         .problem_format
         .as_ref()
         .map(|format| ProblemFormat::parse(format.get_ref()).map_err(|message| (format.span(), message)))
         .transpose()?;
+    let files = match (&raw.files, raw.kind()) {
+        (Some(files), _) => Some(glob_set(files)?),
+        // An audit gate runs when a lockfile changed.
+        (None, Kind::Audit) => Some(set_of(lockfile_patterns(), 0..0)?),
+        (None, Kind::Builtin) => match &action {
+            Action::Hygiene(spec) if !spec.check.default_files().is_empty() => {
+                let patterns = spec.check.default_files().iter().filter_map(|p| Pattern::new(p).ok());
+                Some(set_of(patterns.collect(), 0..0)?)
+            }
+            _ => None,
+        },
+        (None, _) => None,
+    };
     let gate = Gate {
         name: name.get_ref().clone(),
         kind: raw.kind(),
         action,
         on_fix: raw.on_fix.unwrap_or(default_on_fix),
-        files: match (&raw.files, raw.kind()) {
-            (Some(files), _) => Some(glob_set(files)?),
-            // An audit gate runs when a lockfile changed.
-            (None, Kind::Audit) => Some(set_of(lockfile_patterns(), 0..0)?),
-            (None, _) => None,
-        },
+        files,
         exclude: glob_set(&raw.exclude)?,
         workdir,
         depends_on,
@@ -240,6 +256,12 @@ fn resolve_gate(
 /// Fills the keys the gate does not set from its preset.
 fn apply_preset(raw: &mut RawGate, name: &Spanned<String>) -> Result<(), Failure> {
     let span = name.span();
+    if let Some(check) = HygieneCheck::from_name(name.get_ref()) {
+        raw.kind.get_or_insert(Kind::Builtin);
+        raw.builtin
+            .get_or_insert_with(|| Spanned::new(span, check.name().to_owned()));
+        return Ok(());
+    }
     let Some(preset) = presets::find(name.get_ref()) else {
         let names: Vec<&str> = presets::PRESETS.iter().map(|p| p.name).collect();
         return Err((
@@ -247,7 +269,7 @@ fn apply_preset(raw: &mut RawGate, name: &Spanned<String>) -> Result<(), Failure
             Problem::hinted(
                 format!("unknown preset `{}`", name.get_ref()),
                 format!(
-                    "the presets are {}; `gate presets` shows what each runs",
+                    "the presets are {}, and the hygiene checks; `gate presets` shows what each runs",
                     names.join(", ")
                 ),
             ),

@@ -321,7 +321,7 @@ impl<'a, 'e> Coordinator<'a, 'e> {
             {
                 self.finish(gate, not_run(Status::Blocked, not_started_reason().into()));
             }
-            Decision::Run(_)
+            Decision::Run(_) | Decision::Builtin(_)
                 if self.exclusive_with[gate]
                     .iter()
                     .any(|&other| self.states[other].running) =>
@@ -330,6 +330,9 @@ impl<'a, 'e> Coordinator<'a, 'e> {
             }
             Decision::Builtin(job) => {
                 self.states[gate].running = true;
+                if plans[gate].fixing {
+                    self.states[gate].snapshot = Some(fixes::snapshot(self.root, &plans[gate].files.matched));
+                }
                 // Reports must be newer than this run when a gate this one depends on ran
                 // (the tests that write them); a little slack for coarse file timestamps.
                 let ran = |d: &usize| self.outcomes[*d].as_ref().is_some_and(|o| o.started.is_some());
