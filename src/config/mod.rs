@@ -168,7 +168,7 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("services/api")).unwrap();
         let text = include_str!("../../gates.toml.example");
         let config = parse(text, Path::new("gates.toml.example"), dir.path()).unwrap();
-        assert_eq!(config.gates.len(), 8);
+        assert_eq!(config.gates.len(), 9);
     }
 
     #[test]
