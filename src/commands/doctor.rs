@@ -14,7 +14,9 @@ use crate::git::Repo;
 pub(crate) fn doctor(globals: &Globals) -> Result<i32> {
     let repo = Repo::open()?;
     let mut out = globals.printer.stdout();
-    let (config, origin) = match config::load(repo.root(), globals.config.as_deref(), globals.printer) {
+    let (config, origin) = match config::load(repo.root(), globals.config.as_deref(), globals.printer, &|| {
+        crate::git::changes::tracked_paths(&repo)
+    }) {
         Ok(loaded) => loaded,
         Err(err) => {
             writeln!(out, "config   problem: {err}")?;

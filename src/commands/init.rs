@@ -21,22 +21,39 @@ pub(crate) fn init(globals: &Globals) -> Result<i32> {
         )
         .into());
     }
-    let (gates, reasons) = config::detect::default_config(repo.root());
-    if gates.is_empty() {
-        return Err(Problem::hinted("found nothing gate knows how to check (no Cargo.toml with cargo, pyproject.toml with ruff, go.mod with go)", "copy the gates you need from `gates.toml.example`").into());
+    let tracked = crate::git::changes::tracked_paths(&repo)?;
+    let found = config::detect::detect(repo.root(), &tracked, config::detect::Audit::Always);
+    let mut out = globals.printer.stdout();
+    if found.chosen.is_empty() {
+        for skipped in &found.skipped {
+            writeln!(out, "skipped {skipped}")?;
+        }
+        return Err(Problem::hinted(
+            "found no project with a tool gate can run (package.json, pyproject.toml, Cargo.toml, go.mod, shell scripts, workflows, Dockerfiles, lockfiles)",
+            "install the project's tools, or copy the gates you need from `gates.toml.example`",
+        )
+        .into());
     }
-    let mut text = String::from("# Written by `gate init`; every key is documented in gates.toml.example.\n");
-    for reason in &reasons {
-        let _ = writeln!(text, "# {reason}");
+    let mut text = String::from(
+        "# Written by `gate init`: one gate per tool and project folder, each a preset (`gate presets`\n\
+         # shows what each runs). Any key set beside `preset` wins; gates.toml.example documents them.\n",
+    );
+    if !found.skipped.is_empty() {
+        text.push_str("#\n# Skipped:\n");
+        for skipped in &found.skipped {
+            let _ = writeln!(text, "#   {skipped}");
+        }
     }
-    text.push_str(&gates);
+    text.push_str(&found.text);
     // What gate writes must load: check it as any gates.toml is checked.
     config::parse(&text, &path, repo.root())?;
     std::fs::write(&path, &text).with_context(|| format!("failed to write `{}`", path.display()))?;
-    let mut out = globals.printer.stdout();
     writeln!(out, "wrote `{}`:", path.display())?;
-    for reason in reasons {
-        writeln!(out, "  {reason}")?;
+    for chosen in &found.chosen {
+        writeln!(out, "  {chosen}")?;
+    }
+    for skipped in &found.skipped {
+        writeln!(out, "  skipped {skipped}")?;
     }
     Ok(0)
 }

@@ -58,7 +58,9 @@ pub(crate) fn publish(globals: &Globals, args: &PublishArgs) -> Result<i32> {
 
 pub(crate) fn required_checks(globals: &Globals) -> Result<i32> {
     let repo = Repo::open()?;
-    let (config, _) = config::load(repo.root(), globals.config.as_deref(), globals.printer)?;
+    let (config, _) = config::load(repo.root(), globals.config.as_deref(), globals.printer, &|| {
+        crate::git::changes::tracked_paths(&repo)
+    })?;
     let mut out = globals.printer.stdout();
     for gate in config.gates.iter().filter(|g| g.runs_in(Some(crate::model::Stage::Ci))) {
         writeln!(out, "{}{}", config.settings.status_prefix, gate.name)?;

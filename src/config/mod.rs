@@ -16,6 +16,7 @@ mod resolve;
 mod specs;
 
 use std::fmt;
+use std::fmt::Write as _;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -100,11 +101,16 @@ pub(crate) enum Origin {
 }
 
 /// Reads the configuration: `explicit` if given, else `gates.toml` at `root`, else the
-/// gates detected from what the repository contains.
-pub(crate) fn load(root: &Path, explicit: Option<&Path>, printer: Printer) -> anyhow::Result<(Config, Origin)> {
+/// gates detected from what the repository tracks (`tracked` lists it, asked only then).
+pub(crate) fn load(
+    root: &Path,
+    explicit: Option<&Path>,
+    printer: Printer,
+    tracked: &dyn Fn() -> anyhow::Result<Vec<String>>,
+) -> anyhow::Result<(Config, Origin)> {
     match load_if_present(root, explicit)? {
         Some(loaded) => Ok(loaded),
-        None => detected(root, printer),
+        None => detected(root, &tracked()?, printer),
     }
 }
 
@@ -131,23 +137,32 @@ pub(crate) fn from_text(root: &Path, text: &str, path: PathBuf) -> anyhow::Resul
 }
 
 /// The gates derived from what the repository contains, when it has no `gates.toml`.
-pub(crate) fn detected(root: &Path, printer: Printer) -> anyhow::Result<(Config, Origin)> {
-    let (text, reasons) = detect::default_config(root);
-    if reasons.is_empty() {
+pub(crate) fn detected(root: &Path, tracked: &[String], printer: Printer) -> anyhow::Result<(Config, Origin)> {
+    let found = detect::detect(root, tracked, detect::Audit::WhenDatabaseExists);
+    if found.chosen.is_empty() {
+        let mut hint = String::from("write a `gates.toml` (`gate init`, or see `gates.toml.example`)");
+        for skipped in &found.skipped {
+            let _ = write!(hint, "\n  {skipped}");
+        }
         return Err(Problem::hinted(
             format!(
-                "no `{FILE_NAME}` in `{}` and no known project files to derive gates from",
+                "no `{FILE_NAME}` in `{}`, and no project here with a tool gate can run",
                 root.display()
             ),
-            format!("write a `{FILE_NAME}` (see `gates.toml.example`)"),
+            hint,
         )
         .into());
     }
-    printer.note(format_args!("no `{FILE_NAME}` found; using built-in gates:"));
-    for reason in &reasons {
+    printer.note(format_args!(
+        "no `{FILE_NAME}` found; using built-in gates (`gate init` writes them to a file):"
+    ));
+    for reason in &found.chosen {
         printer.note(format_args!("  {reason}"));
     }
-    let config = parse(&text, Path::new("<built-in gates>"), root)?;
+    for skipped in &found.skipped {
+        printer.note(format_args!("  {skipped}"));
+    }
+    let config = parse(&found.text, Path::new("<built-in gates>"), root)?;
     Ok((config, Origin::Detected))
 }
 

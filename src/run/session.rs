@@ -119,7 +119,7 @@ impl Workspace {
             }
         };
         let (config, origin) = match kept {
-            None => config::load(&root, explicit_config, printer)?,
+            None => config::load(&root, explicit_config, printer, &|| changes::tracked_paths(&repo))?,
             Some((bytes, which)) => {
                 let on_disk = std::fs::read(&path).ok();
                 if on_disk != bytes {
@@ -141,7 +141,7 @@ impl Workspace {
                             .with_context(|| format!("the {which} `{}` is not UTF-8", config::FILE_NAME))?;
                         config::from_text(&root, &text, path)?
                     }
-                    None => config::detected(&root, printer)?,
+                    None => config::detected(&root, &changes::tracked_paths(&repo)?, printer)?,
                 }
             }
         };

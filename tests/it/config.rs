@@ -134,16 +134,23 @@ fn without_gates_toml_cargo_projects_get_rustfmt_and_clippy() {
         run.stderr.contains("no `gates.toml` found; using built-in gates"),
         "{run:?}"
     );
+    let cargo = repo.bin().join("cargo");
     assert!(
-        run.stderr
-            .contains("rustfmt, clippy: `Cargo.toml` found and `cargo` is on PATH"),
+        run.stderr.contains(&format!(
+            ".: rustfmt: `Cargo.toml` found; `cargo` is {}",
+            cargo.display()
+        )),
         "{run:?}"
     );
     assert_eq!(run.status("rustfmt"), "passed");
     assert_eq!(run.status("clippy"), "passed");
+    assert_eq!(run.status("cargo-test"), "passed");
     let calls = std::fs::read_to_string(&log).unwrap();
-    assert!(calls.contains("fmt --all --check"), "{calls}");
-    assert!(calls.contains("clippy --all-targets -- -D warnings"), "{calls}");
+    assert!(calls.contains("fmt --all -- --check"), "{calls}");
+    assert!(
+        calls.contains("clippy --all-targets --message-format=json -- -D warnings"),
+        "{calls}"
+    );
 }
 
 #[test]
@@ -154,17 +161,23 @@ fn without_gates_toml_a_python_project_needs_ruff_on_path() {
         .commit_all("init");
     let run = repo.gate(&["check", "--all"]);
     assert_eq!(run.code, 2, "{run:?}");
-    assert!(run.stderr.contains("no known project files"), "{run:?}");
+    assert!(
+        run.stderr.contains("no project here with a tool gate can run"),
+        "{run:?}"
+    );
 
     repo.tool("ruff", "echo ruff \"$@\"");
     let run = repo.gate(&["check", "--all", "-v"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
         run.stderr
-            .contains("ruff-format, ruff: `pyproject.toml` found and `ruff` is on PATH"),
+            .contains(".: ruff-check: a Python project, and `ruff` is installed"),
         "{run:?}"
     );
-    assert!(run.stdout.contains("ruff check --no-fix a.py"), "{run:?}");
+    assert!(
+        run.stdout.contains("ruff check --no-fix --output-format=json a.py"),
+        "{run:?}"
+    );
 }
 
 #[test]
@@ -181,7 +194,7 @@ fn init_writes_the_detected_gates_once() {
         "{written}"
     );
     assert!(
-        written.contains("# rustfmt, clippy: `Cargo.toml` found and `cargo` is on PATH"),
+        written.contains("# .: rustfmt: `Cargo.toml` found; `cargo` is "),
         "{written}"
     );
     let run = repo.gate(&["check", "--all"]);

@@ -6,6 +6,7 @@ mod changes;
 mod common;
 mod config;
 mod coverage;
+mod detect;
 mod fidelity;
 mod github;
 mod hooks;
