@@ -62,6 +62,8 @@ pub(crate) enum Command {
     Init,
     /// List the presets (`preset = "NAME"` in a gate) and what each runs.
     Presets,
+    /// Write `gates.toml` from `.pre-commit-config.yaml` or `lefthook.yml`.
+    Migrate(MigrateArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
     Completions {
         #[arg(value_enum)]
@@ -204,6 +206,16 @@ pub(crate) struct CoverageArgs {
     /// Rewrite a report path prefix, `FROM=TO` (repeatable).
     #[arg(long, value_name = "FROM=TO")]
     pub(crate) path_map: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MigrateArgs {
+    /// The configuration to read (default: `.pre-commit-config.yaml`, else `lefthook.yml`).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) from: Option<PathBuf>,
+    /// Replace an existing `gates.toml`.
+    #[arg(long)]
+    pub(crate) force: bool,
 }
 
 /// How `gate audit` prints its findings.

@@ -10,6 +10,7 @@ mod gates;
 mod git;
 mod github;
 mod keeper;
+mod migrate;
 mod model;
 mod printer;
 mod report;
@@ -66,6 +67,7 @@ fn main() -> ExitCode {
         Command::Doctor => commands::doctor::doctor(&globals),
         Command::Init => commands::init::init(&globals),
         Command::Presets => commands::presets::presets(&globals),
+        Command::Migrate(args) => commands::migrate::migrate(&globals, args),
         Command::Completions { shell } => commands::docs::completions(&globals, *shell),
         Command::Man => commands::docs::man(&globals),
     };

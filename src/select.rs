@@ -49,6 +49,12 @@ fn matches<'a>(gate: &Gate, path: &'a Path, root_candidate: &Candidate<'_>) -> O
     if gate.files.as_ref().is_some_and(|files| !accepts(files)) || accepts(&gate.exclude) {
         return None;
     }
+    if !gate.files_regex.is_empty() || !gate.exclude_regex.is_empty() {
+        let text = path.to_string_lossy();
+        if !gate.files_regex.iter().all(|r| r.is_match(&text)) || gate.exclude_regex.iter().any(|r| r.is_match(&text)) {
+            return None;
+        }
+    }
     Some(relative)
 }
 

@@ -10,6 +10,7 @@ pub(crate) mod hook;
 pub(crate) mod init;
 pub(crate) mod install;
 pub(crate) mod list;
+pub(crate) mod migrate;
 pub(crate) mod presets;
 pub(crate) mod publish;
 pub(crate) mod recover;

@@ -520,7 +520,8 @@ mod tests {
 
     #[test]
     fn dependency_lines_name_packages_not_prefixes() {
-        let text = "[project.optional-dependencies]\ndev = [\n  \"ruff>=0.5\",\n  \"mypy-extensions\",\n]\npytest==8.0\n";
+        let text =
+            "[project.optional-dependencies]\ndev = [\n  \"ruff>=0.5\",\n  \"mypy-extensions\",\n]\npytest==8.0\n";
         assert!(declares(text, "ruff"));
         assert!(declares(text, "pytest"));
         assert!(!declares(text, "mypy"), "mypy-extensions is another package");

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-pub(crate) use raw::{OnFix, Pattern};
+pub(crate) use raw::{OnFix, OneOrMany, Pattern};
 pub(crate) use resolve::{Action, Config, FILES, Gate, Program, Settings};
 pub(crate) use specs::{AuditSpec, CoverageSpec, HygieneCheck, HygieneSpec, ProblemFormat, default_db};
 

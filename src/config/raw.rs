@@ -64,6 +64,11 @@ pub(crate) struct RawGate {
     pub(crate) files: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     pub(crate) exclude: Vec<Spanned<String>>,
+    /// Regexes a file's repository-relative path must all match (`re.search`, as
+    /// pre-commit's `files`), beside `files`.
+    pub(crate) files_regex: Option<Spanned<OneOrMany>>,
+    /// Regexes any of which leaves a file out (pre-commit's `exclude`).
+    pub(crate) exclude_regex: Option<Spanned<OneOrMany>>,
     pub(crate) workdir: Option<Spanned<String>>,
     #[serde(default)]
     pub(crate) depends_on: Vec<Spanned<String>>,

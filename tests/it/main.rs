@@ -14,6 +14,7 @@ mod hostile;
 mod hygiene;
 mod keeper;
 mod keeper_random;
+mod migrate;
 mod presets;
 mod report;
 mod run;

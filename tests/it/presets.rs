@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::common::{Run, TestRepo};
 
 /// `tests/tools/.installed`, after installing the pinned tools there if needed.
-fn installed() -> &'static Path {
+pub(crate) fn installed() -> &'static Path {
     static DONE: OnceLock<PathBuf> = OnceLock::new();
     DONE.get_or_init(|| {
         let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools");

@@ -8,13 +8,14 @@ use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
 use globset::{GlobSet, GlobSetBuilder};
+use regex::Regex;
 use toml::Spanned;
 
 mod builtin;
 
 use super::presets;
 use super::programs::Programs;
-use super::raw::{self, CommandLine, OnFix, Pattern, RawConfig, RawGate};
+use super::raw::{self, CommandLine, OnFix, OneOrMany, Pattern, RawConfig, RawGate};
 use super::specs::{AuditSpec, CoverageSpec, HygieneCheck, HygieneSpec, ProblemFormat, lockfile_patterns};
 use crate::model::{Kind, Problem, Stage};
 
@@ -89,6 +90,10 @@ pub(crate) struct Gate {
     /// `None`: every file matches.
     pub(crate) files: Option<GlobSet>,
     pub(crate) exclude: GlobSet,
+    /// A file's repository-relative path must match every one of these.
+    pub(crate) files_regex: Vec<Regex>,
+    /// A path matching any of these is left out.
+    pub(crate) exclude_regex: Vec<Regex>,
     /// Relative to the repository root; empty for the root itself.
     pub(crate) workdir: PathBuf,
     /// Indices into [`Config::gates`].
@@ -239,6 +244,8 @@ fn resolve_gate(
         on_fix: raw.on_fix.unwrap_or(default_on_fix),
         files,
         exclude: glob_set(&raw.exclude)?,
+        files_regex: regexes(raw.files_regex.as_ref())?,
+        exclude_regex: regexes(raw.exclude_regex.as_ref())?,
         workdir,
         depends_on,
         stages: raw.stages,
@@ -485,6 +492,30 @@ fn set_of(patterns: Vec<Pattern>, span: Range<usize>) -> Result<GlobSet, Failure
     builder
         .build()
         .map_err(|err| (span, format!("these globs do not build into one set: {err}").into()))
+}
+
+/// `files_regex` / `exclude_regex`: searched anywhere in the path, as Python's `re.search`.
+fn regexes(patterns: Option<&Spanned<OneOrMany>>) -> Result<Vec<Regex>, Failure> {
+    let Some(patterns) = patterns else {
+        return Ok(Vec::new());
+    };
+    patterns
+        .get_ref()
+        .clone()
+        .into_vec()
+        .iter()
+        .map(|pattern| {
+            Regex::new(pattern).map_err(|err| {
+                (
+                    patterns.span(),
+                    Problem::hinted(
+                        format!("`{pattern}` is not a regex gate can use: {err}"),
+                        "write it without look-around and backreferences, or use `files` globs",
+                    ),
+                )
+            })
+        })
+        .collect()
 }
 
 fn timeout(text: &Spanned<String>) -> Result<Duration, Failure> {
