@@ -24,6 +24,8 @@ pub(crate) struct Console {
     next: usize,
     /// Whether a gate's output is printed under its line.
     show_output: bool,
+    /// Skipped gates and why, shown together at the end unless `-v`.
+    skipped: Vec<(String, String)>,
 }
 
 struct Live {
@@ -46,6 +48,7 @@ impl Console {
             live,
             next: 0,
             show_output,
+            skipped: Vec::new(),
         }
     }
 
@@ -109,6 +112,7 @@ impl Console {
         if let Some(live) = self.live.take() {
             let _ = live.bars.clear();
         }
+        self.print_skipped();
         let mut parts = Vec::new();
         for status in [
             Status::Passed,
@@ -137,9 +141,32 @@ impl Console {
         );
     }
 
+    /// Skipped gates, one line per reason: `skipped  docs, web-eslint: no matching files`.
+    fn print_skipped(&mut self) {
+        let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();
+        for (name, reason) in &self.skipped {
+            match reasons.iter_mut().find(|(r, _)| r == reason) {
+                Some((_, names)) => names.push(name),
+                None => reasons.push((reason, vec![name])),
+            }
+        }
+        let mut out = self.printer.stdout();
+        for (reason, names) in reasons {
+            let line = format!("skipped  {}: {reason}", names.join(", "));
+            let _ = writeln!(out, "{}", Style::new().dim().apply_to(line));
+        }
+        self.skipped.clear();
+    }
+
     /// A gate's line, and its output when it should be shown.
-    fn render(&self, outcome: &Outcome) -> String {
+    fn render(&mut self, outcome: &Outcome) -> String {
         if self.printer.verbosity == Verbosity::Quiet && matches!(outcome.status, Status::Passed | Status::Skipped) {
+            return String::new();
+        }
+        // Skipped gates are noise in a monorepo; `-v` shows each.
+        if self.printer.verbosity == Verbosity::Normal && outcome.status == Status::Skipped {
+            let reason = outcome.reason.as_ref().map_or_else(String::new, |r| r.message.clone());
+            self.skipped.push((outcome.name.clone(), reason));
             return String::new();
         }
         let mut line = headline(outcome, self.width);

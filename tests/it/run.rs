@@ -271,9 +271,15 @@ fn skips_are_reported_with_their_reason() {
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(run.status("py"), "passed");
     assert!(run.line("py").contains("1 file"), "{run:?}");
-    assert!(run.line("rs").contains("skipped  no matching files"), "{run:?}");
-    assert!(run.line("push-only").contains("not in stage `manual`"), "{run:?}");
-    assert!(run.line("skipped-by-env").contains("skipped by `GATE_SKIP`"), "{run:?}");
+    // Skipped gates collapse into one line per reason…
+    assert!(run.stdout.contains("skipped  rs: no matching files\n"), "{run:?}");
+    assert!(run.stdout.contains("skipped  push-only: not in stage `manual`"), "{run:?}");
+    assert!(run.stdout.contains("skipped  skipped-by-env: skipped by `GATE_SKIP`"), "{run:?}");
+    assert!(!run.stdout.contains("rs ....."), "{run:?}");
+    // …and `-v` shows each on its own line.
+    let verbose = repo.gate_env(&["check", "--all", "-v"], &[("GATE_SKIP", "skipped-by-env, other")]);
+    assert!(verbose.line("rs").contains("skipped  no matching files"), "{verbose:?}");
+    assert!(verbose.line("push-only").contains("not in stage `manual`"), "{verbose:?}");
 
     let run = repo.gate(&["check", "--all", "--stage", "pre-push"]);
     assert_eq!(run.status("push-only"), "passed", "{run:?}");
@@ -281,7 +287,7 @@ fn skips_are_reported_with_their_reason() {
     assert_eq!(run.status("push-only"), "passed", "CI selects the `ci` stage: {run:?}");
 
     let run = repo.gate(&["check", "--all", "--gate", "rs"]);
-    assert!(run.line("py").contains("not selected with `--gate`"), "{run:?}");
+    assert!(run.stdout.contains("skipped  py, push-only, skipped-by-env: not selected with `--gate`"), "{run:?}");
     let run = repo.gate(&["check", "--all", "--gate", "nope"]);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("there is no gate `nope`"), "{run:?}");

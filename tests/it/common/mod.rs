@@ -50,8 +50,17 @@ impl Run {
             .unwrap_or_else(|| panic!("no line for gate `{gate}` in:\n{}\n{}", self.stdout, self.stderr))
     }
 
-    /// The status word of a gate's console line.
+    /// The status word of a gate's console line; `skipped` when the gate is named on one of
+    /// the collapsed `skipped  a, b: reason` lines.
     pub(crate) fn status(&self, gate: &str) -> &str {
+        let collapsed = self.stdout.lines().any(|line| {
+            line.strip_prefix("skipped  ")
+                .and_then(|rest| rest.split_once(": "))
+                .is_some_and(|(names, _)| names.split(", ").any(|name| name == gate))
+        });
+        if collapsed {
+            return "skipped";
+        }
         self.line(gate)
             .split_whitespace()
             .find(|word| ["passed", "failed", "fixed", "skipped", "blocked", "error"].contains(word))
