@@ -509,6 +509,43 @@ fn on_a_terminal_finished_gates_are_real_lines() {
     assert!(text.contains("2 gates: 2 passed"), "{text:?}");
 }
 
+#[test]
+fn ctrl_c_on_a_terminal_leaves_no_half_line() {
+    let repo = TestRepo::new();
+    repo.config(&format!(
+        "{}{}",
+        gate_toml("slow", "run = [\"sleep\", \"30\"]\nalways = true"),
+        gate_toml("quick", "run = [\"true\"]\nalways = true")
+    ))
+    .commit_all("init");
+    // `exec`: gate is the child of `script`, so the signal goes to this test's gate only.
+    let command = format!("exec {} check", crate::common::GATE);
+    let script = repo
+        .command("script", &["-qfec", &command, "/dev/null"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("`script` (util-linux) is needed for this test");
+    let gate = (0..100)
+        .find_map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            let children = std::fs::read_to_string(format!("/proc/{}/task/{}/children", script.id(), script.id())).ok()?;
+            children.split_whitespace().next()?.parse::<i32>().ok()
+        })
+        .expect("gate started under script");
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    // SAFETY: kill(2) on the pid of a process this test started.
+    unsafe { libc::kill(gate, libc::SIGINT) };
+    let output = script.wait_with_output().unwrap();
+    let raw = String::from_utf8_lossy(&output.stdout).into_owned();
+    let spinner = raw.rfind(" slow ").expect("the spinner was drawn");
+    let after = &raw[spinner..];
+    // The last spinner frame is cleared before anything else is written…
+    assert!(after.contains("\r\u{1b}[2Kslow ."), "{raw:?}");
+    // …and the run ends on a whole line.
+    assert!(raw.ends_with("\r\n"), "{raw:?}");
+    assert!(strip(after).contains("error: interrupted"), "{raw:?}");
+}
+
 /// Text without terminal escape sequences.
 fn strip(text: &str) -> String {
     let mut out = String::new();
