@@ -20,6 +20,9 @@ pub(crate) struct Preset {
     pub(crate) problem_format: Option<&'static str>,
     /// How to install the tool, for messages when it is missing.
     pub(crate) install: &'static str,
+    /// The tool's own flag to keep its colours, put right after the program when gate's
+    /// output has colour (for tools that do not read `FORCE_COLOR`).
+    pub(crate) color: Option<&'static str>,
 }
 
 /// A preset's command: an argv, or a script for `sh -c` where the tool's exit status alone
@@ -107,6 +110,7 @@ const fn preset(name: &'static str, kind: Kind, files: &'static [&'static str], 
         fix: None,
         problem_format: None,
         install: "",
+        color: None,
     }
 }
 
@@ -123,6 +127,11 @@ impl Preset {
 
     const fn format(mut self, format: &'static str) -> Self {
         self.problem_format = Some(format);
+        self
+    }
+
+    const fn color(mut self, flag: &'static str) -> Self {
+        self.color = Some(flag);
         self
     }
 
@@ -158,6 +167,7 @@ pub(crate) const PRESETS: &[Preset] = &[
     preset("black", Kind::Format, PYTHON, Argv(&["black", "--check", "{files}"]))
         .fix(&["black", "{files}"])
         .format(formats::BLACK)
+        .color("--color")
         .install("pip install black"),
     preset(
         "isort",
@@ -170,6 +180,7 @@ pub(crate) const PRESETS: &[Preset] = &[
     .install("pip install isort"),
     preset("flake8", Kind::Lint, PYTHON, Argv(&["flake8", "{files}"]))
         .format(formats::FLAKE8)
+        .color("--color=always")
         .install("pip install flake8"),
     preset(
         "mypy",
@@ -178,11 +189,14 @@ pub(crate) const PRESETS: &[Preset] = &[
         Argv(&["mypy", "--show-column-numbers", "--no-error-summary", "."]),
     )
     .format("gnu")
+    .color("--color-output")
     .install("pip install mypy"),
     preset("pyright", Kind::Typecheck, PYTHON_PROJECT, Argv(&["pyright"]))
         .format(formats::PYRIGHT)
         .install("pip install pyright, or npm install --save-dev pyright"),
-    preset("pytest", Kind::Test, PYTEST, Argv(&["pytest", "-q"])).install("pip install pytest"),
+    preset("pytest", Kind::Test, PYTEST, Argv(&["pytest", "-q"]))
+        .color("--color=yes")
+        .install("pip install pytest"),
     // JavaScript and TypeScript
     preset(
         "eslint",
@@ -210,7 +224,9 @@ pub(crate) const PRESETS: &[Preset] = &[
     )
     .format(formats::TSC)
     .install("npm install --save-dev typescript"),
-    preset("jest", Kind::Test, SCRIPT_PROJECT, Argv(&["jest", "--ci"])).install("npm install --save-dev jest"),
+    preset("jest", Kind::Test, SCRIPT_PROJECT, Argv(&["jest", "--ci"]))
+        .color("--colors")
+        .install("npm install --save-dev jest"),
     preset("vitest", Kind::Test, SCRIPT_PROJECT, Argv(&["vitest", "run"])).install("npm install --save-dev vitest"),
     preset(
         "biome",
@@ -247,8 +263,11 @@ pub(crate) const PRESETS: &[Preset] = &[
     )
     .format("json")
     .install("rustup component add clippy"),
-    preset("cargo-test", Kind::Test, RUST, Argv(&["cargo", "test"])).install("rustup (cargo comes with Rust)"),
+    preset("cargo-test", Kind::Test, RUST, Argv(&["cargo", "test"]))
+        .color("--color=always")
+        .install("rustup (cargo comes with Rust)"),
     preset("cargo-nextest", Kind::Test, RUST, Argv(&["cargo", "nextest", "run"]))
+        .color("--color=always")
         .install("cargo install cargo-nextest --locked"),
     // Go
     preset(

@@ -55,6 +55,9 @@ pub(crate) struct RawGate {
     pub(crate) preset: Option<Spanned<String>>,
     /// Required unless a preset gives it.
     pub(crate) kind: Option<Kind>,
+    /// The preset's colour flag, when the gate runs the preset's own command.
+    #[serde(skip)]
+    pub(crate) color_flag: Option<String>,
     /// `kind = "builtin"` gates: which hygiene check (`trailing-whitespace`, …).
     pub(crate) builtin: Option<Spanned<String>>,
     /// `large-files`: the largest file allowed, in KB.

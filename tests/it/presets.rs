@@ -354,3 +354,18 @@ fn gate_presets_lists_every_preset_with_what_it_runs() {
         "{run:?}"
     );
 }
+
+#[test]
+fn a_preset_keeps_its_tools_colours_with_the_tools_own_flag() {
+    let repo = TestRepo::new();
+    repo.tool("pytest", "echo \"pytest $*\"")
+        .config("[gates.test]\npreset = \"pytest\"\n[gates.plain]\npreset = \"pytest\"\ncolor = false\n")
+        .write("test_a.py", "\n")
+        .commit_all("init");
+    let run = repo.gate(&["--color", "always", "check", "--all", "-v"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("pytest --color=yes -q"), "{run:?}");
+    assert_eq!(run.stdout.matches("--color=yes").count(), 1, "not with `color = false`: {run:?}");
+    let run = repo.gate(&["check", "--all", "-v"]);
+    assert!(!run.stdout.contains("--color=yes"), "no colour, no flag: {run:?}");
+}

@@ -104,6 +104,8 @@ pub(crate) struct Gate {
     pub(crate) env: Vec<(String, String)>,
     /// Withheld variables this gate's processes may see.
     pub(crate) pass_env: Vec<String>,
+    /// The tool's own colour flag (from its preset), used with `color`.
+    pub(crate) color_flag: Option<String>,
     /// Tell the tool to keep its colours (`FORCE_COLOR`) when gate's output has colour.
     pub(crate) color: bool,
     pub(crate) always: bool,
@@ -253,6 +255,7 @@ fn resolve_gate(
         env: raw.env.into_iter().collect(),
         pass_env: raw.pass_env,
         color: raw.color.unwrap_or(true),
+        color_flag: raw.color_flag,
         always: raw.always,
         problem_format,
     };
@@ -289,6 +292,7 @@ fn apply_preset(raw: &mut RawGate, name: &Spanned<String>) -> Result<(), Failure
     raw.kind.get_or_insert(preset.kind);
     if raw.run.is_none() {
         raw.run = Some(Spanned::new(span.clone(), command(preset.run)));
+        raw.color_flag = preset.color.map(str::to_owned);
         raw.shell |= matches!(preset.run, presets::Command::Shell(_));
     }
     if raw.fix.is_none() {
