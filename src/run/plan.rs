@@ -271,9 +271,16 @@ impl Planner<'_> {
     fn commands(&self, gate: &Gate, command: &Program, files: &FileSet) -> Decision {
         let (root, placeholders, budget) = (self.root, &self.placeholders, self.budget);
         let cwd = root.join(&gate.workdir);
-        let colour = gate.color_flag.as_ref().filter(|_| gate.color && console::colors_enabled());
+        let colour = gate
+            .color_flag
+            .as_ref()
+            .filter(|_| gate.color && console::colors_enabled());
         let template: Vec<String> = match command {
-            Program::Argv(argv) => colour.into_iter().cloned().chain(argv[1..].iter().map(|a| placeholders.expand(a))).collect(),
+            Program::Argv(argv) => colour
+                .into_iter()
+                .cloned()
+                .chain(argv[1..].iter().map(|a| placeholders.expand(a)))
+                .collect(),
             Program::Shell(script) => vec![
                 "-c".to_owned(),
                 Placeholders::expand_for_shell(script),

@@ -365,7 +365,56 @@ fn a_preset_keeps_its_tools_colours_with_the_tools_own_flag() {
     let run = repo.gate(&["--color", "always", "check", "--all", "-v"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("pytest --color=yes -q"), "{run:?}");
-    assert_eq!(run.stdout.matches("--color=yes").count(), 1, "not with `color = false`: {run:?}");
+    assert_eq!(
+        run.stdout.matches("--color=yes").count(),
+        1,
+        "not with `color = false`: {run:?}"
+    );
     let run = repo.gate(&["check", "--all", "-v"]);
     assert!(!run.stdout.contains("--color=yes"), "no colour, no flag: {run:?}");
+}
+
+#[test]
+fn go_presets_format_vet_and_test() {
+    debian("go");
+    debian("gofmt");
+    let module = |repo: &TestRepo| {
+        repo.write("go.mod", "module example.com/demo\n\ngo 1.19\n");
+    };
+    let repo = repo_with("[gates.gofmt]\npreset = \"gofmt\"\n");
+    module(&repo);
+    repo.write("main.go", "package main\nfunc main() {\n  println(1)\n}\n");
+    fails_then_fixes(
+        &repo,
+        "main.go",
+        &["main.go"],
+        Some("package main\n\nfunc main() {\n\tprintln(1)\n}\n"),
+    );
+
+    let repo = repo_with("[gates.vet]\npreset = \"go-vet\"\n");
+    module(&repo);
+    repo.write(
+        "main.go",
+        "package main\n\nimport \"fmt\"\n\nfunc main() {\n\tfmt.Printf(\"%d\\n\", \"x\")\n}\n",
+    );
+    fails_then_fixes(&repo, "main.go", &["main.go:6:2"], None);
+
+    let repo = repo_with("[gates.test]\npreset = \"go-test\"\n");
+    module(&repo);
+    repo.write(
+        "a_test.go",
+        "package main\n\nimport \"testing\"\n\nfunc TestA(t *testing.T) { t.Fatal(\"no\") }\n",
+    )
+    .write("main.go", "package main\n\nfunc main() {}\n");
+    fails_then_fixes(&repo, "a_test.go", &[], None);
+}
+
+#[test]
+fn hadolint_and_jest() {
+    let repo = repo_with("[gates.docker]\npreset = \"hadolint\"\n");
+    repo.write("Dockerfile", "FROM debian\n");
+    fails_then_fixes(&repo, "Dockerfile", &["Dockerfile:1 DL3006"], None);
+    let repo = repo_with("[gates.test]\npreset = \"jest\"\n");
+    repo.write("a.test.js", "test(\"a\", () => expect(1).toBe(2));\n");
+    fails_then_fixes(&repo, "a.test.js", &[], None);
 }

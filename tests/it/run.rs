@@ -273,13 +273,22 @@ fn skips_are_reported_with_their_reason() {
     assert!(run.line("py").contains("1 file"), "{run:?}");
     // Skipped gates collapse into one line per reason…
     assert!(run.stdout.contains("skipped  rs: no matching files\n"), "{run:?}");
-    assert!(run.stdout.contains("skipped  push-only: not in stage `manual`"), "{run:?}");
-    assert!(run.stdout.contains("skipped  skipped-by-env: skipped by `GATE_SKIP`"), "{run:?}");
+    assert!(
+        run.stdout.contains("skipped  push-only: not in stage `manual`"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains("skipped  skipped-by-env: skipped by `GATE_SKIP`"),
+        "{run:?}"
+    );
     assert!(!run.stdout.contains("rs ....."), "{run:?}");
     // …and `-v` shows each on its own line.
     let verbose = repo.gate_env(&["check", "--all", "-v"], &[("GATE_SKIP", "skipped-by-env, other")]);
     assert!(verbose.line("rs").contains("skipped  no matching files"), "{verbose:?}");
-    assert!(verbose.line("push-only").contains("not in stage `manual`"), "{verbose:?}");
+    assert!(
+        verbose.line("push-only").contains("not in stage `manual`"),
+        "{verbose:?}"
+    );
 
     let run = repo.gate(&["check", "--all", "--stage", "pre-push"]);
     assert_eq!(run.status("push-only"), "passed", "{run:?}");
@@ -287,7 +296,11 @@ fn skips_are_reported_with_their_reason() {
     assert_eq!(run.status("push-only"), "passed", "CI selects the `ci` stage: {run:?}");
 
     let run = repo.gate(&["check", "--all", "--gate", "rs"]);
-    assert!(run.stdout.contains("skipped  py, push-only, skipped-by-env: not selected with `--gate`"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("skipped  py, push-only, skipped-by-env: not selected with `--gate`"),
+        "{run:?}"
+    );
     let run = repo.gate(&["check", "--all", "--gate", "nope"]);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("there is no gate `nope`"), "{run:?}");
@@ -528,7 +541,8 @@ fn ctrl_c_on_a_terminal_leaves_no_half_line() {
     let gate = (0..100)
         .find_map(|_| {
             std::thread::sleep(std::time::Duration::from_millis(50));
-            let children = std::fs::read_to_string(format!("/proc/{}/task/{}/children", script.id(), script.id())).ok()?;
+            let children =
+                std::fs::read_to_string(format!("/proc/{}/task/{}/children", script.id(), script.id())).ok()?;
             children.split_whitespace().next()?.parse::<i32>().ok()
         })
         .expect("gate started under script");
