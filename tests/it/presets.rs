@@ -422,20 +422,33 @@ fn hadolint_and_jest() {
 #[test]
 fn cargo_test_and_nextest_fail_on_a_failing_test() {
     assert!(
-        ["/usr/local/bin", "/usr/bin"].iter().any(|dir| Path::new(dir).join("cargo-nextest").is_file()),
+        ["/usr/local/bin", "/usr/bin"]
+            .iter()
+            .any(|dir| Path::new(dir).join("cargo-nextest").is_file()),
         "cargo-nextest is not installed: `cargo install cargo-nextest --locked` (the machine image has it)"
     );
     for preset in ["cargo-test", "cargo-nextest"] {
         let repo = repo_with(&format!("[gates.test]\npreset = \"{preset}\"\n"));
         let env = rust_env(&repo);
         repo.write(".gitignore", ".venv\nnode_modules\nreport.json\ntarget\n")
-            .write("Cargo.toml", "[package]\nname = \"demo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n")
+            .write(
+                "Cargo.toml",
+                "[package]\nname = \"demo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+            )
             .write("src/lib.rs", "#[test]\nfn fails() {\n    assert_eq!(1, 2);\n}\n");
         repo.add_all().commit_all("planted");
         let (run, gate) = check_env(&repo, &[], &env);
-        assert_eq!((run.code, gate["status"].as_str()), (1, Some("failed")), "{preset}: {run:?}");
+        assert_eq!(
+            (run.code, gate["status"].as_str()),
+            (1, Some("failed")),
+            "{preset}: {run:?}"
+        );
         repo.write("src/lib.rs", "#[test]\nfn passes() {}\n");
         let (run, gate) = check_env(&repo, &[], &env);
-        assert_eq!((run.code, gate["status"].as_str()), (0, Some("passed")), "{preset}: {run:?}");
+        assert_eq!(
+            (run.code, gate["status"].as_str()),
+            (0, Some("passed")),
+            "{preset}: {run:?}"
+        );
     }
 }
