@@ -64,6 +64,11 @@ pub(crate) enum Command {
     Presets,
     /// Write `gates.toml` from `.pre-commit-config.yaml` or `lefthook.yml`.
     Migrate(MigrateArgs),
+    /// The result cache: `stats` shows its size and hits, `clean` empties it.
+    Cache {
+        #[command(subcommand)]
+        action: CacheAction,
+    },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
     Completions {
         #[arg(value_enum)]
@@ -109,6 +114,7 @@ pub(crate) struct CheckArgs {
 
 /// Options of a run that override `[settings]`.
 #[derive(Debug, Clone, Default, Args)]
+#[expect(clippy::struct_excessive_bools, reason = "each is a command-line flag")]
 pub(crate) struct RunArgs {
     /// Processes to run at once, across all gates (default: `settings.jobs`, else one per CPU; 0: one per CPU).
     #[arg(short, long, value_name = "N")]
@@ -125,6 +131,9 @@ pub(crate) struct RunArgs {
     /// In GitHub Actions, do not post commit statuses.
     #[arg(long)]
     pub(crate) no_statuses: bool,
+    /// Run every gate: reuse no earlier pass, and keep none.
+    #[arg(long)]
+    pub(crate) no_cache: bool,
 }
 
 impl RunArgs {
@@ -206,6 +215,14 @@ pub(crate) struct CoverageArgs {
     /// Rewrite a report path prefix, `FROM=TO` (repeatable).
     #[arg(long, value_name = "FROM=TO")]
     pub(crate) path_map: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, clap::Subcommand)]
+pub(crate) enum CacheAction {
+    /// Entries, size, and the hits and misses runs counted.
+    Stats,
+    /// Remove every cached result.
+    Clean,
 }
 
 #[derive(Debug, Args)]

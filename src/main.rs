@@ -1,6 +1,7 @@
 //! gate: decides whether a change may go in.
 
 mod audit;
+mod cache;
 mod cli;
 mod commands;
 mod config;
@@ -68,6 +69,7 @@ fn main() -> ExitCode {
         Command::Init => commands::init::init(&globals),
         Command::Presets => commands::presets::presets(&globals),
         Command::Migrate(args) => commands::migrate::migrate(&globals, args),
+        Command::Cache { action } => commands::cache::cache(&globals, *action),
         Command::Completions { shell } => commands::docs::completions(&globals, *shell),
         Command::Man => commands::docs::man(&globals),
     };

@@ -36,6 +36,11 @@ pub(crate) fn select(config: &Config, changes: &ChangeSet) -> Vec<FileSet> {
     sets
 }
 
+/// Whether the gate takes this repository-relative path (its `workdir`, globs and regexes).
+pub(crate) fn takes(gate: &Gate, path: &Path) -> bool {
+    matches(gate, path, &Candidate::new(path)).is_some()
+}
+
 /// The path relative to the gate's `workdir` when the gate takes it.
 fn matches<'a>(gate: &Gate, path: &'a Path, root_candidate: &Candidate<'_>) -> Option<&'a Path> {
     let relative = path.strip_prefix(&gate.workdir).ok()?;

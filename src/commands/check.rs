@@ -30,6 +30,7 @@ pub(crate) fn request_for(run: &RunArgs) -> Request {
         overrides: Overrides {
             jobs: run.jobs,
             fail_fast: run.fail_fast(),
+            no_cache: run.no_cache,
         },
         reports: run.report.clone(),
         statuses: !run.no_statuses,

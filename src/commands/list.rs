@@ -72,6 +72,7 @@ pub(crate) fn list(globals: &Globals, args: &ListArgs) -> Result<i32> {
                 format!("run   {files:>10}  {processes} {plural}{after}: {first}")
             }
             Decision::Builtin(_) => format!("run   {files:>10}  built in"),
+            Decision::Cached(_) => format!("run   {files:>10}  cached"),
             Decision::Skip(reason) => format!("skip  {files:>10}  {reason}"),
             Decision::Error(message) => format!(
                 "error {files:>10}  {}",

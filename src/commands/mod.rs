@@ -2,6 +2,7 @@
 //! [`crate::run::session`]; the others are small tools around the same pieces.
 
 pub(crate) mod audit;
+pub(crate) mod cache;
 pub(crate) mod check;
 pub(crate) mod coverage;
 pub(crate) mod docs;

@@ -19,7 +19,17 @@ pub(crate) struct RawConfig {
     #[serde(default)]
     pub(crate) settings: RawSettings,
     #[serde(default)]
+    pub(crate) cache: RawCache,
+    #[serde(default)]
     pub(crate) gates: IndexMap<Spanned<String>, Spanned<RawGate>>,
+}
+
+/// `[cache]`: the result cache.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawCache {
+    pub(crate) enabled: Option<bool>,
+    pub(crate) max_mb: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -62,6 +72,14 @@ pub(crate) struct RawGate {
     pub(crate) builtin: Option<Spanned<String>>,
     /// `large-files`: the largest file allowed, in KB.
     pub(crate) max_kb: Option<Spanned<u64>>,
+    /// Whether a pass may be reused on the same inputs (default true).
+    pub(crate) cache: Option<bool>,
+    /// Tracked files (globs from the repository root) a result also depends on.
+    #[serde(default)]
+    pub(crate) inputs: Vec<Spanned<String>>,
+    /// Environment variables a result also depends on.
+    #[serde(default)]
+    pub(crate) env_inputs: Vec<String>,
     pub(crate) run: Option<Spanned<CommandLine>>,
     pub(crate) fix: Option<Spanned<CommandLine>>,
     pub(crate) files: Option<Vec<Spanned<String>>>,

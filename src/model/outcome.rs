@@ -96,6 +96,8 @@ pub(crate) struct Outcome {
     pub(crate) details: Option<serde_json::Value>,
     /// Every fix went into the commit (`on_fix = "stage"`), so the fix does not fail the run.
     pub(crate) fix_staged: bool,
+    /// A pass reused from the cache: `duration` is that of the run that passed.
+    pub(crate) cached: bool,
 }
 
 impl Outcome {
@@ -126,6 +128,7 @@ impl Outcome {
                 (Some(found), _) => format!("passed with {found}"),
                 // A built-in gate says what it measured.
                 (None, reason) if !reason.is_empty() => reason.to_owned(),
+                (None, _) if self.cached => format!("passed in {:.1}s (cached)", self.duration.as_secs_f64()),
                 (None, _) => format!("passed in {:.1}s", self.duration.as_secs_f64()),
             },
             Status::Failed if self.kind == Kind::Coverage => reason.to_owned(),
@@ -161,6 +164,7 @@ impl Outcome {
             modified: Vec::new(),
             details: None,
             fix_staged: false,
+            cached: false,
         }
     }
 }

@@ -230,6 +230,10 @@ fn headline(outcome: &Outcome, width: usize) -> String {
                 (Status::Passed | Status::Failed, Some(first)) if outcome.details.is_some() => {
                     let _ = write!(line, "  {first}");
                 }
+                // The time is the run that passed; this run reused it.
+                (Status::Passed, _) if outcome.cached => {
+                    let _ = write!(line, "  {}", Style::new().dim().apply_to("cached"));
+                }
                 _ => {}
             }
         }

@@ -63,6 +63,8 @@ struct GateJson<'a> {
     reason: Option<&'a str>,
     /// What the user can do about `reason`.
     hint: Option<&'a str>,
+    /// A pass reused from the cache (`duration_ms` is that of the run that passed).
+    cached: bool,
     started_ms: Option<u128>,
     duration_ms: u128,
     exit_code: Option<i32>,
@@ -135,6 +137,7 @@ pub(crate) fn render(report: &Report<'_>) -> Result<String> {
                 status: outcome.status,
                 reason: outcome.reason.as_ref().map(|r| r.message.as_str()),
                 hint: outcome.reason.as_ref().and_then(|r| r.hint.as_deref()),
+                cached: outcome.cached,
                 started_ms: outcome.started.map(|d| d.as_millis()),
                 duration_ms: outcome.duration.as_millis(),
                 exit_code: outcome.exit_code,

@@ -4,9 +4,11 @@
 //! - `plan`: per gate, skip or the commands to start (file lists batched under `ARG_MAX`).
 //! - `scheduler`: runs the plan on one pool capped at `--jobs`, in dependency order.
 //! - `process`: starts one command, captures its output, enforces its timeout.
+//! - `cached`: a pass on the same inputs is reused; passes are kept.
 //! - `modified`: checks must not write; the gates that did fail.
 //! - `fixes`: what a fixer changed, and where fixes go afterwards.
 
+pub(crate) mod cached;
 pub(crate) mod fixes;
 pub(crate) mod modified;
 pub(crate) mod plan;

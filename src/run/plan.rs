@@ -27,6 +27,8 @@ pub(crate) enum Decision {
     Skip(String),
     /// It cannot run (e.g. its program is missing): reported as `error` without starting.
     Error(Problem),
+    /// It passed before on exactly these inputs: that pass, without running.
+    Cached(Box<crate::cache::Record>),
 }
 
 #[derive(Debug)]

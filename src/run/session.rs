@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 
+use crate::cache::LocalStore;
 use crate::config::{self, Config, Origin, Settings};
 use crate::env;
 use crate::git::Repo;
@@ -17,6 +18,7 @@ use crate::model::{ChangedLines, Event, Outcome, Problem, Stage};
 use crate::printer::Printer;
 use crate::report::console::Console;
 use crate::report::{self, Report, Target};
+use crate::run::cached::{self, Cache};
 use crate::run::plan::{self, Decision, GatePlan};
 use crate::run::scheduler::{self, Options};
 use crate::run::{fixes, modified, process};
@@ -57,6 +59,8 @@ pub(crate) enum Scope {
 pub(crate) struct Overrides {
     pub(crate) jobs: Option<usize>,
     pub(crate) fail_fast: Option<bool>,
+    /// `--no-cache`: run every gate, reuse no pass and store none.
+    pub(crate) no_cache: bool,
 }
 
 /// Everything a run is asked to do.
@@ -410,7 +414,19 @@ fn schedule(
     keeper: Option<&Keeper<'_>>,
 ) -> Result<(Vec<Outcome>, Reporters)> {
     let (repo, config) = (&workspace.repo, &workspace.config);
-    let plans = workspace.plan(changes, request, printer);
+    let mut plans = workspace.plan(changes, request, printer);
+    let cache = (config.settings.cache.enabled && !request.overrides.no_cache).then(|| {
+        let store = LocalStore::new(
+            repo.git.commondir().join("gate").join("cache"),
+            config.settings.cache.max_bytes,
+        );
+        let inputs = cached::Inputs {
+            root: repo.root(),
+            tracked: &|| changes::tracked_paths(repo).ok(),
+            changes,
+        };
+        Cache::lookup(store, config, &mut plans, &inputs)
+    });
     let options = scheduler_options(&request.overrides, &config.settings, printer);
     let actions = start_actions(printer, config, &plans, changes, request.statuses);
     let names = config.gates.iter().map(|g| g.name.clone()).collect();
@@ -433,6 +449,11 @@ fn schedule(
             gate,
             outcome: &outcomes[gate],
         });
+    }
+    if let Some(cache) = &cache
+        && !process::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
+    {
+        cache.remember(&outcomes);
     }
     Ok((outcomes, reporters))
 }
@@ -522,6 +543,7 @@ mod tests {
         let huge = Overrides {
             jobs: Some(usize::MAX),
             fail_fast: Some(true),
+            no_cache: false,
         };
         let capped = scheduler_options(&huge, &settings, printer);
         let cpus = std::thread::available_parallelism().map_or(1, usize::from);

@@ -102,7 +102,11 @@ fn staged_honours_git_index_file() {
     assert_eq!(files_seen(&log), ["b.py"]);
     // A relative value is relative to the directory git started the hook in.
     clear_recorded(&log);
-    let run = repo.gate_env(&["check", "--staged"], &[("GIT_INDEX_FILE", ".git/gate-test-index")]);
+    // (`--no-cache`: the same content would otherwise be a cached pass.)
+    let run = repo.gate_env(
+        &["check", "--staged", "--no-cache"],
+        &[("GIT_INDEX_FILE", ".git/gate-test-index")],
+    );
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(files_seen(&log), ["b.py"]);
 }

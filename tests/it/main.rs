@@ -2,6 +2,7 @@
 
 mod architecture;
 mod audit;
+mod cache;
 mod changes;
 mod common;
 mod config;

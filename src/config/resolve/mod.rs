@@ -40,6 +40,23 @@ pub(crate) struct Settings {
     pub(crate) timeout: Option<Duration>,
     /// Commit status contexts are `<prefix><gate>` (default `gate/`).
     pub(crate) status_prefix: String,
+    pub(crate) cache: CacheSettings,
+}
+
+/// `[cache]`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CacheSettings {
+    pub(crate) enabled: bool,
+    pub(crate) max_bytes: u64,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            max_bytes: 500 << 20,
+        }
+    }
 }
 
 /// What a gate runs: an argv run directly, or a script for `sh -c`.
@@ -104,6 +121,12 @@ pub(crate) struct Gate {
     pub(crate) env: Vec<(String, String)>,
     /// Withheld variables this gate's processes may see.
     pub(crate) pass_env: Vec<String>,
+    /// Whether a pass may be reused on the same inputs.
+    pub(crate) cache: bool,
+    /// Tracked files, beside those the gate reads, that its result depends on.
+    pub(crate) inputs: Option<GlobSet>,
+    /// Environment variables its result depends on.
+    pub(crate) env_inputs: Vec<String>,
     /// The tool's own colour flag (from its preset), used with `color`.
     pub(crate) color_flag: Option<String>,
     /// Tell the tool to keep its colours (`FORCE_COLOR`) when gate's output has colour.
@@ -132,6 +155,22 @@ pub(super) fn resolve(raw: RawConfig, root: &Path) -> Result<Config, Failure> {
         exclude: glob_set(&raw.settings.exclude)?,
         timeout: raw.settings.timeout.as_ref().map(timeout).transpose()?,
         status_prefix: raw.settings.status_prefix.unwrap_or_else(|| "gate/".to_owned()),
+        cache: CacheSettings {
+            enabled: raw.cache.enabled.unwrap_or(true),
+            max_bytes: match &raw.cache.max_mb {
+                Some(mb) if *mb.get_ref() == 0 => {
+                    return Err((
+                        mb.span(),
+                        Problem::hinted(
+                            "`max_mb` must be more than 0",
+                            "turn the cache off with `enabled = false`",
+                        ),
+                    ));
+                }
+                Some(mb) => mb.get_ref().saturating_mul(1 << 20),
+                None => CacheSettings::default().max_bytes,
+            },
+        },
     };
     let names: Vec<String> = raw.gates.keys().map(|name| name.get_ref().clone()).collect();
     let mut gates = Vec::with_capacity(raw.gates.len());
@@ -256,6 +295,13 @@ fn resolve_gate(
         pass_env: raw.pass_env,
         color: raw.color.unwrap_or(true),
         color_flag: raw.color_flag,
+        cache: raw.cache.unwrap_or(true),
+        inputs: if raw.inputs.is_empty() {
+            None
+        } else {
+            Some(glob_set(&raw.inputs)?)
+        },
+        env_inputs: raw.env_inputs,
         always: raw.always,
         problem_format,
     };

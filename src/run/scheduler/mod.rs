@@ -244,7 +244,7 @@ impl<'a, 'e> Coordinator<'a, 'e> {
                 let batches = match &plan.decision {
                     Decision::Run(commands) => commands.len(),
                     Decision::Builtin(_) => 1,
-                    Decision::Skip(_) | Decision::Error(_) => 0,
+                    Decision::Skip(_) | Decision::Error(_) | Decision::Cached(_) => 0,
                 };
                 let mut distinct = gate.depends_on.clone();
                 distinct.sort_unstable();
@@ -316,6 +316,10 @@ impl<'a, 'e> Coordinator<'a, 'e> {
         match &plans[gate].decision {
             Decision::Skip(reason) => self.finish(gate, not_run(Status::Skipped, reason.clone().into())),
             Decision::Error(message) => self.finish(gate, not_run(Status::Error, message.clone())),
+            Decision::Cached(record) => {
+                let outcome = crate::run::cached::outcome(config, &plans[gate].files, record);
+                self.finish(gate, outcome);
+            }
             Decision::Run(_) | Decision::Builtin(_)
                 if self.stop.load(Ordering::SeqCst) || INTERRUPTED.load(Ordering::SeqCst) =>
             {
@@ -449,7 +453,7 @@ impl<'a, 'e> Coordinator<'a, 'e> {
 fn exclusive_with(plans: &[GatePlan]) -> Vec<Vec<usize>> {
     let takes_files = |plan: &GatePlan| match &plan.decision {
         Decision::Run(commands) => commands.iter().all(|c| c.file_args > 0),
-        Decision::Builtin(_) | Decision::Skip(_) | Decision::Error(_) => true,
+        Decision::Builtin(_) | Decision::Skip(_) | Decision::Error(_) | Decision::Cached(_) => true,
     };
     let shares_files = |a: &GatePlan, b: &GatePlan| {
         let theirs: std::collections::HashSet<_> = b.files.matched.iter().collect();

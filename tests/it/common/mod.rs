@@ -33,6 +33,10 @@ pub(crate) struct Run {
 }
 
 impl Run {
+    pub(crate) fn from_output(output: &Output) -> Self {
+        Self::from(output)
+    }
+
     fn from(output: &Output) -> Self {
         Self {
             code: output.status.code().unwrap_or(-1),

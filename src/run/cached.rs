@@ -1,0 +1,242 @@
+//! The result cache in a run: each gate's key is computed before anything starts, a gate
+//! whose key has a stored pass is finished at once with that pass (`cached`), and the
+//! gates that pass are stored afterwards.
+//!
+//! A key covers what the result depends on: the gate's check command as configured (the
+//! fixer's run is judged by its check), the program it resolves to (path, size, time),
+//! its `env`, `env_inputs` and problem format, the content of every file it is handed, or
+//! of every tracked file its globs match when it takes no `{files}`, and its `inputs`.
+//! Gates that depend on another gate read what that gate writes, so they are never cached;
+//! neither are coverage gates (their reports are written during the run).
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::cache::{Key, KeyBuilder, LocalStore, Record, Store};
+use crate::config::{Action, Config, Gate, HygieneCheck};
+use crate::git::changes::ChangeSet;
+use crate::model::{Outcome, Status};
+use crate::run::plan::{Decision, GatePlan};
+use crate::select::FileSet;
+
+/// What a run's gates are keyed by, and how many of them hit.
+pub(crate) struct Cache {
+    store: LocalStore,
+    keys: Vec<Option<Key>>,
+    hits: u64,
+}
+
+/// What a key is built from besides the gate: where the repository is, its tracked files
+/// (listed only when a gate reads files it is not handed), and the change's commits.
+pub(crate) struct Inputs<'a> {
+    pub(crate) root: &'a Path,
+    pub(crate) tracked: &'a dyn Fn() -> Option<Vec<String>>,
+    pub(crate) changes: &'a ChangeSet,
+}
+
+/// The inputs every key of a run shares, once gathered.
+struct Shared<'a> {
+    root: &'a Path,
+    changes: &'a ChangeSet,
+    tracked: Option<&'a [String]>,
+}
+
+impl Cache {
+    /// Keys every gate that may be cached, and finishes at once those with a stored pass.
+    pub(crate) fn lookup(store: LocalStore, config: &Config, plans: &mut [GatePlan], inputs: &Inputs<'_>) -> Self {
+        let needs_tracked = config
+            .gates
+            .iter()
+            .zip(plans.iter())
+            .any(|(gate, plan)| reads_tracked(gate, plan));
+        let tracked = if needs_tracked { (inputs.tracked)() } else { None };
+        let shared = Shared {
+            root: inputs.root,
+            changes: inputs.changes,
+            tracked: tracked.as_deref(),
+        };
+        // Each file is read once per gate; gates in parallel.
+        let keys: Vec<Option<Key>> = config
+            .gates
+            .par_iter()
+            .zip(plans.par_iter())
+            .map(|(gate, plan)| key(config, gate, plan, &shared))
+            .collect();
+        let mut hits = 0;
+        for (plan, key) in plans.iter_mut().zip(&keys) {
+            if let Some(record) = key.as_ref().and_then(|key| store.get(key)) {
+                plan.decision = Decision::Cached(Box::new(record));
+                plan.fixing = false;
+                hits += 1;
+            }
+        }
+        Self { store, keys, hits }
+    }
+
+    /// Stores the passes this run found, and counts hits and misses.
+    pub(crate) fn remember(&self, outcomes: &[Outcome]) {
+        let mut stored = 0;
+        let mut misses = 0;
+        for (outcome, key) in outcomes.iter().zip(&self.keys) {
+            let Some(key) = key else { continue };
+            if outcome.cached {
+                continue;
+            }
+            misses += 1;
+            // Only a clean pass: a fix, a failure, an error or a check that wrote files is
+            // never reused.
+            if outcome.status != Status::Passed || !outcome.modified.is_empty() || !outcome.fixed.is_empty() {
+                continue;
+            }
+            let duration_ms = u64::try_from(outcome.duration.as_millis()).unwrap_or(u64::MAX);
+            let mut record = Record::new(
+                &outcome.name,
+                duration_ms,
+                outcome.output.clone(),
+                outcome.diagnostics.clone(),
+            );
+            record.summary = outcome.reason.as_ref().map(|r| r.message.clone());
+            if self.store.put(key, &record).is_ok() {
+                stored += 1;
+            }
+        }
+        self.store.count(self.hits, misses, stored);
+    }
+}
+
+/// A cached pass as the gate's outcome.
+pub(crate) fn outcome(gate: &Gate, files: &FileSet, record: &Record) -> Outcome {
+    let mut outcome = Outcome::not_run(
+        &gate.name,
+        gate.kind,
+        Status::Passed,
+        record.summary.clone().unwrap_or_default(),
+        files.matched.clone(),
+    );
+    if record.summary.is_none() {
+        outcome.reason = None;
+    }
+    outcome.cached = true;
+    outcome.duration = std::time::Duration::from_millis(record.duration_ms);
+    outcome.output.clone_from(&record.output);
+    outcome.diagnostics.clone_from(&record.diagnostics);
+    outcome.exit_code = Some(0);
+    outcome
+}
+
+/// Whether keying the gate needs the list of tracked files.
+fn reads_tracked(gate: &Gate, plan: &GatePlan) -> bool {
+    gate.inputs.is_some()
+        || match (&gate.action, &plan.decision) {
+            (Action::Command { run, .. }, Decision::Run(_)) => !run.takes_files(),
+            (Action::Hygiene(spec), _) => spec.check == HygieneCheck::CaseConflict,
+            (Action::Audit(_), _) => true,
+            _ => false,
+        }
+}
+
+/// The key of a gate's result, when it may be cached.
+fn key(config: &Config, gate: &Gate, plan: &GatePlan, inputs: &Shared<'_>) -> Option<Key> {
+    let tracked = inputs.tracked;
+    if !gate.cache || !gate.depends_on.is_empty() {
+        return None;
+    }
+    let mut builder = KeyBuilder::new();
+    builder.text("kind", gate.kind.as_str());
+    builder.text("workdir", &gate.workdir.to_string_lossy());
+    builder.text("problem_format", &format!("{:?}", gate.problem_format));
+    let mut env: Vec<_> = gate.env.iter().collect();
+    env.sort();
+    for (name, value) in env {
+        builder.text("env", &format!("{name}={value}"));
+    }
+    for name in &gate.env_inputs {
+        let value = crate::env::var_os(name).map_or_else(|| "<unset>".to_owned(), |v| v.to_string_lossy().into_owned());
+        builder.text("env_input", &format!("{name}={value}"));
+    }
+    let root = inputs.root;
+    match (&gate.action, &plan.decision) {
+        (Action::Command { run, .. }, Decision::Run(_)) => {
+            let text = format!("{run:?}");
+            builder.text("run", &text);
+            let program = config.programs.get(run.name(), &gate.workdir)?;
+            let meta = std::fs::metadata(program).ok()?;
+            let modified = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+            builder.text(
+                "program",
+                &format!("{} {} {}", program.display(), meta.len(), modified.as_nanos()),
+            );
+            if ["{base}", "{head}", "{root}"].iter().any(|p| text.contains(p)) {
+                let commits = format!("{:?} {:?} {}", inputs.changes.base, inputs.changes.head, root.display());
+                builder.text("placeholders", &commits);
+            }
+            if run.takes_files() {
+                existing(root, &plan.files.matched).for_each(|file| builder.file(root, file));
+            } else {
+                for file in tracked?.iter().filter(|t| crate::select::takes(gate, Path::new(t))) {
+                    builder.file(root, Path::new(file));
+                }
+            }
+        }
+        (Action::Hygiene(spec), Decision::Builtin(_)) => {
+            builder.text("builtin", &format!("{:?} {}", spec.check, spec.max_kb));
+            existing(root, &plan.files.matched).for_each(|file| builder.file(root, file));
+            if spec.check == HygieneCheck::CaseConflict {
+                for path in tracked? {
+                    builder.text("tracked", path);
+                }
+            }
+        }
+        (Action::Audit(spec), Decision::Builtin(_)) => {
+            builder.text("audit", &format!("{:?}", spec.policy));
+            for lockfile in crate::audit::lockfiles(tracked?.iter().map(Path::new)) {
+                builder.file(root, &lockfile);
+            }
+            builder.text("database", &database_identity(&spec.db().ok()?));
+        }
+        _ => return None,
+    }
+    if let Some(globs) = &gate.inputs {
+        for file in tracked?.iter().filter(|t| globs.is_match(t.as_str())) {
+            builder.file(root, Path::new(file));
+        }
+    }
+    Some(builder.finish())
+}
+
+fn existing<'a>(root: &'a Path, files: &'a [PathBuf]) -> impl Iterator<Item = &'a PathBuf> {
+    files.iter().filter(move |f| root.join(f).symlink_metadata().is_ok())
+}
+
+/// What the vulnerability database holds, by its files' names, sizes and times: a new
+/// download is a new database.
+fn database_identity(db: &Path) -> String {
+    let mut files: Vec<String> = walk(db)
+        .into_iter()
+        .filter_map(|path| {
+            let meta = path.metadata().ok()?;
+            let modified = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+            Some(format!("{} {} {}", path.display(), meta.len(), modified.as_nanos()))
+        })
+        .collect();
+    files.sort();
+    files.join("\n")
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .flat_map(|entry| {
+            let path = entry.path();
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                walk(&path)
+            } else {
+                vec![path]
+            }
+        })
+        .collect()
+}

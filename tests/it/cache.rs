@@ -1,0 +1,160 @@
+//! The result cache through the real binary and real hooks: a pass is reused on exactly
+//! the same inputs (and only a pass), anything that changes an input runs the gate again,
+//! and a broken cache is a miss, never an error.
+
+use std::fs;
+
+use crate::common::{TestRepo, clear_recorded, recorded, recorder};
+
+/// A repository with a `lint` gate over `*.py` whose tool records each run.
+fn repo(extra: &str) -> (TestRepo, std::path::PathBuf) {
+    let repo = TestRepo::new();
+    let log = repo.bin().join("lint.log");
+    repo.tool("lint", &format!("{}\nsleep 0.2", recorder(&log)));
+    repo.config(&format!(
+        "[gates.lint]\nkind = \"lint\"\nfiles = [\"*.py\"]\nrun = [\"lint\", \"{{files}}\"]\n{extra}"
+    ))
+    .write("a.py", "one\n")
+    .commit_all("init");
+    (repo, log)
+}
+
+fn runs(log: &std::path::Path) -> usize {
+    recorded(log).len()
+}
+
+#[test]
+fn a_pass_in_the_pre_commit_hook_is_reused_by_hand_and_in_pre_push() {
+    let (repo, log) = repo("");
+    let remote = tempfile::tempdir().unwrap();
+    repo.git(&["init", "-q", "--bare", remote.path().to_str().unwrap()]);
+    repo.git(&["remote", "add", "origin", remote.path().to_str().unwrap()]);
+    repo.git(&["push", "-q", "origin", "main"]);
+    repo.install("pre-commit").install("pre-push");
+    clear_recorded(&log);
+
+    repo.write("a.py", "two\n").commit_all_with_hooks("change");
+    assert_eq!(runs(&log), 1, "the hook ran the lint");
+    let run = repo.gate(&["check", "--base", "HEAD~1", "--report", "json=report.json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.line("lint").contains("cached"), "{run:?}");
+    assert_eq!(runs(&log), 1, "by hand, the same content is not checked again");
+    let report: serde_json::Value = serde_json::from_str(&repo.read("report.json")).unwrap();
+    assert_eq!(report["gates"][0]["cached"], true);
+    assert!(
+        report["gates"][0]["duration_ms"].as_u64().unwrap() >= 200,
+        "the run that passed: {report}"
+    );
+    let push = repo.git_run(&["push", "-q", "origin", "main"], None);
+    assert_eq!(push.code, 0, "{push:?}");
+    assert_eq!(runs(&log), 1, "nor in pre-push: {push:?}");
+}
+
+#[test]
+fn a_changed_file_a_failure_and_no_cache_all_run() {
+    let (repo, log) = repo("");
+    let check = || repo.gate(&["check", "--all"]);
+    check();
+    check();
+    assert_eq!(runs(&log), 1);
+    repo.write("a.py", "changed\n");
+    check();
+    assert_eq!(runs(&log), 2, "new content, new run");
+    repo.gate(&["check", "--all", "--no-cache"]);
+    assert_eq!(runs(&log), 3, "--no-cache runs");
+
+    // A failure is never reused.
+    repo.tool("lint", &format!("{}\nexit 1", recorder(&log)));
+    clear_recorded(&log);
+    assert_eq!(check().code, 1);
+    assert_eq!(check().code, 1);
+    assert_eq!(runs(&log), 2);
+}
+
+#[test]
+fn the_program_env_inputs_and_extra_inputs_are_part_of_the_key() {
+    let (repo, log) = repo("env_inputs = [\"LINT_LEVEL\"]\ninputs = [\"lint.cfg\"]\n");
+    repo.write("lint.cfg", "strict\n");
+    let check = |level: &str| repo.gate_env(&["check", "--all"], &[("LINT_LEVEL", level)]);
+    check("1");
+    check("1");
+    assert_eq!(runs(&log), 1);
+    check("2");
+    assert_eq!(runs(&log), 2, "env_inputs");
+    repo.write("lint.cfg", "lenient\n").add_all();
+    check("2");
+    assert_eq!(runs(&log), 3, "inputs");
+    // A new version of the tool (another size) is another program.
+    repo.tool("lint", &format!("{}\nsleep 0.2\ntrue", recorder(&log)));
+    check("2");
+    assert_eq!(runs(&log), 4, "the program");
+    check("2");
+    assert_eq!(runs(&log), 4);
+}
+
+#[test]
+fn cache_false_turns_it_off_for_one_gate() {
+    let (repo, log) = repo("cache = false\n");
+    repo.gate(&["check", "--all"]);
+    repo.gate(&["check", "--all"]);
+    assert_eq!(runs(&log), 2);
+}
+
+#[test]
+fn a_corrupt_cache_is_a_miss_and_clean_empties_it() {
+    let (repo, log) = repo("");
+    repo.gate(&["check", "--all"]);
+    let cache = repo.root().join(".git/gate/cache");
+    let mut broken = 0;
+    for shard in fs::read_dir(&cache).unwrap().flatten().filter(|e| e.path().is_dir()) {
+        for entry in fs::read_dir(shard.path()).unwrap().flatten() {
+            fs::write(entry.path(), "{\"version\": 1, \"gate\"").unwrap();
+            broken += 1;
+        }
+    }
+    assert_eq!(broken, 1);
+    let run = repo.gate(&["check", "--all"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(runs(&log), 2, "the broken entry was a miss");
+    let stats = repo.gate(&["cache", "stats"]);
+    assert!(stats.stdout.contains("entries  1"), "{stats:?}");
+    assert!(stats.stdout.contains("hits     0 of 2 lookups"), "{stats:?}");
+    let clean = repo.gate(&["cache", "clean"]);
+    assert!(clean.stdout.contains("removed 1 cached result"), "{clean:?}");
+    repo.gate(&["check", "--all"]);
+    assert_eq!(runs(&log), 3);
+}
+
+#[test]
+fn worktrees_share_the_cache() {
+    let (repo, log) = repo("");
+    repo.gate(&["check", "--all"]);
+    let other = tempfile::tempdir().unwrap();
+    let path = other.path().join("wt");
+    repo.git(&["worktree", "add", "-q", path.to_str().unwrap()]);
+    let run = crate::common::Run::from_output(
+        &repo
+            .gate_command(&["check", "--all"])
+            .current_dir(&path)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.line("lint").contains("cached"), "{run:?}");
+    assert_eq!(runs(&log), 1);
+}
+
+#[test]
+fn built_in_checks_are_cached_too() {
+    let repo = TestRepo::new();
+    repo.config("[gates.ws]\npreset = \"trailing-whitespace\"\n")
+        .write("a.txt", "clean\n")
+        .commit_all("init");
+    let first = repo.gate(&["check", "--all"]);
+    assert!(!first.line("ws").contains("cached"), "{first:?}");
+    let second = repo.gate(&["check", "--all"]);
+    assert!(second.line("ws").contains("cached"), "{second:?}");
+    repo.write("a.txt", "dirty \n");
+    let third = repo.gate(&["check", "--all"]);
+    assert_eq!(third.code, 1, "{third:?}");
+}
