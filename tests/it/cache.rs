@@ -158,3 +158,81 @@ fn built_in_checks_are_cached_too() {
     let third = repo.gate(&["check", "--all"]);
     assert_eq!(third.code, 1, "{third:?}");
 }
+
+#[test]
+fn a_changed_argv_runs_and_a_fixed_result_is_never_served() {
+    let (repo, log) = repo("");
+    repo.gate(&["check", "--all"]);
+    repo.config("[gates.lint]\nkind = \"lint\"\nfiles = [\"*.py\"]\nrun = [\"lint\", \"--strict\", \"{files}\"]\n");
+    repo.gate(&["check", "--all"]);
+    assert_eq!(runs(&log), 2, "another argv is another check");
+
+    // A fixer that rewrote the file: `fixed`, never stored; the check on the new content
+    // runs (and passes, and is stored).
+    let fixer = repo.bin().join("fix.log");
+    repo.tool(
+        "upper",
+        &format!(
+            "{}\nfor f in \"$@\"; do tr a-z A-Z < \"$f\" > \"$f.t\" && mv \"$f.t\" \"$f\"; done",
+            recorder(&fixer)
+        ),
+    );
+    repo.config("[gates.lint]\nkind = \"format\"\nfiles = [\"*.py\"]\nrun = [\"lint\", \"{files}\"]\nfix = [\"upper\", \"{files}\"]\n");
+    repo.write("a.py", "lower\n");
+    let fixed = repo.gate(&["check", "--all", "--fix"]);
+    assert_eq!(fixed.status("lint"), "fixed", "{fixed:?}");
+    repo.write("a.py", "lower\n");
+    let again = repo.gate(&["check", "--all", "--fix"]);
+    assert_eq!(
+        again.status("lint"),
+        "fixed",
+        "the fix was not served from the cache: {again:?}"
+    );
+    assert_eq!(recorded(&fixer).len(), 2);
+}
+
+#[test]
+fn concurrent_runs_leave_a_consistent_cache() {
+    let (repo, log) = repo("");
+    for n in 0..8 {
+        repo.write(format!("f{n}.py"), format!("{n}\n"));
+    }
+    repo.add_all();
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            repo.gate_command(&["check", "--all"])
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        let status = child.wait().unwrap();
+        assert!(status.success() || status.code() == Some(2), "{status:?}");
+    }
+    clear_recorded(&log);
+    let run = repo.gate(&["check", "--all"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.line("lint").contains("cached"), "{run:?}");
+    assert_eq!(runs(&log), 0);
+    let leftovers: Vec<_> = walk(&repo.root().join(".git/gate/cache"))
+        .into_iter()
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(".tmp")))
+        .collect();
+    assert!(leftovers.is_empty(), "no temporary files left: {leftovers:?}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .flat_map(|e| {
+            if e.path().is_dir() {
+                walk(&e.path())
+            } else {
+                vec![e.path()]
+            }
+        })
+        .collect()
+}
