@@ -169,7 +169,7 @@ fn a_changed_argv_runs_and_a_fixed_result_is_never_served() {
 
     // A fixer that rewrote the file: `fixed`, never stored; the check on the new content
     // runs (and passes, and is stored).
-    let fixer = repo.bin().join("fix.log");
+    let fix_log = repo.bin().join("fix.log");
     repo.tool(
         "upper",
         &format!(
@@ -188,7 +188,7 @@ fn a_changed_argv_runs_and_a_fixed_result_is_never_served() {
         "fixed",
         "the fix was not served from the cache: {again:?}"
     );
-    assert_eq!(recorded(&fixer).len(), 2);
+    assert_eq!(recorded(&fix_log).len(), 2);
 }
 
 #[test]
