@@ -174,7 +174,7 @@ fn a_changed_argv_runs_and_a_fixed_result_is_never_served() {
         "upper",
         &format!(
             "{}\nfor f in \"$@\"; do tr a-z A-Z < \"$f\" > \"$f.t\" && mv \"$f.t\" \"$f\"; done",
-            recorder(&fixer)
+            recorder(&fix_log)
         ),
     );
     repo.config("[gates.lint]\nkind = \"format\"\nfiles = [\"*.py\"]\nrun = [\"lint\", \"{files}\"]\nfix = [\"upper\", \"{files}\"]\n");
