@@ -134,6 +134,9 @@ pub(crate) struct RunArgs {
     /// Run every gate: reuse no earlier pass, and keep none.
     #[arg(long)]
     pub(crate) no_cache: bool,
+    /// Write an HTML page of where the time went (default `gate-timings.html`).
+    #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = "gate-timings.html")]
+    pub(crate) timings: Option<PathBuf>,
 }
 
 impl RunArgs {

@@ -7,6 +7,7 @@ use crate::cli::{CheckArgs, RunArgs, Selection};
 use crate::env;
 use crate::model::Stage;
 use crate::printer::Printer;
+use crate::report::{Format, Target};
 use crate::run::session::{self, ChangeSource, Overrides, Request, Scope};
 
 pub(crate) fn check(globals: &Globals, args: &CheckArgs) -> Result<i32> {
@@ -32,7 +33,15 @@ pub(crate) fn request_for(run: &RunArgs) -> Request {
             fail_fast: run.fail_fast(),
             no_cache: run.no_cache,
         },
-        reports: run.report.clone(),
+        reports: run
+            .report
+            .iter()
+            .cloned()
+            .chain(run.timings.clone().map(|path| Target {
+                format: Format::Timings,
+                path,
+            }))
+            .collect(),
         statuses: !run.no_statuses,
     }
 }

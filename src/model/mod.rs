@@ -9,6 +9,7 @@
 //! - `lines`: the lines a change touched ([`LineRange`], [`ChangedLines`]).
 //! - `event`: what the scheduler tells reporters while it runs.
 //! - `problem`: an error message with its hint apart ([`Problem`]).
+//! - `timing`: when each batch ran, where, and its peak memory ([`Batch`]).
 //! - `text`: text helpers reports share.
 
 mod diagnostic;
@@ -19,6 +20,7 @@ mod lines;
 mod outcome;
 mod problem;
 pub(crate) mod text;
+mod timing;
 
 pub(crate) use diagnostic::{Diagnostic, Severity};
 pub(crate) use event::Event;
@@ -27,3 +29,4 @@ pub(crate) use kind::{Kind, Stage};
 pub(crate) use lines::{ChangedLines, LineRange};
 pub(crate) use outcome::{Outcome, Status, Verdict};
 pub(crate) use problem::Problem;
+pub(crate) use timing::{Batch, BatchJson};

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::text::plural;
-use super::{Diagnostic, FixedFile, Kind, Problem, Severity};
+use super::{Batch, Diagnostic, FixedFile, Kind, Problem, Severity};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -98,6 +98,8 @@ pub(crate) struct Outcome {
     pub(crate) fix_staged: bool,
     /// A pass reused from the cache: `duration` is that of the run that passed.
     pub(crate) cached: bool,
+    /// Each process (or built-in run), in the order they started.
+    pub(crate) batches: Vec<Batch>,
 }
 
 impl Outcome {
@@ -165,6 +167,7 @@ impl Outcome {
             details: None,
             fix_staged: false,
             cached: false,
+            batches: Vec::new(),
         }
     }
 }

@@ -65,6 +65,8 @@ struct GateJson<'a> {
     hint: Option<&'a str>,
     /// A pass reused from the cache (`duration_ms` is that of the run that passed).
     cached: bool,
+    /// Each process: its worker lane, start and end (from the run's start), peak memory.
+    batches: Vec<crate::model::BatchJson>,
     started_ms: Option<u128>,
     duration_ms: u128,
     exit_code: Option<i32>,
@@ -138,6 +140,7 @@ pub(crate) fn render(report: &Report<'_>) -> Result<String> {
                 reason: outcome.reason.as_ref().map(|r| r.message.as_str()),
                 hint: outcome.reason.as_ref().and_then(|r| r.hint.as_deref()),
                 cached: outcome.cached,
+                batches: outcome.batches.iter().map(Into::into).collect(),
                 started_ms: outcome.started.map(|d| d.as_millis()),
                 duration_ms: outcome.duration.as_millis(),
                 exit_code: outcome.exit_code,

@@ -10,6 +10,7 @@ pub(crate) mod github;
 pub(crate) mod json;
 pub(crate) mod junit;
 pub(crate) mod sarif;
+pub(crate) mod timings;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -29,6 +30,8 @@ pub(crate) struct Report<'a> {
     pub(crate) exit_code: i32,
     /// Changed line ranges per file (new side), when a report that shows them was asked for.
     pub(crate) lines: &'a ChangedLines,
+    /// Per gate, the gates it depends on (indices), for the timings' critical path.
+    pub(crate) dependencies: &'a [Vec<usize>],
 }
 
 /// The exit code of a finished run: 2 when a gate could not run (missing program, timeout,
@@ -48,6 +51,8 @@ pub(crate) enum Format {
     Json,
     Junit,
     Sarif,
+    /// The `--timings` page.
+    Timings,
 }
 
 /// A `--report FORMAT=PATH` request.
@@ -87,6 +92,7 @@ impl Target {
             Format::Json => json::render(report)?,
             Format::Junit => junit::render(report)?,
             Format::Sarif => sarif::render(report)?,
+            Format::Timings => timings::render(report),
         };
         if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).with_context(|| format!("failed to create `{}`", parent.display()))?;

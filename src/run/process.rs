@@ -60,11 +60,17 @@ pub(crate) enum Exit {
 pub(crate) struct Finished {
     pub(crate) exit: Exit,
     pub(crate) output: Vec<u8>,
+    /// Peak resident memory of the process (and the children it waited for), in bytes.
+    pub(crate) peak_rss: Option<u64>,
 }
 
 impl Finished {
     pub(crate) fn new(exit: Exit, output: Vec<u8>) -> Self {
-        Self { exit, output }
+        Self {
+            exit,
+            output,
+            peak_rss: None,
+        }
     }
 }
 
@@ -166,6 +172,7 @@ impl Cmd {
         if INTERRUPTED.load(Ordering::SeqCst) {
             kill_group(group, libc::SIGKILL);
         }
+        let sampler = MemorySampler::start(group);
         let (output, timed_out) = match self.timeout {
             None => (read_capped(&mut reader), false),
             Some(limit) => {
@@ -180,11 +187,12 @@ impl Cmd {
                 }
             }
         };
-        let status = child.wait();
+        let waited = child.wait();
+        let peak_rss = sampler.and_then(MemorySampler::stop);
         if let Ok(mut running) = RUNNING.lock() {
             running.retain(|&g| g != group);
         }
-        let status = status?;
+        let status = waited?;
         let exit = if timed_out {
             Exit::TimedOut(self.timeout.unwrap_or_default())
         } else if INTERRUPTED.load(Ordering::SeqCst) && status.code().is_none() {
@@ -194,8 +202,69 @@ impl Cmd {
         } else {
             Exit::Signal(status.signal().unwrap_or(0))
         };
-        Ok(Finished::new(exit, output))
+        let mut finished = Finished::new(exit, output);
+        finished.peak_rss = peak_rss;
+        Ok(finished)
     }
+}
+
+/// Set when the run reports memory (`--timings`): each process group is then sampled.
+pub(crate) static MEASURE_MEMORY: AtomicBool = AtomicBool::new(false);
+
+/// The peak resident memory of a process group (a tool and the processes it starts),
+/// sampled from `/proc` while it runs. Sampling, because the kernel's own peak for a child
+/// (wait4's `ru_maxrss`) includes the parent's pages it was forked with.
+struct MemorySampler {
+    done: std::sync::Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<Option<u64>>,
+}
+
+impl MemorySampler {
+    fn start(group: i32) -> Option<Self> {
+        if !MEASURE_MEMORY.load(Ordering::Relaxed) {
+            return None;
+        }
+        let done = std::sync::Arc::new(AtomicBool::new(false));
+        let stop = std::sync::Arc::clone(&done);
+        let thread = std::thread::spawn(move || {
+            // SAFETY: sysconf has no preconditions.
+            let page = u64::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+            let mut peak = None;
+            // Not before the program is exec'd: the forked child still holds gate's pages.
+            std::thread::sleep(Duration::from_millis(20));
+            while !stop.load(Ordering::Relaxed) {
+                let pages = group_pages(group);
+                if pages > 0 {
+                    peak = Some(peak.unwrap_or(0).max(pages * page));
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            peak
+        });
+        Some(Self { done, thread })
+    }
+
+    fn stop(self) -> Option<u64> {
+        self.done.store(true, Ordering::Relaxed);
+        self.thread.join().ok().flatten()
+    }
+}
+
+/// Resident pages of every process in `group`, from `/proc/<pid>/stat`.
+fn group_pages(group: i32) -> u64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .filter_map(|stat| {
+            // After the command name in parentheses: state, ppid, pgrp, … rss (the 22nd).
+            let fields: Vec<&str> = stat[stat.rfind(')')? + 1..].split_whitespace().collect();
+            (fields.get(2)?.parse::<i32>().ok()? == group).then(|| fields.get(21)?.parse::<u64>().ok())?
+        })
+        .sum()
 }
 
 fn read_capped(reader: &mut impl Read) -> Vec<u8> {

@@ -346,8 +346,10 @@ fn run_on(
     }
     let wall = start.elapsed();
     reporters.console.finish(&outcomes, wall);
+    let dependencies: Vec<Vec<usize>> = workspace.config.gates.iter().map(|g| g.depends_on.clone()).collect();
     let ran = Ran {
         changes: &changes,
+        dependencies: &dependencies,
         outcomes: &outcomes,
         wall,
     };
@@ -357,6 +359,7 @@ fn run_on(
 /// What a run did, for the reports.
 struct Ran<'a> {
     changes: &'a ChangeSet,
+    dependencies: &'a [Vec<usize>],
     outcomes: &'a [Outcome],
     wall: std::time::Duration,
 }
@@ -428,6 +431,9 @@ fn schedule(
         Cache::lookup(store, config, &mut plans, &inputs)
     });
     let options = scheduler_options(&request.overrides, &config.settings, printer);
+    if request.reports.iter().any(|t| t.format == report::Format::Timings) {
+        process::MEASURE_MEMORY.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
     let actions = start_actions(printer, config, &plans, changes, request.statuses);
     let names = config.gates.iter().map(|g| g.name.clone()).collect();
     // In GitHub Actions raw output goes in groups that no tool can inject commands into.
@@ -474,6 +480,7 @@ fn finish(printer: Printer, repo: &Repo, request: &Request, ran: &Ran<'_>, actio
         duration: ran.wall,
         exit_code,
         lines: &lines,
+        dependencies: ran.dependencies,
     };
     for target in &request.reports {
         target.write(&report)?;

@@ -20,3 +20,4 @@ mod presets;
 mod report;
 mod run;
 mod snapshots;
+mod timings;

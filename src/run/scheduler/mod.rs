@@ -14,9 +14,9 @@ use anyhow::{Context, Result};
 use crate::config::Config;
 use crate::gates::BuiltinJob;
 use crate::gates::problems::{self, Places};
-use crate::model::Event;
 use crate::model::Kind;
 use crate::model::text::plural;
+use crate::model::{Batch, Event};
 use crate::model::{Outcome, Problem, Status, Verdict};
 use crate::run::fixes::{self, Snapshot};
 use crate::run::plan::{Decision, GatePlan};
@@ -28,8 +28,16 @@ pub(crate) struct Options {
 }
 
 enum Message {
-    Started { gate: usize },
-    Done { gate: usize, batch: usize, done: Box<Done> },
+    Started {
+        gate: usize,
+    },
+    Done {
+        gate: usize,
+        batch: usize,
+        done: Box<Done>,
+        /// The worker lane, and when the batch started and ended.
+        ran: (usize, Instant, Instant),
+    },
 }
 
 /// `State::waiting_on` of a gate whose dependency did not pass.
@@ -39,6 +47,8 @@ struct State {
     /// Dependencies not finished yet, or [`BLOCKED`].
     waiting_on: usize,
     results: Vec<Option<Done>>,
+    /// When and where each batch ran.
+    batches: Vec<Batch>,
     left: usize,
     started: Option<Instant>,
     /// Spawned and not finished: gates that share files with a fixer wait for it.
@@ -176,6 +186,8 @@ fn run_batch(
     send: &Sender<Message>,
 ) {
     let _ = send.send(Message::Started { gate });
+    let lane = rayon::current_thread_index().unwrap_or(0);
+    let start = Instant::now();
     let done = if stop.load(Ordering::SeqCst) {
         Done::Process(Finished::new(Exit::Interrupted, Vec::new()))
     } else {
@@ -195,6 +207,7 @@ fn run_batch(
         gate,
         batch,
         done: Box::new(done),
+        ran: (lane, start, Instant::now()),
     });
 }
 
@@ -252,6 +265,7 @@ impl<'a, 'e> Coordinator<'a, 'e> {
                 State {
                     waiting_on: distinct.len(),
                     results: (0..batches).map(|_| None).collect(),
+                    batches: Vec::new(),
                     left: batches,
                     started: None,
                     running: false,
@@ -367,8 +381,23 @@ impl<'a, 'e> Coordinator<'a, 'e> {
                     (self.on_event)(Event::Started { gate });
                 }
             }
-            Message::Done { gate, batch, done } => {
+            Message::Done {
+                gate,
+                batch,
+                done,
+                ran: (lane, start, end),
+            } => {
                 let state = &mut self.states[gate];
+                let peak_rss = match &*done {
+                    Done::Process(finished) => finished.peak_rss,
+                    Done::Builtin(_) => None,
+                };
+                state.batches.push(Batch {
+                    lane,
+                    start: start.saturating_duration_since(self.run_start),
+                    end: end.saturating_duration_since(self.run_start),
+                    peak_rss,
+                });
                 state.results[batch] = Some(*done);
                 state.left -= 1;
                 if state.left == 0 {
@@ -385,6 +414,9 @@ impl<'a, 'e> Coordinator<'a, 'e> {
                     outcome.started = Some(started.duration_since(self.run_start));
                     outcome.duration = started.elapsed();
                     combine(&mut outcome, &results, self.fail_fast);
+                    let mut batches = std::mem::take(&mut state.batches);
+                    batches.sort_by_key(|b| b.start);
+                    outcome.batches = batches;
                     if let Some(format) = &gate_config.problem_format {
                         let places = Places {
                             root: self.root,
