@@ -2,8 +2,6 @@
 //! different input lists can give the same bytes to hash.
 
 use std::fmt;
-use std::io::Read;
-use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
@@ -46,23 +44,6 @@ impl KeyBuilder {
         }
     }
 
-    /// A file's path and content (a link's target text, not what it points at; a missing
-    /// file as missing).
-    pub(crate) fn file(&mut self, root: &Path, relative: &Path) {
-        let path = root.join(relative);
-        let digest = match std::fs::symlink_metadata(&path) {
-            Ok(meta) if meta.file_type().is_symlink() => std::fs::read_link(&path).map_or_else(
-                |err| format!("unreadable:{err}"),
-                |target| format!("link:{}", target.display()),
-            ),
-            Ok(meta) if meta.is_file() => content_digest(&path).unwrap_or_else(|err| format!("unreadable:{err}")),
-            Ok(_) => "not a file".to_owned(),
-            Err(_) => "missing".to_owned(),
-        };
-        self.text("file", &relative.to_string_lossy());
-        self.text("content", &digest);
-    }
-
     pub(crate) fn finish(self) -> Key {
         Key(hex(&self.hasher.finalize()))
     }
@@ -72,21 +53,6 @@ impl Default for KeyBuilder {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// The sha256 of a file's content, read in pieces (never whole into memory).
-pub(crate) fn content_digest(path: &Path) -> std::io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0; 64 * 1024];
-    loop {
-        let read = file.read(&mut buffer)?;
-        if read == 0 {
-            break;
-        }
-        hasher.update(&buffer[..read]);
-    }
-    Ok(hex(&hasher.finalize()))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -115,25 +81,5 @@ mod tests {
         assert_ne!(key(&[("a", "bc")]), key(&[("ab", "c")]));
         assert_eq!(key(&[]).as_str().len(), 64);
         assert!(key(&[]).as_str().bytes().all(|b| b.is_ascii_hexdigit()));
-    }
-
-    #[test]
-    fn file_content_is_part_of_the_key() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("a"), "one").unwrap();
-        let of = || {
-            let mut builder = KeyBuilder::new();
-            builder.file(dir.path(), Path::new("a"));
-            builder.finish()
-        };
-        let before = of();
-        assert_eq!(before, of());
-        std::fs::write(dir.path().join("a"), "two").unwrap();
-        assert_ne!(before, of());
-        // The sha256 of "two", checked against the known digest.
-        assert_eq!(
-            content_digest(&dir.path().join("a")).unwrap(),
-            "3fc4ccfe745870e2c0d99f71f30ff0656c8dedd41cc1d7d3d376b0dbe685e2f3"
-        );
     }
 }

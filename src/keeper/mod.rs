@@ -37,6 +37,7 @@ pub(crate) struct Keeper<'r> {
     printer: Printer,
     /// Paths that differ from the target but were left as they are (under a link).
     left: Vec<PathBuf>,
+    target: Target,
 }
 
 /// What putting the edits back did beyond a plain restore.
@@ -49,7 +50,7 @@ pub(crate) struct Restored {
 }
 
 /// What the working tree must hold while gates run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Target {
     /// The staged content: a pre-commit run.
     Index,
@@ -88,6 +89,7 @@ impl<'r> Keeper<'r> {
                 backup: None,
                 printer,
                 left,
+                target,
             });
         }
         let mut backup = Backup::create(repo.git.path(), repo.root(), &affected, &repo.index_path()?)?;
@@ -96,6 +98,7 @@ impl<'r> Keeper<'r> {
             backup: None,
             printer,
             left,
+            target,
         };
         let swapped = swap_in(repo, &affected, tree_index).and_then(|()| backup.mark_swapped(repo.root()));
         keeper.backup = Some(backup);
@@ -106,6 +109,12 @@ impl<'r> Keeper<'r> {
     /// Paths left as they were because the checked content cannot be put there.
     pub(crate) fn left(&self) -> &[PathBuf] {
         &self.left
+    }
+
+    /// Whether every tracked file in the working tree now holds its staged content, so
+    /// the index's blob ids stand for it without reading it.
+    pub(crate) fn worktree_is_index(&self) -> bool {
+        self.target == Target::Index && self.left.is_empty()
     }
 
     /// Paths that differ from what is checked: set aside, or left as they were.

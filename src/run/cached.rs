@@ -9,9 +9,8 @@
 //! Gates that depend on another gate read what that gate writes, so they are never cached;
 //! neither are coverage gates (their reports are written during the run).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-
-use rayon::prelude::*;
 
 use crate::cache::{Key, KeyBuilder, LocalStore, Record, Store};
 use crate::config::{Action, Config, Gate, HygieneCheck};
@@ -31,6 +30,10 @@ pub(crate) struct Cache {
 /// (listed only when a gate reads files it is not handed), and the change's commits.
 pub(crate) struct Inputs<'a> {
     pub(crate) root: &'a Path,
+    /// The index, whose stat data vouches for unchanged files (no read needed).
+    pub(crate) index: Option<&'a gix_index::File>,
+    /// The working tree holds the index's content (a pre-commit run, edits set aside).
+    pub(crate) worktree_is_index: bool,
     pub(crate) tracked: &'a dyn Fn() -> Option<Vec<String>>,
     pub(crate) changes: &'a ChangeSet,
 }
@@ -56,12 +59,37 @@ impl Cache {
             changes: inputs.changes,
             tracked: tracked.as_deref(),
         };
-        // Each file is read once per gate; gates in parallel.
-        let keys: Vec<Option<Key>> = config
+        let partial: Vec<Option<(KeyBuilder, Vec<PathBuf>)>> = config
             .gates
-            .par_iter()
-            .zip(plans.par_iter())
+            .iter()
+            .zip(plans.iter())
             .map(|(gate, plan)| key(config, gate, plan, &shared))
+            .collect();
+        // Each file's identity once, however many gates read it: the index's blob id where
+        // its stat data vouches for the file, else its content hashed.
+        let mut wanted: Vec<PathBuf> = partial
+            .iter()
+            .flatten()
+            .flat_map(|(_, files)| files.iter().cloned())
+            .collect();
+        wanted.sort();
+        wanted.dedup();
+        let ids = crate::git::staged::blob_ids(inputs.index, inputs.root, &wanted, inputs.worktree_is_index);
+        let id_of: HashMap<&Path, &str> = wanted
+            .iter()
+            .map(PathBuf::as_path)
+            .zip(ids.iter().map(String::as_str))
+            .collect();
+        let keys: Vec<Option<Key>> = partial
+            .into_iter()
+            .map(|part| {
+                let (mut builder, files) = part?;
+                for file in &files {
+                    builder.text("file", &file.to_string_lossy());
+                    builder.text("blob", id_of.get(file.as_path()).copied().unwrap_or("missing"));
+                }
+                Some(builder.finish())
+            })
             .collect();
         let mut hits = 0;
         for (plan, key) in plans.iter_mut().zip(&keys) {
@@ -136,9 +164,11 @@ fn reads_tracked(gate: &Gate, plan: &GatePlan) -> bool {
         }
 }
 
-/// The key of a gate's result, when it may be cached.
-fn key(config: &Config, gate: &Gate, plan: &GatePlan, inputs: &Shared<'_>) -> Option<Key> {
+/// What a gate's key is made of, when it may be cached: everything but the files, and the
+/// files (whose identities are gathered for all gates at once).
+fn key(config: &Config, gate: &Gate, plan: &GatePlan, inputs: &Shared<'_>) -> Option<(KeyBuilder, Vec<PathBuf>)> {
     let tracked = inputs.tracked;
+    let mut files: Vec<PathBuf> = Vec::new();
     if !gate.cache || !gate.depends_on.is_empty() {
         return None;
     }
@@ -172,16 +202,20 @@ fn key(config: &Config, gate: &Gate, plan: &GatePlan, inputs: &Shared<'_>) -> Op
                 builder.text("placeholders", &commits);
             }
             if run.takes_files() {
-                existing(root, &plan.files.matched).for_each(|file| builder.file(root, file));
+                // Deleted ones too: their absence is part of the change.
+                files.extend(plan.files.matched.iter().cloned());
             } else {
-                for file in tracked?.iter().filter(|t| crate::select::takes(gate, Path::new(t))) {
-                    builder.file(root, Path::new(file));
-                }
+                files.extend(
+                    tracked?
+                        .iter()
+                        .filter(|t| crate::select::takes(gate, Path::new(t)))
+                        .map(PathBuf::from),
+                );
             }
         }
         (Action::Hygiene(spec), Decision::Builtin(_)) => {
             builder.text("builtin", &format!("{:?} {}", spec.check, spec.max_kb));
-            existing(root, &plan.files.matched).for_each(|file| builder.file(root, file));
+            files.extend(plan.files.matched.iter().cloned());
             if spec.check == HygieneCheck::CaseConflict {
                 for path in tracked? {
                     builder.text("tracked", path);
@@ -190,23 +224,21 @@ fn key(config: &Config, gate: &Gate, plan: &GatePlan, inputs: &Shared<'_>) -> Op
         }
         (Action::Audit(spec), Decision::Builtin(_)) => {
             builder.text("audit", &format!("{:?}", spec.policy));
-            for lockfile in crate::audit::lockfiles(tracked?.iter().map(Path::new)) {
-                builder.file(root, &lockfile);
-            }
+            files.extend(crate::audit::lockfiles(tracked?.iter().map(Path::new)));
             builder.text("database", &database_identity(&spec.db().ok()?));
         }
         _ => return None,
     }
     if let Some(globs) = &gate.inputs {
-        for file in tracked?.iter().filter(|t| globs.is_match(t.as_str())) {
-            builder.file(root, Path::new(file));
-        }
+        builder.text("inputs", "");
+        files.extend(
+            tracked?
+                .iter()
+                .filter(|t| globs.is_match(t.as_str()))
+                .map(PathBuf::from),
+        );
     }
-    Some(builder.finish())
-}
-
-fn existing<'a>(root: &'a Path, files: &'a [PathBuf]) -> impl Iterator<Item = &'a PathBuf> {
-    files.iter().filter(move |f| root.join(f).symlink_metadata().is_ok())
+    Some((builder, files))
 }
 
 /// What the vulnerability database holds, by its files' names, sizes and times: a new

@@ -119,6 +119,10 @@ pub(crate) fn blame(
     fixing: &[bool],
     isolated: bool,
 ) -> Result<Vec<usize>> {
+    // Nothing ran (all skipped or served from the cache): nothing can have written.
+    if outcomes.iter().all(|o| o.processes == 0) {
+        return Ok(Vec::new());
+    }
     let claimed: HashSet<&Path> = outcomes
         .iter()
         .flat_map(|o| o.fixed.iter().map(|f| f.path.as_path()))

@@ -425,6 +425,8 @@ fn schedule(
         );
         let inputs = cached::Inputs {
             root: repo.root(),
+            index: repo.fast_index().ok().flatten(),
+            worktree_is_index: keeper.is_some_and(Keeper::worktree_is_index),
             tracked: &|| changes::tracked_paths(repo).ok(),
             changes,
         };
