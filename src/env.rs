@@ -42,6 +42,9 @@ pub(crate) const XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
 pub(crate) const HOME: &str = "HOME";
 /// The search path for the programs gates run.
 pub(crate) const PATH: &str = "PATH";
+/// The remote result cache's URL, and its bearer token.
+pub(crate) const GATE_CACHE_URL: &str = "GATE_CACHE_URL";
+pub(crate) const GATE_CACHE_TOKEN: &str = "GATE_CACHE_TOKEN";
 /// An activated Python virtual environment: its `bin` is searched before PATH.
 pub(crate) const VIRTUAL_ENV: &str = "VIRTUAL_ENV";
 
@@ -51,7 +54,7 @@ pub(crate) const VIRTUAL_ENV: &str = "VIRTUAL_ENV";
 pub(crate) const WITHHELD: &[&str] = &[
     GITHUB_TOKEN,
     GATE_GITHUB_TOKEN,
-    "GATE_CACHE_TOKEN",
+    GATE_CACHE_TOKEN,
     "ACTIONS_RUNTIME_TOKEN",
     "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
     "GITHUB_ENV",

@@ -2,11 +2,13 @@
 //!
 //! - `key`: what a result depends on, folded into one sha256 ([`Key`]).
 //! - `store`: where passes are kept ([`Store`]): a bounded folder under the git common
-//!   directory, shared by worktrees, safe under concurrent runs. A remote store can sit
-//!   behind the same trait.
+//!   directory, shared by worktrees, safe under concurrent runs.
+//! - `remote`: a shared store on the Bazel HTTP cache layout, behind the local one.
 
 pub(crate) mod key;
+pub(crate) mod remote;
 pub(crate) mod store;
 
 pub(crate) use key::{Key, KeyBuilder};
+pub(crate) use remote::Remote;
 pub(crate) use store::{LocalStore, Record, Store};

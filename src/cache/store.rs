@@ -33,6 +33,9 @@ pub(crate) struct Record {
     pub(crate) summary: Option<String>,
     /// Seconds since the epoch when it was stored.
     pub(crate) created: u64,
+    /// Served by the remote store in this run.
+    #[serde(skip)]
+    pub(crate) remote: bool,
 }
 
 impl Record {
@@ -45,6 +48,7 @@ impl Record {
             diagnostics,
             summary: None,
             created: now(),
+            remote: false,
         }
     }
 }
@@ -58,7 +62,10 @@ pub(crate) trait Store {
 /// Counts kept across runs for `gate cache stats`.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Counters {
+    /// Every hit, those the remote served included.
     pub(crate) hits: u64,
+    #[serde(default)]
+    pub(crate) remote_hits: u64,
     pub(crate) misses: u64,
     pub(crate) stored: u64,
 }
@@ -142,9 +149,10 @@ impl LocalStore {
 
     /// Adds a run's hits, misses and stored passes to the counts (best effort: counts are
     /// for people, not for decisions).
-    pub(crate) fn count(&self, hits: u64, misses: u64, stored: u64) {
+    pub(crate) fn count(&self, hits: u64, remote_hits: u64, misses: u64, stored: u64) {
         let mut counters = self.counters();
         counters.hits += hits;
+        counters.remote_hits += remote_hits;
         counters.misses += misses;
         counters.stored += stored;
         if let Ok(bytes) = serde_json::to_vec(&counters) {
@@ -264,8 +272,8 @@ mod tests {
         store
             .put(&key(1), &Record::new("g", 1, String::new(), Vec::new()))
             .unwrap();
-        store.count(2, 1, 1);
-        store.count(1, 0, 0);
+        store.count(2, 1, 1, 1);
+        store.count(1, 0, 0, 0);
         let usage = store.usage();
         assert_eq!((usage.entries, usage.counters.hits, usage.counters.misses), (1, 3, 1));
         assert_eq!(store.clean().unwrap(), 1);

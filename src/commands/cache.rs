@@ -28,8 +28,8 @@ pub(crate) fn cache(globals: &Globals, action: CacheAction) -> Result<i32> {
             )?;
             writeln!(
                 out,
-                "hits     {} of {asked} lookups ({} misses); {} passes stored",
-                usage.counters.hits, usage.counters.misses, usage.counters.stored
+                "hits     {} of {asked} lookups ({} from the remote, {} misses); {} passes stored",
+                usage.counters.hits, usage.counters.remote_hits, usage.counters.misses, usage.counters.stored
             )?;
         }
         CacheAction::Clean => {

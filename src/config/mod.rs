@@ -22,8 +22,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-pub(crate) use raw::{OnFix, OneOrMany, Pattern};
-pub(crate) use resolve::{Action, Config, FILES, Gate, Program, Settings};
+pub(crate) use raw::{OnFix, OneOrMany, Pattern, RemoteWrite};
+pub(crate) use resolve::{Action, CacheSettings, Config, FILES, Gate, Program, Settings};
 pub(crate) use specs::{AuditSpec, CoverageSpec, HygieneCheck, HygieneSpec, ProblemFormat, default_db};
 
 use crate::model::Problem;

@@ -30,6 +30,22 @@ pub(crate) struct RawConfig {
 pub(crate) struct RawCache {
     pub(crate) enabled: Option<bool>,
     pub(crate) max_mb: Option<Spanned<u64>>,
+    /// A shared remote store (Bazel HTTP cache layout); `GATE_CACHE_URL` overrides it.
+    pub(crate) remote: Option<Spanned<String>>,
+    /// Who writes to the remote: `ci` (default), `always`, `never`.
+    pub(crate) remote_write: Option<RemoteWrite>,
+    /// How long a remote request may take to connect (default 800ms).
+    pub(crate) remote_timeout: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum RemoteWrite {
+    /// Only from CI, so a developer's machine cannot poison what CI trusts.
+    #[default]
+    Ci,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Default, Deserialize)]

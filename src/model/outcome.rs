@@ -98,6 +98,8 @@ pub(crate) struct Outcome {
     pub(crate) fix_staged: bool,
     /// A pass reused from the cache: `duration` is that of the run that passed.
     pub(crate) cached: bool,
+    /// The cached pass came from the shared remote store.
+    pub(crate) cached_remote: bool,
     /// Each process (or built-in run), in the order they started.
     pub(crate) batches: Vec<Batch>,
 }
@@ -167,6 +169,7 @@ impl Outcome {
             details: None,
             fix_staged: false,
             cached: false,
+            cached_remote: false,
             batches: Vec::new(),
         }
     }

@@ -232,7 +232,12 @@ fn headline(outcome: &Outcome, width: usize) -> String {
                 }
                 // The time is the run that passed; this run reused it.
                 (Status::Passed, _) if outcome.cached => {
-                    let _ = write!(line, "  {}", Style::new().dim().apply_to("cached"));
+                    let from = if outcome.cached_remote {
+                        "cached (remote)"
+                    } else {
+                        "cached"
+                    };
+                    let _ = write!(line, "  {}", Style::new().dim().apply_to(from));
                 }
                 _ => {}
             }

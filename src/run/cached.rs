@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::cache::{Key, KeyBuilder, LocalStore, Record, Store};
+use crate::cache::{Key, KeyBuilder, LocalStore, Record, Remote, Store};
 use crate::config::{Action, Config, Gate, HygieneCheck};
 use crate::git::changes::ChangeSet;
 use crate::model::{Outcome, Status};
@@ -22,6 +22,8 @@ use crate::select::FileSet;
 /// What a run's gates are keyed by, and how many of them hit.
 pub(crate) struct Cache {
     store: LocalStore,
+    /// A shared store behind the local one.
+    remote: Option<Remote>,
     keys: Vec<Option<Key>>,
     hits: u64,
 }
@@ -47,7 +49,12 @@ struct Shared<'a> {
 
 impl Cache {
     /// Keys every gate that may be cached, and finishes at once those with a stored pass.
-    pub(crate) fn lookup(store: LocalStore, config: &Config, plans: &mut [GatePlan], inputs: &Inputs<'_>) -> Self {
+    pub(crate) fn lookup(
+        (store, remote): (LocalStore, Option<Remote>),
+        config: &Config,
+        plans: &mut [GatePlan],
+        inputs: &Inputs<'_>,
+    ) -> Self {
         let needs_tracked = config
             .gates
             .iter()
@@ -93,13 +100,26 @@ impl Cache {
             .collect();
         let mut hits = 0;
         for (plan, key) in plans.iter_mut().zip(&keys) {
-            if let Some(record) = key.as_ref().and_then(|key| store.get(key)) {
+            let Some(key) = key else { continue };
+            let found = store.get(key).or_else(|| {
+                let mut record = remote.as_ref()?.get(key)?;
+                // Kept here too: the next run needs no network for it.
+                let _ = store.put(key, &record);
+                record.remote = true;
+                Some(record)
+            });
+            if let Some(record) = found {
                 plan.decision = Decision::Cached(Box::new(record));
                 plan.fixing = false;
                 hits += 1;
             }
         }
-        Self { store, keys, hits }
+        Self {
+            store,
+            remote,
+            keys,
+            hits,
+        }
     }
 
     /// Stores the passes this run found, and counts hits and misses.
@@ -128,8 +148,21 @@ impl Cache {
             if self.store.put(key, &record).is_ok() {
                 stored += 1;
             }
+            if let Some(remote) = &self.remote {
+                let _ = remote.put(key, &record);
+            }
         }
-        self.store.count(self.hits, misses, stored);
+        let remote_hits = self
+            .remote
+            .as_ref()
+            .map_or(0, |r| r.hits.load(std::sync::atomic::Ordering::Relaxed));
+        self.store.count(self.hits, remote_hits, misses, stored);
+    }
+
+    /// The remote, and why it was given up on in this run, if it was.
+    pub(crate) fn remote_failure(&self) -> Option<(&str, String)> {
+        let remote = self.remote.as_ref()?;
+        Some((remote.shown(), remote.failure()?))
     }
 }
 
@@ -146,6 +179,7 @@ pub(crate) fn outcome(gate: &Gate, files: &FileSet, record: &Record) -> Outcome 
         outcome.reason = None;
     }
     outcome.cached = true;
+    outcome.cached_remote = record.remote;
     outcome.duration = std::time::Duration::from_millis(record.duration_ms);
     outcome.output.clone_from(&record.output);
     outcome.diagnostics.clone_from(&record.diagnostics);

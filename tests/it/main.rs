@@ -17,6 +17,7 @@ mod keeper;
 mod keeper_random;
 mod migrate;
 mod presets;
+mod remote;
 mod report;
 mod run;
 mod snapshots;

@@ -15,7 +15,7 @@ mod builtin;
 
 use super::presets;
 use super::programs::Programs;
-use super::raw::{self, CommandLine, OnFix, OneOrMany, Pattern, RawConfig, RawGate};
+use super::raw::{self, CommandLine, OnFix, OneOrMany, Pattern, RawConfig, RawGate, RemoteWrite};
 use super::specs::{AuditSpec, CoverageSpec, HygieneCheck, HygieneSpec, ProblemFormat, lockfile_patterns};
 use crate::model::{Kind, Problem, Stage};
 
@@ -44,10 +44,13 @@ pub(crate) struct Settings {
 }
 
 /// `[cache]`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct CacheSettings {
     pub(crate) enabled: bool,
     pub(crate) max_bytes: u64,
+    pub(crate) remote: Option<String>,
+    pub(crate) remote_write: RemoteWrite,
+    pub(crate) remote_timeout: Duration,
 }
 
 impl Default for CacheSettings {
@@ -55,6 +58,9 @@ impl Default for CacheSettings {
         Self {
             enabled: true,
             max_bytes: 500 << 20,
+            remote: None,
+            remote_write: RemoteWrite::Ci,
+            remote_timeout: Duration::from_millis(800),
         }
     }
 }
@@ -169,6 +175,12 @@ pub(super) fn resolve(raw: RawConfig, root: &Path) -> Result<Config, Failure> {
                 }
                 Some(mb) => mb.get_ref().saturating_mul(1 << 20),
                 None => CacheSettings::default().max_bytes,
+            },
+            remote: raw.cache.remote.as_ref().map(|r| r.get_ref().clone()),
+            remote_write: raw.cache.remote_write.unwrap_or_default(),
+            remote_timeout: match &raw.cache.remote_timeout {
+                Some(text) => timeout(text)?,
+                None => CacheSettings::default().remote_timeout,
             },
         },
     };

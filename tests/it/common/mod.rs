@@ -9,6 +9,7 @@ use std::process::{Command, Output, Stdio};
 
 use tempfile::TempDir;
 
+pub(crate) mod nginx;
 pub(crate) mod server;
 
 pub(crate) const GATE: &str = env!("CARGO_BIN_EXE_gate");
