@@ -64,6 +64,11 @@ pub(crate) enum Command {
     Presets,
     /// Write `gates.toml` from `.pre-commit-config.yaml` or `lefthook.yml`.
     Migrate(MigrateArgs),
+    /// Print a GitHub Actions matrix (JSON) of the gates the change needs, one entry per
+    /// gate (or per gate and directory); post `success` for the gates that need no runner.
+    Matrix(MatrixArgs),
+    /// Combine shard JSON reports into one report, summary and exit code.
+    MergeReports(MergeArgs),
     /// The result cache: `stats` shows its size and hits, `clean` empties it.
     Cache {
         #[command(subcommand)]
@@ -108,6 +113,9 @@ pub(crate) struct CheckArgs {
     /// Run each gate's `fix` command instead of `run` (never in CI).
     #[arg(long)]
     pub(crate) fix: bool,
+    /// One entry of `gate matrix`: `GATE`, or `GATE@DIR` for its files under DIR.
+    #[arg(long, value_name = "ID", conflicts_with = "gates")]
+    pub(crate) shard: Option<String>,
     #[command(flatten)]
     pub(crate) run: RunArgs,
 }
@@ -226,6 +234,37 @@ pub(crate) enum CacheAction {
     Stats,
     /// Remove every cached result.
     Clean,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MatrixArgs {
+    #[command(flatten)]
+    pub(crate) selection: Selection,
+    /// One entry per gate (default) or per gate and top-level directory of its files.
+    #[arg(long, value_enum, default_value_t = MatrixBy::Gate)]
+    pub(crate) by: MatrixBy,
+    /// Do not post statuses for the gates that need no runner.
+    #[arg(long)]
+    pub(crate) no_statuses: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum MatrixBy {
+    Gate,
+    Dir,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MergeArgs {
+    /// The shards' `--report json=PATH` files.
+    #[arg(required = true)]
+    pub(crate) reports: Vec<PathBuf>,
+    /// Also write the merged result as FORMAT=PATH (json, junit, sarif).
+    #[arg(long, value_name = "FORMAT=PATH", value_parser = Target::parse)]
+    pub(crate) report: Vec<Target>,
+    /// In GitHub Actions, do not post the merged statuses.
+    #[arg(long)]
+    pub(crate) no_statuses: bool,
 }
 
 #[derive(Debug, Args)]

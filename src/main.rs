@@ -69,6 +69,8 @@ fn main() -> ExitCode {
         Command::Init => commands::init::init(&globals),
         Command::Presets => commands::presets::presets(&globals),
         Command::Migrate(args) => commands::migrate::migrate(&globals, args),
+        Command::Matrix(args) => commands::matrix::matrix(&globals, args),
+        Command::MergeReports(args) => commands::matrix::merge_reports(&globals, args),
         Command::Cache { action } => commands::cache::cache(&globals, *action),
         Command::Completions { shell } => commands::docs::completions(&globals, *shell),
         Command::Man => commands::docs::man(&globals),

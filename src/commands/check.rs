@@ -1,5 +1,7 @@
 //! `gate check`: builds the run's request from the command line.
 
+use std::path::PathBuf;
+
 use anyhow::Result;
 
 use super::Globals;
@@ -11,13 +13,25 @@ use crate::report::{Format, Target};
 use crate::run::session::{self, ChangeSource, Overrides, Request, Scope};
 
 pub(crate) fn check(globals: &Globals, args: &CheckArgs) -> Result<i32> {
-    let request = Request {
+    let (only, within) = match args.shard.as_deref().map(|s| s.split_once('@').unwrap_or((s, ""))) {
+        Some((gate, dir)) => (
+            vec![gate.to_owned()],
+            Some(dir).filter(|d| !d.is_empty()).map(PathBuf::from),
+        ),
+        None => (args.selection.gates.clone(), None),
+    };
+    let mut request = Request {
         scope: Scope::Changes(source(&args.selection)?),
         stage: Some(stage(&args.selection)),
-        only: args.selection.gates.clone(),
+        only,
         fix: args.fix && !refuse_fix_in_ci(globals.printer),
         ..request_for(&args.run)
     };
+    // A directory shard is part of a gate: the merged report posts the gate's status.
+    if within.is_some() {
+        request.statuses = false;
+    }
+    request.within = within;
     session::run(globals.printer, globals.config.as_deref(), &request)
 }
 
@@ -25,6 +39,7 @@ pub(crate) fn check(globals: &Globals, args: &CheckArgs) -> Result<i32> {
 pub(crate) fn request_for(run: &RunArgs) -> Request {
     Request {
         scope: Scope::Changes(ChangeSource::Default),
+        within: None,
         stage: Some(Stage::Manual),
         only: Vec::new(),
         fix: false,

@@ -19,6 +19,7 @@ pub(crate) fn list(globals: &Globals, args: &ListArgs) -> Result<i32> {
     session.check_gate_names(&args.selection.gates)?;
     let request = Request {
         scope: Scope::Changes(source.clone()),
+        within: None,
         stage: Some(stage),
         only: args.selection.gates.clone(),
         fix: false,

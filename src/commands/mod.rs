@@ -11,6 +11,7 @@ pub(crate) mod hook;
 pub(crate) mod init;
 pub(crate) mod install;
 pub(crate) mod list;
+pub(crate) mod matrix;
 pub(crate) mod migrate;
 pub(crate) mod presets;
 pub(crate) mod publish;

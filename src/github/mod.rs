@@ -143,6 +143,11 @@ impl Actions {
         if let Some(path) = &self.summary {
             crate::report::github::write_summary(path, report)?;
         }
+        self.wait_for_statuses(printer)
+    }
+
+    /// Waits until the statuses posted so far are sent (or refused).
+    pub(crate) fn wait_for_statuses(self, printer: Printer) -> Result<()> {
         let Some(poster) = self.poster else { return Ok(()) };
         let summary = poster.finish();
         if let Some(code) = summary.not_allowed {

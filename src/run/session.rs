@@ -67,6 +67,8 @@ pub(crate) struct Overrides {
 #[derive(Debug, Clone)]
 pub(crate) struct Request {
     pub(crate) scope: Scope,
+    /// Only the changed files under this directory (a `gate matrix` shard).
+    pub(crate) within: Option<PathBuf>,
     /// `None`: a hook that is no stage, where only gates that name no stage run.
     pub(crate) stage: Option<Stage>,
     /// Gates named with `--gate`; empty for all. Their dependencies run too.
@@ -262,7 +264,10 @@ pub(crate) fn run(printer: Printer, explicit_config: Option<&Path>, request: &Re
     };
     let workspace = Workspace::open(explicit_config, ConfigAt::of(source), printer)?;
     workspace.check_gate_names(&request.only)?;
-    let changes = workspace.changes(source)?;
+    let mut changes = workspace.changes(source)?;
+    if let Some(dir) = &request.within {
+        changes.files.retain(|f| f.path.starts_with(dir));
+    }
     let isolate = matches!(source, ChangeSource::Staged).then_some(keeper::Target::Index);
     run_on(printer, &workspace, &changes, request, isolate)
 }

@@ -15,6 +15,7 @@ mod hostile;
 mod hygiene;
 mod keeper;
 mod keeper_random;
+mod matrix;
 mod migrate;
 mod presets;
 mod remote;
