@@ -69,6 +69,8 @@ pub(crate) enum Command {
     Matrix(MatrixArgs),
     /// Combine shard JSON reports into one report, summary and exit code.
     MergeReports(MergeArgs),
+    /// Scan what a change adds for secrets (every tracked text file with `--all`).
+    Secrets(SecretsArgs),
     /// The result cache: `stats` shows its size and hits, `clean` empties it.
     Cache {
         #[command(subcommand)]
@@ -234,6 +236,24 @@ pub(crate) enum CacheAction {
     Stats,
     /// Remove every cached result.
     Clean,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SecretsArgs {
+    /// Files to scan whole (default: what the change set adds).
+    pub(crate) paths: Vec<PathBuf>,
+    /// The staged changes.
+    #[arg(long, conflicts_with_all = ["base", "all"])]
+    pub(crate) staged: bool,
+    /// The commits since the merge base of REF and HEAD.
+    #[arg(long, value_name = "REF", conflicts_with = "all")]
+    pub(crate) base: Option<String>,
+    /// Every tracked file.
+    #[arg(long)]
+    pub(crate) all: bool,
+    /// Write what is found to FILE as a baseline (fingerprints, never secrets) and pass.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) baseline: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

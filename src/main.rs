@@ -16,6 +16,7 @@ mod model;
 mod printer;
 mod report;
 mod run;
+mod secrets;
 mod select;
 
 use std::process::ExitCode;
@@ -30,6 +31,20 @@ use printer::{Printer, Verbosity};
 const EXIT_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
+    // A thread with a stack of its own size: the CLI definition alone takes more than a
+    // small `ulimit -s` (which also sets how long a command line may be) leaves the main
+    // thread in a debug build.
+    std::thread::Builder::new()
+        .name("gate".to_owned())
+        .stack_size(16 << 20)
+        .spawn(run)
+        // A panic (a bug in gate) exits as Rust's own panics do: 101, never a pass.
+        .map_or(ExitCode::from(EXIT_ERROR), |thread| {
+            thread.join().unwrap_or(ExitCode::from(101))
+        })
+}
+
+fn run() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
@@ -71,6 +86,7 @@ fn main() -> ExitCode {
         Command::Migrate(args) => commands::migrate::migrate(&globals, args),
         Command::Matrix(args) => commands::matrix::matrix(&globals, args),
         Command::MergeReports(args) => commands::matrix::merge_reports(&globals, args),
+        Command::Secrets(args) => commands::secrets::secrets(&globals, args),
         Command::Cache { action } => commands::cache::cache(&globals, *action),
         Command::Completions { shell } => commands::docs::completions(&globals, *shell),
         Command::Man => commands::docs::man(&globals),

@@ -16,6 +16,7 @@ pub(crate) mod migrate;
 pub(crate) mod presets;
 pub(crate) mod publish;
 pub(crate) mod recover;
+pub(crate) mod secrets;
 pub(crate) mod uninstall;
 
 use std::path::PathBuf;

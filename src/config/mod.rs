@@ -24,7 +24,7 @@ use anyhow::Context;
 
 pub(crate) use raw::{OnFix, OneOrMany, Pattern, RemoteWrite};
 pub(crate) use resolve::{Action, CacheSettings, Config, FILES, Gate, Program, Settings};
-pub(crate) use specs::{AuditSpec, CoverageSpec, HygieneCheck, HygieneSpec, ProblemFormat, default_db};
+pub(crate) use specs::{AuditSpec, CoverageSpec, HygieneCheck, HygieneSpec, ProblemFormat, SecretsSpec, default_db};
 
 use crate::model::Problem;
 use crate::printer::Printer;
@@ -98,6 +98,15 @@ impl fmt::Display for Error {
 pub(crate) enum Origin {
     File(PathBuf),
     Detected,
+}
+
+/// Every lockfile name pattern as one set (the secrets gate skips their integrity hashes).
+pub(crate) fn specs_lockfile_set() -> globset::GlobSet {
+    let mut builder = globset::GlobSetBuilder::new();
+    for pattern in specs::lockfile_patterns() {
+        builder.add(pattern.glob);
+    }
+    builder.build().unwrap_or_else(|_| globset::GlobSet::empty())
 }
 
 /// Reads the configuration: `explicit` if given, else `gates.toml` at `root`, else the

@@ -61,6 +61,9 @@ pub(crate) struct RawSettings {
     pub(crate) on_fix: Option<OnFix>,
     /// Commit status contexts are `<prefix><gate>`.
     pub(crate) status_prefix: Option<String>,
+    /// More environment variables whose values are masked in what gate relays.
+    #[serde(default)]
+    pub(crate) mask_env: Vec<String>,
 }
 
 /// What a pre-commit run does with a fixer's changes.
@@ -88,6 +91,13 @@ pub(crate) struct RawGate {
     pub(crate) builtin: Option<Spanned<String>>,
     /// `large-files`: the largest file allowed, in KB.
     pub(crate) max_kb: Option<Spanned<u64>>,
+    /// Secrets gates: what is allowed (paths, regexes, stopwords).
+    pub(crate) allow: Option<RawAllow>,
+    /// Secrets gates: findings recorded by fingerprint, which do not fail.
+    pub(crate) baseline: Option<Spanned<String>>,
+    /// Secrets gates: rules of the project's own.
+    #[serde(default)]
+    pub(crate) rules: Vec<Spanned<RawRule>>,
     /// Whether a pass may be reused on the same inputs (default true).
     pub(crate) cache: Option<bool>,
     /// Tracked files (globs from the repository root) a result also depends on.
@@ -156,6 +166,29 @@ impl RawGate {
     pub(crate) fn kind(&self) -> Kind {
         self.kind.unwrap_or(Kind::Custom)
     }
+}
+
+/// `allow` of a secrets gate.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAllow {
+    #[serde(default)]
+    pub(crate) paths: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(crate) regexes: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(crate) stopwords: Vec<String>,
+}
+
+/// `[[gates.NAME.rules]]` of a secrets gate.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRule {
+    pub(crate) id: String,
+    pub(crate) regex: String,
+    #[serde(default)]
+    pub(crate) keywords: Vec<String>,
+    pub(crate) entropy: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

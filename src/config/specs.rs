@@ -149,6 +149,21 @@ impl HygieneCheck {
     }
 }
 
+/// A secrets gate as configured.
+#[derive(Debug, Clone)]
+pub(crate) struct SecretsSpec {
+    /// The project's own rules, beside the built-in ones.
+    pub(crate) rules: Vec<crate::secrets::RuleSpec>,
+    /// Files never scanned.
+    pub(crate) allow_paths: globset::GlobSet,
+    /// A finding whose secret matches one of these is allowed.
+    pub(crate) allow_regexes: Vec<regex::Regex>,
+    /// A finding whose secret holds one of these words is allowed.
+    pub(crate) stopwords: Vec<String>,
+    /// The baseline file, relative to the root.
+    pub(crate) baseline: Option<std::path::PathBuf>,
+}
+
 /// A hygiene gate as configured.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct HygieneSpec {

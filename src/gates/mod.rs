@@ -1,12 +1,14 @@
 //! The gates gate runs itself, and reading tools' output into diagnostics.
 //!
 //! - `problems`: diagnostics read out of a tool's output (`problem_format`).
-//! - `coverage`, `audit`, `hygiene`: the built-in gates, each a job run on a worker thread.
+//! - `coverage`, `audit`, `hygiene`, `secrets`: the built-in gates, each a job run on a
+//!   worker thread.
 
 pub(crate) mod audit;
 pub(crate) mod coverage;
 pub(crate) mod hygiene;
 pub(crate) mod problems;
+pub(crate) mod secrets;
 
 use crate::model::Verdict;
 
@@ -16,6 +18,7 @@ pub(crate) enum BuiltinJob {
     Coverage(coverage::CoverageJob),
     Audit(audit::AuditJob),
     Hygiene(hygiene::HygieneJob),
+    Secrets(secrets::SecretsJob),
 }
 
 impl BuiltinJob {
@@ -25,6 +28,7 @@ impl BuiltinJob {
             BuiltinJob::Coverage(job) => job.run(fresh_after),
             BuiltinJob::Audit(job) => job.run(),
             BuiltinJob::Hygiene(job) => job.run(),
+            BuiltinJob::Secrets(job) => job.run(),
         }
     }
 }

@@ -19,6 +19,8 @@ pub(crate) enum Kind {
     Audit,
     /// Built in: a hygiene check (`builtin = "trailing-whitespace"`, …).
     Builtin,
+    /// Built in: secrets in what the change adds.
+    Secrets,
 }
 
 impl Kind {
@@ -32,6 +34,7 @@ impl Kind {
             Kind::Coverage => "coverage",
             Kind::Audit => "audit",
             Kind::Builtin => "builtin",
+            Kind::Secrets => "secrets",
         }
     }
 }

@@ -278,7 +278,10 @@ fn output(out: &mut String, outcome: &Outcome) {
             out.push('\n');
         }
     }
-    let builtin = matches!(outcome.kind, Kind::Coverage | Kind::Audit | Kind::Builtin);
+    let builtin = matches!(
+        outcome.kind,
+        Kind::Coverage | Kind::Audit | Kind::Builtin | Kind::Secrets
+    );
     if (json || (builtin && outcome.status == Status::Failed)) && !outcome.diagnostics.is_empty() {
         list_diagnostics(out, &outcome.diagnostics);
     }

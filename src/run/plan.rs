@@ -14,7 +14,7 @@ use crate::gates::audit::AuditJob;
 use crate::gates::coverage::CoverageJob;
 use crate::gates::hygiene::HygieneJob;
 use crate::git::changes::ChangeSet;
-use crate::model::{Problem, Stage};
+use crate::model::{ChangedLines, Problem, Stage};
 use crate::run::process::Cmd;
 use crate::select::FileSet;
 
@@ -54,6 +54,8 @@ pub(crate) struct Asked<'a> {
 pub(crate) struct Tree<'a> {
     pub(crate) root: &'a Path,
     pub(crate) tracked: &'a dyn Fn() -> anyhow::Result<Vec<String>>,
+    /// The lines the change added to these files (for the secrets gate).
+    pub(crate) lines: &'a dyn Fn(&[&str]) -> anyhow::Result<ChangedLines>,
 }
 
 pub(crate) fn plan(
@@ -125,6 +127,7 @@ pub(crate) fn plan(
                     ),
                 },
                 (None, Action::Hygiene(spec)) => planner.hygiene(*spec, gate, &files, asked.fix, &tracked),
+                (None, Action::Secrets(spec)) => (secrets(spec, tree, changes, &files), false),
             };
             GatePlan {
                 decision,
@@ -219,6 +222,37 @@ impl Placeholders {
             .replace("{base}", "\"$GATE_BASE\"")
             .replace("{head}", "\"$GATE_HEAD\"")
     }
+}
+
+/// The secrets gate's job: the matched files that exist, and the lines the change added
+/// to them (every line when the change set is every file, or files named by hand).
+fn secrets(spec: &crate::config::SecretsSpec, tree: &Tree<'_>, changes: &ChangeSet, files: &FileSet) -> Decision {
+    use crate::git::changes::Source;
+    let existing: Vec<PathBuf> = files
+        .matched
+        .iter()
+        .filter(|p| tree.root.join(p).symlink_metadata().is_ok())
+        .cloned()
+        .collect();
+    if existing.is_empty() {
+        return Decision::Skip("only deleted files matched".to_owned());
+    }
+    let lines = if matches!(changes.source, Source::All | Source::Files) {
+        None
+    } else {
+        let paths: Vec<String> = existing.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+        let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+        match (tree.lines)(&paths) {
+            Ok(lines) => Some(lines),
+            Err(err) => return Decision::Error(Problem::from_error(&err.context("failed to read the added lines"))),
+        }
+    };
+    Decision::Builtin(Box::new(BuiltinJob::Secrets(crate::gates::secrets::SecretsJob {
+        spec: spec.clone(),
+        root: tree.root.to_path_buf(),
+        files: existing,
+        lines,
+    })))
 }
 
 /// What every gate's commands are built from.
@@ -445,9 +479,11 @@ mod tests {
         };
         let file_sets = crate::select::select(&config, &changes);
         let tracked = || anyhow::bail!("the index is locked");
+        let lines = |_: &[&str]| Ok(ChangedLines::new());
         let tree = Tree {
             root: dir.path(),
             tracked: &tracked,
+            lines: &lines,
         };
         let asked = Asked {
             stage: Some(Stage::Manual),

@@ -22,6 +22,7 @@ use crate::run::cached::{self, Cache};
 use crate::run::plan::{self, Decision, GatePlan};
 use crate::run::scheduler::{self, Options};
 use crate::run::{fixes, modified, process};
+use crate::secrets::Masker;
 use crate::select;
 
 /// Where the files of a run come from.
@@ -220,9 +221,11 @@ impl Workspace {
             fix: request.fix,
         };
         let tracked = || crate::git::changes::tracked_paths(&self.repo);
+        let lines = |paths: &[&str]| crate::git::lines::changed_lines_of(&self.repo, changes, paths);
         let tree = plan::Tree {
             root: self.repo.root(),
             tracked: &tracked,
+            lines: &lines,
         };
         plan::plan(&self.config, &tree, changes, file_sets, &asked)
     }
@@ -402,14 +405,23 @@ fn checkable<'c>(changes: &'c ChangeSet, keeper: Option<&Keeper<'_>>) -> std::bo
 struct Reporters {
     console: Console,
     actions: Option<Actions>,
+    /// Secrets out of everything relayed, before anyone sees it.
+    masker: Masker,
 }
 
 impl Reporters {
     fn event(&mut self, event: Event<'_>) {
-        if let (Some(actions), Event::Finished { outcome, .. }) = (&self.actions, &event) {
-            actions.finished(outcome);
+        match event {
+            Event::Finished { gate, outcome } => {
+                let mut shown = outcome.clone();
+                self.masker.outcome(&mut shown);
+                if let Some(actions) = &self.actions {
+                    actions.finished(&shown);
+                }
+                self.console.on_event(Event::Finished { gate, outcome: &shown });
+            }
+            started @ Event::Started { .. } => self.console.on_event(started),
         }
-        self.console.on_event(event);
     }
 }
 
@@ -446,7 +458,15 @@ fn schedule(
     let names = config.gates.iter().map(|g| g.name.clone()).collect();
     // In GitHub Actions raw output goes in groups that no tool can inject commands into.
     let console = Console::new(printer, names, Console::is_interactive(), actions.is_none());
-    let mut reporters = Reporters { console, actions };
+    let masker = Masker::new(
+        std::env::vars_os().map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned())),
+        &config.settings.mask_env,
+    );
+    let mut reporters = Reporters {
+        console,
+        actions,
+        masker,
+    };
     let swapped = keeper.map(Keeper::differing);
     let before = modified::before(repo, swapped.as_ref())?;
     let mut outcomes = scheduler::execute(
@@ -463,6 +483,11 @@ fn schedule(
             gate,
             outcome: &outcomes[gate],
         });
+    }
+    // Reports, summaries, annotations and the caches (the remote one included) read these:
+    // no secret in them either.
+    for outcome in &mut outcomes {
+        reporters.masker.outcome(outcome);
     }
     if let Some(cache) = &cache
         && !process::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)

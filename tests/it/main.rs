@@ -21,5 +21,6 @@ mod presets;
 mod remote;
 mod report;
 mod run;
+mod secrets;
 mod snapshots;
 mod timings;

@@ -7,8 +7,46 @@ use std::path::Path;
 use super::{Action, Failure, glob_set};
 use crate::audit::version::Ecosystem;
 use crate::config::raw::RawGate;
-use crate::config::specs::{AuditSpec, CoverageSpec, HygieneCheck, HygieneSpec};
+use crate::config::specs::{AuditSpec, CoverageSpec, HygieneCheck, HygieneSpec, SecretsSpec};
 use crate::model::{Kind, Problem};
+use crate::secrets::RuleSpec;
+
+/// A secrets gate: its own rules (checked here), what it allows, its baseline.
+fn secrets(raw: &RawGate) -> Result<SecretsSpec, Failure> {
+    let rules: Vec<RuleSpec> = raw
+        .rules
+        .iter()
+        .map(|rule| {
+            let spec = rule.get_ref();
+            regex::Regex::new(&spec.regex).map_err(|err| {
+                (
+                    rule.span(),
+                    Problem::new(format!("the regex of rule `{}` does not compile: {err}", spec.id)),
+                )
+            })?;
+            Ok(RuleSpec {
+                id: spec.id.clone(),
+                regex: spec.regex.clone(),
+                keywords: spec.keywords.clone(),
+                entropy: spec.entropy,
+            })
+        })
+        .collect::<Result<_, Failure>>()?;
+    let allow = raw.allow.as_ref();
+    let allow_regexes = allow
+        .map(|a| a.regexes.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .map(|r| regex::Regex::new(r.get_ref()).map_err(|err| (r.span(), Problem::new(format!("not a regex: {err}")))))
+        .collect::<Result<_, Failure>>()?;
+    Ok(SecretsSpec {
+        rules,
+        allow_paths: glob_set(allow.map(|a| a.paths.as_slice()).unwrap_or_default())?,
+        allow_regexes,
+        stopwords: allow.map(|a| a.stopwords.clone()).unwrap_or_default(),
+        baseline: raw.baseline.as_ref().map(|b| std::path::PathBuf::from(b.get_ref())),
+    })
+}
 
 /// A hygiene gate: which check, and its limit.
 fn hygiene(raw: &RawGate, gate_span: Range<usize>) -> Result<HygieneSpec, Failure> {
@@ -62,6 +100,9 @@ pub(super) fn builtin(
     }
     if raw.kind() == Kind::Builtin {
         return hygiene(raw, gate_span).map(|spec| Some(Action::Hygiene(spec)));
+    }
+    if raw.kind() == Kind::Secrets {
+        return secrets(raw).map(|spec| Some(Action::Secrets(spec)));
     }
     if let Some(builtin) = &raw.builtin {
         return Err((

@@ -16,7 +16,7 @@ mod builtin;
 use super::presets;
 use super::programs::Programs;
 use super::raw::{self, CommandLine, OnFix, OneOrMany, Pattern, RawConfig, RawGate, RemoteWrite};
-use super::specs::{AuditSpec, CoverageSpec, HygieneCheck, HygieneSpec, ProblemFormat, lockfile_patterns};
+use super::specs::{AuditSpec, CoverageSpec, HygieneCheck, HygieneSpec, ProblemFormat, SecretsSpec, lockfile_patterns};
 use crate::model::{Kind, Problem, Stage};
 
 type Failure = (Range<usize>, Problem);
@@ -40,6 +40,8 @@ pub(crate) struct Settings {
     pub(crate) timeout: Option<Duration>,
     /// Commit status contexts are `<prefix><gate>` (default `gate/`).
     pub(crate) status_prefix: String,
+    /// More environment variables whose values are masked in what gate relays.
+    pub(crate) mask_env: Vec<String>,
     pub(crate) cache: CacheSettings,
 }
 
@@ -80,6 +82,7 @@ pub(crate) enum Action {
     Coverage(CoverageSpec),
     Audit(AuditSpec),
     Hygiene(HygieneSpec),
+    Secrets(SecretsSpec),
 }
 
 pub(crate) const FILES: &str = "{files}";
@@ -161,6 +164,7 @@ pub(super) fn resolve(raw: RawConfig, root: &Path) -> Result<Config, Failure> {
         exclude: glob_set(&raw.settings.exclude)?,
         timeout: raw.settings.timeout.as_ref().map(timeout).transpose()?,
         status_prefix: raw.settings.status_prefix.unwrap_or_else(|| "gate/".to_owned()),
+        mask_env: raw.settings.mask_env,
         cache: CacheSettings {
             enabled: raw.cache.enabled.unwrap_or(true),
             max_bytes: match &raw.cache.max_mb {
