@@ -159,3 +159,181 @@ fn masking_keeps_tokens_and_keys_out_of_everything_relayed_in_github_actions() {
     assert!(!all.contains(&key), "the key: {all}");
     assert!(all.contains("token=***"), "{all}");
 }
+
+/// A corpus file: its path, its text, and the line and rule of each secret planted in it.
+type CorpusFile = (&'static str, String, Vec<(usize, &'static str)>);
+
+/// Realistic files with a planted secret of every rule, and lookalikes that are not secrets.
+/// Returns the repository and, per planted secret, `path:line` and the rule.
+pub(crate) fn corpus(repo: &TestRepo) -> Vec<(String, &'static str)> {
+    let mut files: Vec<CorpusFile> = vec![
+        (
+            "deploy/.env",
+            format!(
+                "# production\nAWS_ACCESS_KEY_ID=AKIA{}\nAWS_SECRET_ACCESS_KEY={}\nDATABASE_URL=postgres://app:{}@db.internal:5432/app\nSTRIPE_KEY=sk_live_{}\nLOG_LEVEL=info\n",
+                fake(UPPER_DIGITS, 16, 101),
+                fake(ALNUM, 40, 102),
+                fake(ALNUM, 18, 103),
+                fake(ALNUM, 24, 104)
+            ),
+            vec![(3, "aws-key-pair"), (4, "url-credentials"), (5, "stripe-live-key")],
+        ),
+        (
+            "config/settings.py",
+            format!(
+                "import os\n\nGITHUB_TOKEN = \"ghp_{}\"\nSLACK_BOT = \"xoxb-{}-{}\"\nSENDGRID = \"SG.{}.{}\"\nOPENAI_API_KEY = \"sk-proj-{}\"\nDEBUG = False\n",
+                fake(ALNUM, 36, 105),
+                fake("0123456789", 12, 106),
+                fake(ALNUM, 24, 107),
+                fake(ALNUM, 22, 108),
+                fake(ALNUM, 43, 109),
+                fake(ALNUM, 48, 110)
+            ),
+            vec![
+                (3, "github-pat"),
+                (4, "slack-token"),
+                (5, "sendgrid-key"),
+                (6, "openai-key"),
+            ],
+        ),
+    ];
+    files.extend(more_corpus_files());
+    let mut planted = Vec::new();
+    for (path, text, secrets) in files {
+        repo.write(path, text);
+        planted.extend(
+            secrets
+                .into_iter()
+                .map(|(line, rule)| (format!("{path}:{line}:"), rule)),
+        );
+    }
+    planted
+}
+
+/// The corpus's tokens in code and docs, its keys, and the lookalikes.
+fn more_corpus_files() -> Vec<CorpusFile> {
+    let hex = "0123456789abcdef";
+    vec![
+        (
+            "web/src/api.ts",
+            format!(
+                "const MAPS = 'AIza{}';\nexport const client = {{ anthropic: 'sk-ant-api03-{}' }};\nconst jwt = 'eyJ{}.eyJ{}.{}';\n",
+                fake(ALNUM, 35, 111),
+                fake(ALNUM, 90, 112),
+                fake(ALNUM, 20, 113),
+                fake(ALNUM, 30, 114),
+                fake(ALNUM, 40, 115)
+            ),
+            vec![(1, "google-api-key"), (2, "anthropic-key"), (3, "jwt")],
+        ),
+        (
+            "ci/publish.sh",
+            format!(
+                "#!/bin/sh\nexport NPM_TOKEN=npm_{}\nexport TWINE_PASSWORD=pypi-AgEIcHlwaS5vcmc{}\ncurl -X POST https://hooks.slack.com/services/T{}/B{}/{}\n",
+                fake(ALNUM, 36, 116),
+                fake(ALNUM, 60, 117),
+                fake(UPPER_DIGITS, 8, 118),
+                fake(UPPER_DIGITS, 8, 119),
+                fake(ALNUM, 24, 120)
+            ),
+            vec![(2, "npm-token"), (3, "pypi-token"), (4, "slack-webhook")],
+        ),
+        (
+            "keys/deploy_key",
+            format!(
+                "-----BEGIN OPENSSH PRIVATE KEY-----\n{}\n-----END OPENSSH PRIVATE KEY-----\n",
+                fake(ALNUM, 64, 121)
+            ),
+            vec![(1, "private-key")],
+        ),
+        (
+            "keys/sa.json",
+            format!(
+                "{{\n  \"type\": \"service_account\",\n  \"project_id\": \"demo\",\n  \"private_key_id\": \"{}\"\n}}\n",
+                fake(hex, 40, 122)
+            ),
+            vec![(2, "gcp-service-account")],
+        ),
+        (
+            "ops/notes.yml",
+            format!(
+                "gitlab: glpat-{}\ntwilio: SK{}\nfine: github_pat_{}\napp_token: ghs_{}\nrefresh: ghr_{}\noauth: gho_{}\nadmin_password: \"{}\"\n",
+                fake(ALNUM, 20, 123),
+                fake(hex, 32, 124),
+                fake(ALNUM, 82, 125),
+                fake(ALNUM, 36, 126),
+                fake(ALNUM, 36, 127),
+                fake(ALNUM, 36, 128),
+                fake(ALNUM, 20, 129)
+            ),
+            vec![
+                (1, "gitlab-token"),
+                (2, "twilio-api-key"),
+                (3, "github-fine-grained-pat"),
+                (4, "github-app-token"),
+                (5, "github-refresh-token"),
+                (6, "github-oauth"),
+                (7, "generic-secret"),
+            ],
+        ),
+        (
+            "docs/setup.md",
+            format!(
+                "# Setup\n\nSet `AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE` and `password = ${{DB_PASSWORD}}`.\nUse `api_key: <your-api-key>` and `token: ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx`.\nCommit {} with checksum sha256:{}.\nRequest id 123e4567-e89b-12d3-a456-426614174000.\n![logo](data:image/png;base64,{})\n",
+                fake(hex, 40, 130),
+                fake(hex, 64, 131),
+                fake(ALNUM, 200, 132)
+            ),
+            vec![],
+        ),
+        (
+            "package-lock.json",
+            format!(
+                "{{\"packages\": {{\"node_modules/x\": {{\"integrity\": \"sha512-{}==\"}}}}}}\n",
+                fake(ALNUM, 86, 133)
+            ),
+            vec![],
+        ),
+    ]
+}
+
+#[test]
+fn the_corpus_every_planted_secret_found_and_no_lookalike() {
+    let repo = TestRepo::new();
+    let planted = corpus(&repo);
+    repo.add_all();
+    let run = repo.gate(&["secrets", "--all"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let lines: Vec<&str> = run.stdout.lines().filter(|l| l.contains(": ")).collect();
+    for (place, rule) in &planted {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with(place.as_str()) && l.contains(&format!(" {rule}: "))),
+            "{rule} at {place}: {}",
+            run.stdout
+        );
+    }
+    // Every line printed is a planted secret: no lookalike (docs, hashes, lockfile).
+    let findings: Vec<&&str> = lines.iter().filter(|l| !l.ends_with("found")).collect();
+    assert_eq!(findings.len(), planted.len(), "{}", run.stdout);
+    // `bench/secrets.py` scans the same corpus with detect-secrets: it asks for a copy.
+    if let Some(dir) = corpus_dir() {
+        let dir = std::path::Path::new(&dir);
+        let _ = std::fs::remove_dir_all(dir);
+        let copied = std::process::Command::new("cp")
+            .arg("-r")
+            .arg(repo.root())
+            .arg(dir)
+            .status()
+            .unwrap();
+        assert!(copied.success());
+        let planted: Vec<String> = planted.iter().map(|(place, rule)| format!("{place}{rule}")).collect();
+        std::fs::write(dir.join("planted.txt"), planted.join("\n") + "\n").unwrap();
+    }
+}
+
+#[expect(clippy::disallowed_methods, reason = "the test's own environment, not gate's")]
+fn corpus_dir() -> Option<std::ffi::OsString> {
+    std::env::var_os("GATE_BENCH_CORPUS")
+}
