@@ -6,22 +6,34 @@ use anyhow::Result;
 
 use super::Globals;
 use super::check::{source, stage};
-use crate::cli::ListArgs;
+use crate::cli::{ListArgs, Selection};
 use crate::config::Origin;
+use crate::git::changes::ChangeSet;
+use crate::model::Stage;
 use crate::model::text::plural;
 use crate::run::plan::Decision;
+use crate::run::plan::GatePlan;
 use crate::run::session::{ConfigAt, Overrides, Request, Scope, Workspace};
 
-pub(crate) fn list(globals: &Globals, args: &ListArgs) -> Result<i32> {
-    let stage = stage(&args.selection);
-    let source = source(&args.selection)?;
+/// What a selection would run, without running it: the workspace, the change set, the
+/// stage and each gate's plan (`gate list`, `gate matrix`).
+pub(crate) struct Planned {
+    pub(crate) session: Workspace,
+    pub(crate) changes: ChangeSet,
+    pub(crate) stage: Stage,
+    pub(crate) plans: Vec<GatePlan>,
+}
+
+pub(crate) fn planned(globals: &Globals, selection: &Selection) -> Result<Planned> {
+    let stage = stage(selection);
+    let source = source(selection)?;
     let session = Workspace::open(globals.config.as_deref(), ConfigAt::of(&source), globals.printer)?;
-    session.check_gate_names(&args.selection.gates)?;
+    session.check_gate_names(&selection.gates)?;
     let request = Request {
         scope: Scope::Changes(source.clone()),
         within: None,
         stage: Some(stage),
-        only: args.selection.gates.clone(),
+        only: selection.gates.clone(),
         fix: false,
         overrides: Overrides::default(),
         reports: Vec::new(),
@@ -35,7 +47,21 @@ pub(crate) fn list(globals: &Globals, args: &ListArgs) -> Result<i32> {
     )?;
     let changes = session.changes(&source)?;
     let plans = session.plan(&changes, &request, globals.printer);
+    Ok(Planned {
+        session,
+        changes,
+        stage,
+        plans,
+    })
+}
 
+pub(crate) fn list(globals: &Globals, args: &ListArgs) -> Result<i32> {
+    let Planned {
+        session,
+        changes,
+        stage,
+        plans,
+    } = planned(globals, &args.selection)?;
     let mut out = globals.printer.stdout();
     let origin = match &session.origin {
         Origin::File(path) => format!("`{}`", path.display()),

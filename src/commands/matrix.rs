@@ -13,32 +13,21 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::Globals;
-use super::check::{source, stage};
 use crate::cli::{MatrixArgs, MatrixBy, MergeArgs};
 use crate::git::changes::{ChangeSet, Source};
 use crate::github::{Actions, StatusTarget};
 use crate::model::{ChangedLines, Outcome, Status};
 use crate::report::{self, Report};
 use crate::run::plan::Decision;
-use crate::run::session::{ConfigAt, Overrides, Request, Scope, Workspace};
+use crate::run::session::Workspace;
 
 pub(crate) fn matrix(globals: &Globals, args: &MatrixArgs) -> Result<i32> {
-    let stage = stage(&args.selection);
-    let source = source(&args.selection)?;
-    let session = Workspace::open(globals.config.as_deref(), ConfigAt::of(&source), globals.printer)?;
-    session.check_gate_names(&args.selection.gates)?;
-    let request = Request {
-        scope: Scope::Changes(source.clone()),
-        within: None,
-        stage: Some(stage),
-        only: args.selection.gates.clone(),
-        fix: false,
-        overrides: Overrides::default(),
-        reports: Vec::new(),
-        statuses: false,
-    };
-    let changes = session.changes(&source)?;
-    let plans = session.plan(&changes, &request, globals.printer);
+    let super::list::Planned {
+        session,
+        changes,
+        plans,
+        ..
+    } = super::list::planned(globals, &args.selection)?;
     let mut include = Vec::new();
     let mut idle = Vec::new();
     for (gate, plan) in session.config.gates.iter().zip(&plans) {

@@ -4,7 +4,7 @@
 
 use std::fs;
 
-use crate::common::{TestRepo, clear_recorded, recorded, recorder};
+use crate::common::{TestRepo, clear_recorded, recorded, recorder, walk};
 
 /// A repository with a `lint` gate over `*.py` whose tool records each run.
 fn repo(extra: &str) -> (TestRepo, std::path::PathBuf) {
@@ -220,19 +220,4 @@ fn concurrent_runs_leave_a_consistent_cache() {
         .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(".tmp")))
         .collect();
     assert!(leftovers.is_empty(), "no temporary files left: {leftovers:?}");
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .flat_map(|e| {
-            if e.path().is_dir() {
-                walk(&e.path())
-            } else {
-                vec![e.path()]
-            }
-        })
-        .collect()
 }

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::walk;
+
 const NGINX: &str = "/usr/sbin/nginx";
 
 pub(crate) struct Nginx {
@@ -91,21 +93,6 @@ impl Drop for Nginx {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .flat_map(|e| {
-            if e.path().is_dir() {
-                walk(&e.path())
-            } else {
-                vec![e.path()]
-            }
-        })
-        .collect()
 }
 
 /// A server that accepts connections and never answers, for as long as it lives.
