@@ -15,6 +15,7 @@ use git2::{ObjectType, Oid, Repository, Tree};
 use gix_index::extension;
 use rayon::prelude::*;
 
+use super::blobs::same_as_entry;
 use super::changes::{ChangedFile, FileStatus};
 use super::path_from_bytes;
 
@@ -92,93 +93,6 @@ pub(crate) fn unstaged(index: &gix_index::File, root: &Path) -> Vec<PathBuf> {
         .filter_map(|entry| {
             let path = Path::new(std::ffi::OsStr::from_bytes(entry.path(index)));
             (!same_as_entry(index, entry, root, path)).then(|| path.to_path_buf())
-        })
-        .collect()
-}
-
-/// What the working tree holds at an index entry's path.
-#[derive(Debug, PartialEq, Eq)]
-enum Blob {
-    /// The entry's stat data vouches for it: the content is the entry's blob.
-    Vouched,
-    /// Read and hashed (`None`: not there, or not the entry's kind of file).
-    Hashed(Option<Oid>),
-}
-
-fn worktree_blob(index: &gix_index::File, entry: &gix_index::Entry, root: &Path, path: &Path) -> Blob {
-    let options = gix_index::entry::stat::Options::default();
-    let full = root.join(path);
-    let Ok(metadata) = gix_index::fs::Metadata::from_path_no_follow(&full) else {
-        return Blob::Hashed(None);
-    };
-    if metadata.is_dir() {
-        return Blob::Hashed(None); // a directory where a file is staged: the caller decides
-    }
-    let kind_matches = match entry.mode {
-        gix_index::entry::Mode::SYMLINK => metadata.is_symlink(),
-        gix_index::entry::Mode::FILE_EXECUTABLE => metadata.is_file() && metadata.is_executable(),
-        _ => metadata.is_file() && !metadata.is_executable(),
-    };
-    if !kind_matches {
-        return Blob::Hashed(None);
-    }
-    if let Ok(stat) = gix_index::entry::Stat::from_fs(&metadata)
-        && entry.stat.matches(&stat, options)
-        && !entry.stat.is_racy(index.timestamp(), options)
-    {
-        return Blob::Vouched;
-    }
-    Blob::Hashed(hash_file(&full, metadata.is_symlink()))
-}
-
-/// Whether the working tree holds the entry's blob (and kind of file).
-fn same_as_entry(index: &gix_index::File, entry: &gix_index::Entry, root: &Path, path: &Path) -> bool {
-    match worktree_blob(index, entry, root, path) {
-        Blob::Vouched => true,
-        Blob::Hashed(oid) => oid.is_some_and(|oid| oid.as_bytes() == entry.id.as_slice()),
-    }
-}
-
-/// The git blob id of a file's content (a link's target text).
-fn hash_file(full: &Path, symlink: bool) -> Option<Oid> {
-    let bytes = if symlink {
-        std::fs::read_link(full).map(|target| target.as_os_str().as_bytes().to_vec())
-    } else {
-        std::fs::read(full)
-    };
-    Oid::hash_object(ObjectType::Blob, &bytes.ok()?).ok()
-}
-
-/// The git blob id of each path's working-tree content, hex: the index's own id where its
-/// stat data vouches for the file (no read), or without looking when `trusted` (the caller
-/// made the working tree equal to the index), the hashed content otherwise; `missing` for
-/// a path with nothing there. Paths in parallel.
-pub(crate) fn blob_ids(index: Option<&gix_index::File>, root: &Path, paths: &[PathBuf], trusted: bool) -> Vec<String> {
-    use gix_index::entry::Flags;
-    paths
-        .par_iter()
-        .map(|path| {
-            let entry = index.and_then(|index| {
-                let bytes = path.as_os_str().as_bytes();
-                index.entry_by_path(bytes.into()).map(|entry| (index, entry))
-            });
-            if let Some((_, entry)) = entry
-                && trusted
-                && entry.stage_raw() == 0
-                && !entry.flags.intersects(Flags::INTENT_TO_ADD | Flags::SKIP_WORKTREE)
-            {
-                return entry.id.to_string();
-            }
-            let full = root.join(path);
-            let oid = match entry.map(|(index, entry)| (entry, worktree_blob(index, entry, root, path))) {
-                Some((entry, Blob::Vouched)) => return entry.id.to_string(),
-                Some((_, Blob::Hashed(Some(oid)))) => Some(oid),
-                _ => std::fs::symlink_metadata(&full)
-                    .ok()
-                    .filter(|m| !m.is_dir())
-                    .and_then(|m| hash_file(&full, m.is_symlink())),
-            };
-            oid.map_or_else(|| "missing".to_owned(), |oid| oid.to_string())
         })
         .collect()
 }
@@ -599,7 +513,7 @@ mod tests {
         let paths: Vec<PathBuf> = ["same.txt", "edited.txt", "untracked.txt", "gone.txt"]
             .map(PathBuf::from)
             .to_vec();
-        let ids = blob_ids(Some(&index), root, &paths, false);
+        let ids = crate::git::blobs::blob_ids(Some(&index), root, &paths, false);
         let expected: Vec<String> = ["same.txt", "edited.txt", "untracked.txt"]
             .iter()
             .map(|p| scratch.hash_object(p))
@@ -607,11 +521,11 @@ mod tests {
         assert_eq!(ids[..3], expected[..]);
         assert_eq!(ids[3], "missing");
         assert_eq!(
-            blob_ids(None, root, &paths, false)[..3],
+            crate::git::blobs::blob_ids(None, root, &paths, false)[..3],
             expected[..],
             "without an index, hashed"
         );
-        let trusted = blob_ids(Some(&index), root, &paths, true);
+        let trusted = crate::git::blobs::blob_ids(Some(&index), root, &paths, true);
         let staged = Command::new("git")
             .args(["rev-parse", ":edited.txt"])
             .current_dir(root)

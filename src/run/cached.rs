@@ -81,7 +81,7 @@ impl Cache {
             .collect();
         wanted.sort();
         wanted.dedup();
-        let ids = crate::git::staged::blob_ids(inputs.index, inputs.root, &wanted, inputs.worktree_is_index);
+        let ids = crate::git::blobs::blob_ids(inputs.index, inputs.root, &wanted, inputs.worktree_is_index);
         let id_of: HashMap<&Path, &str> = wanted
             .iter()
             .map(PathBuf::as_path)
@@ -163,6 +163,30 @@ impl Cache {
     pub(crate) fn remote_failure(&self) -> Option<(&str, String)> {
         let remote = self.remote.as_ref()?;
         Some((remote.shown(), remote.failure()?))
+    }
+}
+
+/// The shared remote store, when one is configured (`GATE_CACHE_URL` wins over `[cache]
+/// remote`); it writes only from CI unless `remote_write` says otherwise.
+pub(crate) fn remote_store(
+    settings: &crate::config::CacheSettings,
+    printer: crate::printer::Printer,
+) -> Option<crate::cache::Remote> {
+    let url = crate::env::var(crate::env::GATE_CACHE_URL)
+        .filter(|u| !u.is_empty())
+        .or_else(|| settings.remote.clone())?;
+    let write = match settings.remote_write {
+        crate::config::RemoteWrite::Ci => crate::env::in_ci(),
+        crate::config::RemoteWrite::Always => true,
+        crate::config::RemoteWrite::Never => false,
+    };
+    let token = crate::env::var(crate::env::GATE_CACHE_TOKEN).filter(|t| !t.is_empty());
+    match crate::cache::Remote::new(&url, token, write, settings.remote_timeout) {
+        Ok(remote) => Some(remote),
+        Err(why) => {
+            printer.warn(format_args!("the remote cache is not used: {why}"));
+            None
+        }
     }
 }
 

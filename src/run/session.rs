@@ -440,7 +440,7 @@ fn schedule(
             repo.git.commondir().join("gate").join("cache"),
             config.settings.cache.max_bytes,
         );
-        let remote = remote_store(&config.settings.cache, printer);
+        let remote = cached::remote_store(&config.settings.cache, printer);
         let inputs = cached::Inputs {
             root: repo.root(),
             index: repo.fast_index().ok().flatten(),
@@ -500,27 +500,6 @@ fn schedule(
         ));
     }
     Ok((outcomes, reporters))
-}
-
-/// The shared remote store, when one is configured (`GATE_CACHE_URL` wins over `[cache]
-/// remote`); it writes only from CI unless `remote_write` says otherwise.
-fn remote_store(settings: &config::CacheSettings, printer: Printer) -> Option<crate::cache::Remote> {
-    let url = env::var(env::GATE_CACHE_URL)
-        .filter(|u| !u.is_empty())
-        .or_else(|| settings.remote.clone())?;
-    let write = match settings.remote_write {
-        config::RemoteWrite::Ci => env::in_ci(),
-        config::RemoteWrite::Always => true,
-        config::RemoteWrite::Never => false,
-    };
-    let token = env::var(env::GATE_CACHE_TOKEN).filter(|t| !t.is_empty());
-    match crate::cache::Remote::new(&url, token, write, settings.remote_timeout) {
-        Ok(remote) => Some(remote),
-        Err(why) => {
-            printer.warn(format_args!("the remote cache is not used: {why}"));
-            None
-        }
-    }
 }
 
 /// The exit code, the reports asked for, and GitHub's statuses and summary.

@@ -1,0 +1,95 @@
+//! What the working tree holds, as git blob ids: the index's own id where its stat data
+//! vouches for a file (no read), the hashed content otherwise.
+
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use git2::{ObjectType, Oid};
+use rayon::prelude::*;
+
+/// What the working tree holds at an index entry's path.
+#[derive(Debug, PartialEq, Eq)]
+enum Blob {
+    /// The entry's stat data vouches for it: the content is the entry's blob.
+    Vouched,
+    /// Read and hashed (`None`: not there, or not the entry's kind of file).
+    Hashed(Option<Oid>),
+}
+
+fn worktree_blob(index: &gix_index::File, entry: &gix_index::Entry, root: &Path, path: &Path) -> Blob {
+    let options = gix_index::entry::stat::Options::default();
+    let full = root.join(path);
+    let Ok(metadata) = gix_index::fs::Metadata::from_path_no_follow(&full) else {
+        return Blob::Hashed(None);
+    };
+    if metadata.is_dir() {
+        return Blob::Hashed(None); // a directory where a file is staged: the caller decides
+    }
+    let kind_matches = match entry.mode {
+        gix_index::entry::Mode::SYMLINK => metadata.is_symlink(),
+        gix_index::entry::Mode::FILE_EXECUTABLE => metadata.is_file() && metadata.is_executable(),
+        _ => metadata.is_file() && !metadata.is_executable(),
+    };
+    if !kind_matches {
+        return Blob::Hashed(None);
+    }
+    if let Ok(stat) = gix_index::entry::Stat::from_fs(&metadata)
+        && entry.stat.matches(&stat, options)
+        && !entry.stat.is_racy(index.timestamp(), options)
+    {
+        return Blob::Vouched;
+    }
+    Blob::Hashed(hash_file(&full, metadata.is_symlink()))
+}
+
+/// Whether the working tree holds the entry's blob (and kind of file).
+pub(super) fn same_as_entry(index: &gix_index::File, entry: &gix_index::Entry, root: &Path, path: &Path) -> bool {
+    match worktree_blob(index, entry, root, path) {
+        Blob::Vouched => true,
+        Blob::Hashed(oid) => oid.is_some_and(|oid| oid.as_bytes() == entry.id.as_slice()),
+    }
+}
+
+/// The git blob id of a file's content (a link's target text).
+fn hash_file(full: &Path, symlink: bool) -> Option<Oid> {
+    let bytes = if symlink {
+        std::fs::read_link(full).map(|target| target.as_os_str().as_bytes().to_vec())
+    } else {
+        std::fs::read(full)
+    };
+    Oid::hash_object(ObjectType::Blob, &bytes.ok()?).ok()
+}
+
+/// The git blob id of each path's working-tree content, hex: the index's own id where its
+/// stat data vouches for the file (no read), or without looking when `trusted` (the caller
+/// made the working tree equal to the index), the hashed content otherwise; `missing` for
+/// a path with nothing there. Paths in parallel.
+pub(crate) fn blob_ids(index: Option<&gix_index::File>, root: &Path, paths: &[PathBuf], trusted: bool) -> Vec<String> {
+    use gix_index::entry::Flags;
+    paths
+        .par_iter()
+        .map(|path| {
+            let entry = index.and_then(|index| {
+                let bytes = path.as_os_str().as_bytes();
+                index.entry_by_path(bytes.into()).map(|entry| (index, entry))
+            });
+            if let Some((_, entry)) = entry
+                && trusted
+                && entry.stage_raw() == 0
+                && !entry.flags.intersects(Flags::INTENT_TO_ADD | Flags::SKIP_WORKTREE)
+            {
+                return entry.id.to_string();
+            }
+            let full = root.join(path);
+            let oid = match entry.map(|(index, entry)| (entry, worktree_blob(index, entry, root, path))) {
+                Some((entry, Blob::Vouched)) => return entry.id.to_string(),
+                Some((_, Blob::Hashed(Some(oid)))) => Some(oid),
+                _ => std::fs::symlink_metadata(&full)
+                    .ok()
+                    .filter(|m| !m.is_dir())
+                    .and_then(|m| hash_file(&full, m.is_symlink())),
+            };
+            oid.map_or_else(|| "missing".to_owned(), |oid| oid.to_string())
+        })
+        .collect()
+}
