@@ -28,8 +28,17 @@ pub(crate) struct Finding {
 
 struct Rule {
     id: String,
-    regex: Regex,
+    pattern: String,
+    /// Compiled the first time a line holds one of the rule's keywords: most commits wake
+    /// few rules, and compiling them all would cost more than the scan.
+    regex: std::sync::OnceLock<Option<Regex>>,
     entropy: Option<f64>,
+}
+
+impl Rule {
+    fn regex(&self) -> Option<&Regex> {
+        self.regex.get_or_init(|| Regex::new(&self.pattern).ok()).as_ref()
+    }
 }
 
 /// The rules, ready to scan.
@@ -49,10 +58,14 @@ impl Scanner {
         let mut keywords = Vec::new();
         let mut wakes: Vec<Vec<usize>> = Vec::new();
         for (index, spec) in specs.iter().enumerate() {
-            let regex = Regex::new(&spec.regex).map_err(|err| format!("rule `{}`: {err}", spec.id))?;
+            // Syntax is checked now (cheap); compiling waits for a line that needs it.
+            regex_syntax::Parser::new()
+                .parse(&spec.regex)
+                .map_err(|err| format!("rule `{}`: {err}", spec.id))?;
             rules.push(Rule {
                 id: spec.id.clone(),
-                regex,
+                pattern: spec.regex.clone(),
+                regex: std::sync::OnceLock::new(),
                 entropy: spec.entropy,
             });
             for keyword in &spec.keywords {
@@ -101,7 +114,8 @@ impl Scanner {
         woken.sort_unstable();
         woken.dedup();
         for rule in woken.into_iter().map(|i| &self.rules[i]) {
-            for caps in rule.regex.captures_iter(line) {
+            let Some(regex) = rule.regex() else { continue };
+            for caps in regex.captures_iter(line) {
                 let Some(secret) = caps.get(1).or_else(|| caps.get(0)) else {
                     continue;
                 };
