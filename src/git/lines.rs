@@ -47,7 +47,10 @@ pub(crate) fn changed_lines_of(repo: &Repo, changes: &ChangeSet, paths: &[&str])
             .git
             .diff_tree_to_tree(old.as_ref(), new.as_ref(), Some(&mut options)),
         Source::Staged => {
-            let index = repo.index()?;
+            let index = match small_index(repo, paths, changes)? {
+                Some(index) => index,
+                None => repo.index()?,
+            };
             repo.git
                 .diff_tree_to_index(old.as_ref(), Some(&index), Some(&mut options))
         }
@@ -87,4 +90,45 @@ pub(crate) fn changed_lines_of(repo: &Repo, changes: &ChangeSet, paths: &[&str])
     )
     .context("failed to read the diff of the change")?;
     Ok(ranges)
+}
+
+/// An index holding only the asked paths (and the old paths of their renames), built from
+/// the fast index: libgit2 reading the whole index costs more than the diff of a few files
+/// on a large repository. `None` when there is no fast index.
+fn small_index(repo: &Repo, paths: &[&str], changes: &ChangeSet) -> Result<Option<git2::Index>> {
+    let Some(fast) = repo.fast_index()? else {
+        return Ok(None);
+    };
+    let mut wanted: Vec<&[u8]> = paths.iter().map(|p| p.as_bytes()).collect();
+    let renamed: Vec<Vec<u8>> = changes
+        .files
+        .iter()
+        .filter_map(|f| f.from.as_ref())
+        .map(|from| from.to_string_lossy().into_owned().into_bytes())
+        .collect();
+    wanted.extend(renamed.iter().map(Vec::as_slice));
+    let mut index = git2::Index::new().context("failed to make an index")?;
+    for path in wanted {
+        let Some(entry) = fast.entry_by_path(path.into()) else {
+            continue;
+        };
+        let id = Oid::from_bytes(entry.id.as_slice()).context("an index entry's id")?;
+        index
+            .add(&git2::IndexEntry {
+                ctime: git2::IndexTime::new(0, 0),
+                mtime: git2::IndexTime::new(0, 0),
+                dev: 0,
+                ino: 0,
+                mode: entry.mode.bits(),
+                uid: 0,
+                gid: 0,
+                file_size: entry.stat.size,
+                id,
+                flags: u16::try_from(path.len().min(0xfff)).unwrap_or(0xfff),
+                flags_extended: 0,
+                path: path.to_vec(),
+            })
+            .context("failed to add to an index")?;
+    }
+    Ok(Some(index))
 }
