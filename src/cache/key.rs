@@ -45,7 +45,7 @@ impl KeyBuilder {
     }
 
     pub(crate) fn finish(self) -> Key {
-        Key(hex(&self.hasher.finalize()))
+        Key(crate::model::text::hex(&self.hasher.finalize()))
     }
 }
 
@@ -53,14 +53,6 @@ impl Default for KeyBuilder {
     fn default() -> Self {
         Self::new()
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
 }
 
 #[cfg(test)]

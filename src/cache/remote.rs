@@ -235,13 +235,7 @@ impl Store for Remote {
 }
 
 fn sha256(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    Sha256::digest(bytes)
-        .iter()
-        .fold(String::with_capacity(64), |mut out, b| {
-            let _ = write!(out, "{b:02x}");
-            out
-        })
+    crate::model::text::hex(&Sha256::digest(bytes))
 }
 
 #[cfg(test)]

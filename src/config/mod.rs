@@ -101,7 +101,7 @@ pub(crate) enum Origin {
 }
 
 /// Every lockfile name pattern as one set (the secrets gate skips their integrity hashes).
-pub(crate) fn specs_lockfile_set() -> globset::GlobSet {
+pub(crate) fn lockfile_set() -> globset::GlobSet {
     let mut builder = globset::GlobSetBuilder::new();
     for pattern in specs::lockfile_patterns() {
         builder.add(pattern.glob);

@@ -17,9 +17,6 @@ use crate::config::HygieneCheck;
 use crate::model::text::plural;
 use crate::model::{Diagnostic, Severity, Verdict};
 
-/// How much of a file is looked at to tell text from binary, as git does.
-const SNIFF: usize = 8000;
-
 /// One hygiene gate's work on the changed files it matched.
 #[derive(Debug)]
 pub(crate) struct HygieneJob {
@@ -110,7 +107,7 @@ impl HygieneJob {
         }
         let bytes = fs::read(&path).with_context(|| format!("failed to read `{}`", file.display()))?;
         let text_only = !matches!(self.check, HygieneCheck::ExecutableShebang);
-        if text_only && bytes[..bytes.len().min(SNIFF)].contains(&0) {
+        if text_only && crate::model::text::looks_binary(&bytes) {
             return Ok(None);
         }
         let executable = meta.permissions().mode() & 0o111 != 0;

@@ -83,7 +83,7 @@ impl SecretsJob {
             Some(path) => load_baseline(&self.root.join(path))?,
             None => HashSet::new(),
         };
-        let lockfiles = crate::config::specs_lockfile_set();
+        let lockfiles = crate::config::lockfile_set();
         let mut found = Vec::new();
         let mut allowed = 0;
         for file in &self.files {
@@ -126,7 +126,7 @@ fn read_text(path: &Path) -> Option<String> {
         return None;
     }
     let bytes = std::fs::read(path).ok()?;
-    if bytes[..bytes.len().min(8000)].contains(&0) {
+    if crate::model::text::looks_binary(&bytes) {
         return None;
     }
     Some(String::from_utf8_lossy(&bytes).into_owned())

@@ -15,6 +15,20 @@ pub(crate) fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
+/// Lowercase hex of bytes (digests, ids).
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
+}
+
+/// Whether content is binary as git judges it: a NUL in its first 8000 bytes.
+pub(crate) fn looks_binary(bytes: &[u8]) -> bool {
+    bytes[..bytes.len().min(8000)].contains(&0)
+}
+
 /// Removes terminal colour codes, which tools add even when piped if told to.
 pub(crate) fn strip_ansi(text: &str) -> String {
     console::strip_ansi_codes(text).into_owned()

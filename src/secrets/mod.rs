@@ -218,16 +218,12 @@ pub(crate) fn mask(secret: &str) -> String {
 
 /// A finding's identity for a baseline: a hash of rule, path and secret, never the secret.
 pub(crate) fn fingerprint(rule: &str, path: &str, secret: &str) -> String {
-    use std::fmt::Write as _;
     let mut hasher = Sha256::new();
     for part in [rule, path, secret] {
         hasher.update((part.len() as u64).to_le_bytes());
         hasher.update(part.as_bytes());
     }
-    hasher.finalize().iter().fold(String::new(), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
+    crate::model::text::hex(&hasher.finalize())
 }
 
 /// Replaces secrets in what gate relays: the values of secret-like environment variables

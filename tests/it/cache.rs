@@ -206,9 +206,10 @@ fn concurrent_runs_leave_a_consistent_cache() {
                 .unwrap()
         })
         .collect();
+    // Read-only runs share the run lock: all four pass, none is turned away.
     for mut child in children {
         let status = child.wait().unwrap();
-        assert!(status.success() || status.code() == Some(2), "{status:?}");
+        assert!(status.success(), "{status:?}");
     }
     clear_recorded(&log);
     let run = repo.gate(&["check", "--all"]);

@@ -4,11 +4,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::common::{TestRepo, recorded, recorder};
-
-fn gate_toml(name: &str, body: &str) -> String {
-    format!("[gates.{name}]\nkind = \"custom\"\n{body}\n")
-}
+use crate::common::{TestRepo, gate_toml, recorded, recorder};
 
 /// Two gates that each wait for the other's marker: they pass only if they run together.
 #[test]

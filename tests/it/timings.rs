@@ -5,11 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::common::TestRepo;
-
-fn gate_toml(name: &str, body: &str) -> String {
-    format!("[gates.{name}]\nkind = \"custom\"\n{body}\n")
-}
+use crate::common::{TestRepo, gate_toml};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 

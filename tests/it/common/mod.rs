@@ -284,6 +284,11 @@ fn recorder_files(log: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// A `custom` gate's table.
+pub(crate) fn gate_toml(name: &str, body: &str) -> String {
+    format!("[gates.{name}]\nkind = \"custom\"\n{body}\n")
+}
+
 /// Every file under `dir`, at any depth.
 pub(crate) fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     fs::read_dir(dir)
