@@ -106,6 +106,9 @@ pub(crate) struct RawGate {
     /// Environment variables a result also depends on.
     #[serde(default)]
     pub(crate) env_inputs: Vec<String>,
+    /// A command whose output names the tool's version, for the cache key in place of
+    /// the program file's path, size and time.
+    pub(crate) version: Option<Spanned<CommandLine>>,
     pub(crate) run: Option<Spanned<CommandLine>>,
     pub(crate) fix: Option<Spanned<CommandLine>>,
     pub(crate) files: Option<Vec<Spanned<String>>>,

@@ -3,13 +3,15 @@
 //! gates that pass are stored afterwards.
 //!
 //! A key covers what the result depends on: the gate's check command as configured (the
-//! fixer's run is judged by its check), the program it resolves to (path, size, time),
+//! fixer's run is judged by its check), the program it resolves to (path, size, time; or
+//! what the gate's `version` command prints, so the same tool elsewhere hits too),
 //! its `env`, `env_inputs` and problem format, the content of every file it is handed, or
 //! of every tracked file its globs match when it takes no `{files}`, and its `inputs`.
 //! Gates that depend on another gate read what that gate writes, so they are never cached;
 //! neither are coverage gates (their reports are written during the run).
 
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use crate::cache::{Key, KeyBuilder, LocalStore, Record, Remote, Store};
@@ -17,7 +19,9 @@ use crate::config::{Action, Config, Gate, HygieneCheck};
 use crate::git::changes::ChangeSet;
 use crate::model::{Outcome, Status};
 use crate::run::plan::{Decision, GatePlan};
+use crate::run::process::{Cmd, Exit};
 use crate::select::FileSet;
+use rayon::prelude::*;
 
 /// What a run's gates are keyed by, and how many of them hit.
 pub(crate) struct Cache {
@@ -43,6 +47,7 @@ pub(crate) struct Inputs<'a> {
 /// The inputs every key of a run shares, once gathered.
 struct Shared<'a> {
     root: &'a Path,
+    versions: &'a Versions<'a>,
     changes: &'a ChangeSet,
     tracked: Option<&'a [String]>,
 }
@@ -61,8 +66,10 @@ impl Cache {
             .zip(plans.iter())
             .any(|(gate, plan)| reads_tracked(gate, plan));
         let tracked = if needs_tracked { (inputs.tracked)() } else { None };
+        let versions = versions(config, plans);
         let shared = Shared {
             root: inputs.root,
+            versions: &versions,
             changes: inputs.changes,
             tracked: tracked.as_deref(),
         };
@@ -248,13 +255,16 @@ fn key(config: &Config, gate: &Gate, plan: &GatePlan, inputs: &Shared<'_>) -> Op
         (Action::Command { run, .. }, Decision::Run(_)) => {
             let text = format!("{run:?}");
             builder.text("run", &text);
-            let program = config.programs.get(run.name(), &gate.workdir)?;
-            let meta = std::fs::metadata(program).ok()?;
-            let modified = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
-            builder.text(
-                "program",
-                &format!("{} {} {}", program.display(), meta.len(), modified.as_nanos()),
-            );
+            let program = if let Some(argv) = &gate.version {
+                let printed = inputs.versions.get(&(argv.as_slice(), gate.workdir.as_path()))?;
+                format!("version {}", printed.as_deref()?)
+            } else {
+                let program = config.programs.get(run.name(), &gate.workdir)?;
+                let meta = std::fs::metadata(program).ok()?;
+                let modified = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+                format!("{} {} {}", program.display(), meta.len(), modified.as_nanos())
+            };
+            builder.text("program", &program);
             if ["{base}", "{head}", "{root}"].iter().any(|p| text.contains(p)) {
                 let commits = format!("{:?} {:?} {}", inputs.changes.base, inputs.changes.head, root.display());
                 builder.text("placeholders", &commits);
@@ -297,6 +307,47 @@ fn key(config: &Config, gate: &Gate, plan: &GatePlan, inputs: &Shared<'_>) -> Op
         );
     }
     Some((builder, files))
+}
+
+/// What each distinct `version` command printed, by its argv and the gate's `workdir`;
+/// `None` where it did not exit 0 (the gate is then not cached).
+type Versions<'c> = HashMap<(&'c [String], &'c Path), Option<String>>;
+
+/// A `version` command that has not answered by then leaves its gate uncached.
+const VERSION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Runs each distinct `version` command of the gates about to run once, all at once, in
+/// the gate's folder and environment (as its own command would run).
+fn versions<'c>(config: &'c Config, plans: &[GatePlan]) -> Versions<'c> {
+    let mut wanted: HashMap<(&[String], &Path), Cmd> = HashMap::new();
+    for (gate, plan) in config.gates.iter().zip(plans) {
+        let (Some(argv), Decision::Run(cmds)) = (&gate.version, &plan.decision) else {
+            continue;
+        };
+        let (Some(first), Some(program)) = (cmds.first(), config.programs.get(&argv[0], &gate.workdir)) else {
+            continue;
+        };
+        wanted
+            .entry((argv.as_slice(), gate.workdir.as_path()))
+            .or_insert_with(|| Cmd {
+                program: program.to_path_buf(),
+                args: argv[1..].iter().map(OsString::from).collect(),
+                cwd: first.cwd.clone(),
+                env: first.env.clone(),
+                env_remove: first.env_remove.clone(),
+                timeout: Some(VERSION_TIMEOUT),
+                file_args: 0,
+            });
+    }
+    wanted
+        .into_par_iter()
+        .map(|(at, cmd)| {
+            let finished = cmd.run();
+            let printed =
+                (finished.exit == Exit::Code(0)).then(|| String::from_utf8_lossy(&finished.output).into_owned());
+            (at, printed)
+        })
+        .collect()
 }
 
 /// What the vulnerability database holds, by its files' names, sizes and times: a new

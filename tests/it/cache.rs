@@ -222,3 +222,35 @@ fn concurrent_runs_leave_a_consistent_cache() {
         .collect();
     assert!(leftovers.is_empty(), "no temporary files left: {leftovers:?}");
 }
+
+#[test]
+fn a_version_command_names_the_program_instead_of_its_file() {
+    let (repo, log) = repo("version = [\"lint\", \"--version\"]\n");
+    let tool = |version: &str, extra: &str| {
+        let script = format!(
+            "if [ \"$1\" = --version ]; then {version}; fi\n{}\nsleep 0.2{extra}",
+            recorder(&log)
+        );
+        repo.tool("lint", &script);
+    };
+    let check = || repo.gate(&["check", "--all"]);
+    tool("echo lint 1.0; exit 0", "");
+    check();
+    check();
+    assert_eq!(runs(&log), 1);
+    // Another file (size, time) that says the same version: the same program.
+    tool("echo lint 1.0; exit 0", "\ntrue");
+    let run = check();
+    assert!(run.line("lint").contains("cached"), "{run:?}");
+    assert_eq!(runs(&log), 1, "the version decides, not the file");
+    tool("echo lint 2.0; exit 0", "\ntrue");
+    check();
+    assert_eq!(runs(&log), 2, "a new version runs");
+    check();
+    assert_eq!(runs(&log), 2);
+    // A version command that fails leaves the gate uncached: it runs, and passes.
+    tool("exit 3", "");
+    assert_eq!(check().code, 0);
+    assert_eq!(check().code, 0);
+    assert_eq!(runs(&log), 4, "no version, no reuse");
+}

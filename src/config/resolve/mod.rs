@@ -136,6 +136,8 @@ pub(crate) struct Gate {
     pub(crate) inputs: Option<GlobSet>,
     /// Environment variables its result depends on.
     pub(crate) env_inputs: Vec<String>,
+    /// The argv of a command whose output names the tool's version (cache key).
+    pub(crate) version: Option<Vec<String>>,
     /// The tool's own colour flag (from its preset), used with `color`.
     pub(crate) color_flag: Option<String>,
     /// Tell the tool to keep its colours (`FORCE_COLOR`) when gate's output has colour.
@@ -211,6 +213,9 @@ pub(super) fn resolve(raw: RawConfig, root: &Path) -> Result<Config, Failure> {
         if let Action::Command { run, fix } = &gate.action {
             for program in std::iter::once(run).chain(fix) {
                 programs.add(program.name(), &gate.workdir, root);
+            }
+            if let Some(version) = &gate.version {
+                programs.add(&version[0], &gate.workdir, root);
             }
         }
     }
@@ -318,6 +323,7 @@ fn resolve_gate(
             Some(glob_set(&raw.inputs)?)
         },
         env_inputs: raw.env_inputs,
+        version: raw.version.as_ref().map(version).transpose()?,
         always: raw.always,
         problem_format,
     };
@@ -505,6 +511,21 @@ fn program(command: &Spanned<CommandLine>, shell: bool) -> Result<Program, Failu
         Program::Shell(_) => {}
     }
     Ok(program)
+}
+
+/// A `version` command: an argv (a string is split as `run`'s is), never a shell, no
+/// `{files}`.
+fn version(command: &Spanned<CommandLine>) -> Result<Vec<String>, Failure> {
+    match program(command, false)? {
+        Program::Argv(argv) if !argv.iter().any(|arg| arg == FILES) => Ok(argv),
+        _ => Err((
+            command.span(),
+            Problem::hinted(
+                "a `version` command takes no `{files}`",
+                "name the command that prints the tool's version, e.g. `version = [\"ruff\", \"--version\"]`",
+            ),
+        )),
+    }
 }
 
 fn workdir(dir: &Spanned<String>, root: &Path) -> Result<PathBuf, Failure> {
