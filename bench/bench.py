@@ -45,19 +45,23 @@ def make_repo(path, count):
     run(["git", "commit", "-q", "-m", "init"], path)
 
 
-def write_configs(repo, gates, files_arg):
-    """gates: list of (name, shell command or None for a no-op that takes the files)."""
+def write_configs(repo, gates, record=None):
+    """gates: list of (name, shell command or None for a no-op that takes the files).
+    record: a script that appends its arguments to a log named for the gate; every tool then
+    runs it instead of the work, to show each handed the same files to the same gates."""
     gate_toml, pre_commit, lefthook = [], ["repos:", "- repo: local", "  hooks:"], ["pre-commit:", "  parallel: true", "  commands:"]
     for name, spin in gates:
         if spin is None:
-            gate_toml.append(f'[gates.{name}]\nkind = "lint"\nfiles = ["*.py"]\nrun = ["true", "{{files}}"]\n')
-            pre_commit += [f"  - id: {name}", f"    name: {name}", "    entry: 'true'", "    language: system", r"    files: \.py$"]
-            lefthook += [f"    {name}:", '      glob: "*.py"', "      run: true {staged_files}"]
+            argv = [record, name] if record else ["true"]
+            gate_toml.append(f'[gates.{name}]\nkind = "lint"\nfiles = ["*.py"]\nrun = {argv + ["{files}"]!r}\n'.replace("'", '"'))
+            pre_commit += [f"  - id: {name}", f"    name: {name}", f"    entry: '{' '.join(argv)}'", "    language: system", r"    files: \.py$"]
+            lefthook += [f"    {name}:", '      glob: "*.py"', f"      run: {' '.join(argv)} {{staged_files}}"]
         else:
-            gate_toml.append(f'[gates.{name}]\nkind = "lint"\nfiles = ["*.py"]\nrun = ["sh", "-c", "{spin}"]\n')
-            pre_commit += [f"  - id: {name}", f"    name: {name}", f"    entry: sh -c '{spin}'", "    language: system",
+            work = f"{record} {name}" if record else spin
+            gate_toml.append(f'[gates.{name}]\nkind = "lint"\nfiles = ["*.py"]\nrun = ["sh", "-c", "{work}"]\n')
+            pre_commit += [f"  - id: {name}", f"    name: {name}", f"    entry: sh -c '{work}'", "    language: system",
                            r"    files: \.py$", "    pass_filenames: false", "    require_serial: true"]
-            lefthook += [f"    {name}:", '      glob: "*.py"', f"      run: sh -c '{spin}'"]
+            lefthook += [f"    {name}:", '      glob: "*.py"', f"      run: sh -c '{work}'"]
     (repo / "gates.toml").write_text("\n".join(gate_toml))
     (repo / ".pre-commit-config.yaml").write_text("\n".join(pre_commit) + "\n")
     (repo / "lefthook.yml").write_text("\n".join(lefthook) + "\n")
@@ -117,49 +121,62 @@ def main():
     for name in missing:
         print(f"bench: `{name}` not found; it is left out (bench/run.sh installs it)", file=sys.stderr)
     gate = str(Path(args.gate).resolve())
-    # The floor of a correct pre-commit run: what is staged, and what is not (to set it aside).
-    # `--no-cache`: the same work as the peers, which have no result cache; the warm-cache
-    # row below measures the cache on its own.
-    commands = {"floor": ["git", "diff", "--cached", "--name-only"], "floor-wt": ["git", "diff", "--name-only"],
-                "gate": [gate, "hook", "--no-cache", "pre-commit"]}
-    commands.update({name: cmd for name, cmd in peers.items() if name not in missing})
+    # The floor of a correct pre-commit run: what is staged, and what is not (to set it aside);
+    # of an `--all` run: the tracked files. `--no-cache`: the same work as the peers, which
+    # have no result cache; the warm-cache row below measures the cache on its own.
+    modes = {
+        "hook": {"floor": ["git", "diff", "--cached", "--name-only"], "floor-wt": ["git", "diff", "--name-only"],
+                 "gate": [gate, "hook", "--no-cache", "pre-commit"], **{n: c for n, c in peers.items() if n not in missing}},
+        "all": {"floor": ["git", "ls-files"], "gate": [gate, "check", "--all", "--no-cache"],
+                **{n: c + ["--all-files"] for n, c in peers.items() if n not in missing}},
+    }
 
     print(f"building a {args.files}-file repository in {repo} ...", file=sys.stderr)
     make_repo(repo, args.files)
     noop = [(f"noop{i}", None) for i in range(1, 5)]
     spin = [(f"cpu{i}", SPIN) for i in range(1, 5)]
     scenarios = [
-        ("4 no-op gates, 1 file", noop, 1, {}),
-        ("4 no-op gates, 100 files", noop, 100, {}),
-        ("4 no-op gates, 5000 files", noop, 5000, {}),
-        ("100 files + unstaged in them", noop, 100, {"edits_in_them": True}),
-        ("100 files + 100 unstaged else", noop, 100, {"edits_elsewhere": 100}),
-        ("4 CPU-bound gates (2 cores)", spin, 1, {}),
-        ("1 gate, all 5000 files", noop[:1], 5000, {}),
+        ("4 no-op gates, no change", noop, 0, {}, "hook"),
+        ("4 no-op gates, 1 file", noop, 1, {}, "hook"),
+        ("4 no-op gates, 100 files", noop, 100, {}, "hook"),
+        ("4 no-op gates, 5000 files", noop, 5000, {}, "hook"),
+        ("100 files + unstaged in them", noop, 100, {"edits_in_them": True}, "hook"),
+        ("100 files + 100 unstaged else", noop, 100, {"edits_elsewhere": 100}, "hook"),
+        ("4 CPU-bound gates (2 cores)", spin, 1, {}, "hook"),
+        ("1 gate, all 5000 files", noop[:1], 5000, {}, "hook"),
+        (f"4 no-op gates, --all ({args.files})", noop, 0, {}, "all"),
     ]
     cpus = os.cpu_count()
     print(f"{args.reps} runs each, median; {cpus} CPUs; ratios only mean something within this run\n")
-    tools = [name for name in commands if not name.startswith("floor")]
+    tools = [name for name in modes["hook"] if not name.startswith("floor")]
     header = f"{'scenario':30} " + " ".join(f"{name:>11}" for name in tools)
-    print("what each tool adds to the floor (git diff --cached --name-only), in floors: (time - floor) / floor")
+    print("what each tool adds to the floor (git diff --cached --name-only; --all: git ls-files), in floors: (time - floor) / floor")
     print(header)
     results = []
-    for title, gates, staged, edits in scenarios:
-        write_configs(repo, gates, staged)
+    for title, gates, staged, edits, mode in scenarios:
+        commands = dict(modes[mode])
+        verify(work, repo, env, gates, staged, edits, commands)
+        write_configs(repo, gates)
         stage(repo, staged, **edits)
+        if gates is spin:  # the same work started all at once, with no runner
+            commands["at-once"] = ["sh", "-c", " & ".join(['sh -c "$0"'] * len(gates)) + " & wait", SPIN]
         medians = time_all(commands, repo, env, args.reps)
         results.append((title, medians))
         floor = medians["floor"]
         print(f"{title:30} " + " ".join(f"{(medians[name] - floor) / floor:>10.1f}x" for name in tools), flush=True)
-    print("\ngate's time over the whole floor (git diff --cached --name-only + git diff --name-only):")
+    print("\ngate's time over the whole floor (git diff --cached --name-only + git diff --name-only; --all: git ls-files):")
     for title, medians in results:
-        print(f"{title:30} {medians['gate'] / (medians['floor'] + medians['floor-wt']):>10.2f}x")
+        print(f"{title:30} {medians['gate'] / (medians['floor'] + medians.get('floor-wt', 0)):>10.2f}x")
     # A passing pre-commit run again on the same content: served from gate's cache.
-    write_configs(repo, noop, 100)
+    write_configs(repo, noop)
     stage(repo, 100)
-    warm = time_all({"floor": commands["floor"], "floor-wt": commands["floor-wt"], "gate": [gate, "hook", "pre-commit"]},
+    hook = modes["hook"]
+    warm = time_all({"floor": hook["floor"], "floor-wt": hook["floor-wt"], "gate": [gate, "hook", "pre-commit"]},
                     repo, env, args.reps)
     print(f"{'warm cache re-run, 100 files':30} {warm['gate'] / (warm['floor'] + warm['floor-wt']):>10.2f}x")
+    for title, medians in results:
+        if "at-once" in medians:
+            print(f"{title + ', over the work at once':30} {medians['gate'] / medians['at-once']:>10.2f}x")
     print("\nhow many times longer each peer takes than gate (higher is better for gate):")
     print(f"{'scenario':30} " + " ".join(f"{name:>11}" for name in tools if name != "gate"))
     for title, medians in results:
@@ -175,8 +192,38 @@ def main():
         shutil.rmtree(big)
 
 
+def verify(work, repo, env, gates, staged, edits, commands):
+    """Runs each tool once with every gate's work replaced by a recorder: each must hand the
+    same gates the same files, and leave the index and the working tree as they were."""
+    record, logs = work / "record", work / "records"
+    record.write_text('#!/bin/sh\nname=$1; shift\nprintf "%s\\n" "$@" >> "$BENCH_RECORDS/$name"\n')
+    record.chmod(0o755)
+    write_configs(repo, gates, record=str(record))
+    stage(repo, staged, **edits)
+    state = lambda: run(["git", "status", "--porcelain"], repo) + run(["git", "diff", "--full-index"], repo) + run(["git", "diff", "--cached", "--full-index"], repo)
+    before = state()
+    seen = {}
+    for name, cmd in commands.items():
+        if name.startswith("floor"):
+            continue
+        shutil.rmtree(logs, ignore_errors=True)
+        logs.mkdir()
+        run(cmd, repo, dict(env, BENCH_RECORDS=str(logs)))
+        seen[name] = {log.name: sorted(log.read_text().split()) for log in logs.iterdir()}
+        after = state()
+        if after != before:
+            import difflib
+            diff = "\n".join(list(difflib.unified_diff(before.decode(errors="replace").splitlines(),
+                                                         after.decode(errors="replace").splitlines(), lineterm=""))[:40])
+            sys.exit(f"bench: {name} left the index or the working tree changed:\n{diff}")
+    for name, calls in seen.items():
+        if calls != seen["gate"]:
+            diff = {g: (len(calls.get(g, [])), len(seen["gate"].get(g, []))) for g in set(calls) | set(seen["gate"])}
+            sys.exit(f"bench: {name} did not do gate's work (files per gate, {name} vs gate): {diff}")
+
+
 def memory(gate, repo, env, gates, files):
-    write_configs(repo, gates, 1)
+    write_configs(repo, gates)
     stage(repo, 1)
     peaks = []
     for _ in range(3):
