@@ -6,6 +6,7 @@
 //! - `process`: starts one command, captures its output, enforces its timeout.
 //! - `cached`: a pass on the same inputs is reused; passes are kept.
 //! - `modified`: checks must not write; the gates that did fail.
+//! - `watch`: what the gates wrote, from inotify, instead of scanning every file again.
 //! - `fixes`: what a fixer changed, and where fixes go afterwards.
 
 pub(crate) mod cached;
@@ -15,3 +16,4 @@ pub(crate) mod plan;
 pub(crate) mod process;
 pub(crate) mod scheduler;
 pub(crate) mod session;
+pub(crate) mod watch;

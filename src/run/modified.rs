@@ -3,8 +3,12 @@
 //! was modified by a check, which fails it ("modified files", with a diff), as pre-commit
 //! does. Gates run in parallel, so the file's modification time picks the gates that were
 //! running then; when several were, all of them are named.
+//!
+//! After the gates, only the files an inotify watch saw written are compared (see
+//! `watch`); where it cannot tell, every file is, as before.
 
 use std::collections::HashSet;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -15,6 +19,7 @@ use rayon::prelude::*;
 use crate::git::Repo;
 use crate::keeper::content::Content;
 use crate::model::{FixedFile, Outcome, Problem, Status};
+use crate::run::watch::Watch;
 
 /// What `lstat` says of a file, enough to notice any rewrite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +51,8 @@ pub(crate) struct Before {
     /// In such a run, the files the set-aside wrote, as it left them: through git's
     /// filters (`core.autocrlf`) their bytes need not be the staged blob's.
     swapped: std::collections::HashMap<PathBuf, Option<Signature>>,
+    /// What was written from here on, where the kernel can say.
+    watch: Option<Watch>,
 }
 
 /// Takes the stat data of every tracked file, in parallel; in an isolated run the index
@@ -60,10 +67,12 @@ pub(crate) fn before(repo: &Repo, isolated: Option<&HashSet<PathBuf>>) -> Result
             taken,
             files: None,
             swapped: swapped.iter().map(|p| (p.clone(), signature(&root.join(p)))).collect(),
+            watch: watch(repo)?,
         });
     }
     let paths = tracked(repo)?;
     let root = repo.root();
+    let watch = Watch::start(root, paths.iter().map(PathBuf::as_path));
     let files = paths
         .into_par_iter()
         .map(|path| {
@@ -75,21 +84,41 @@ pub(crate) fn before(repo: &Repo, isolated: Option<&HashSet<PathBuf>>) -> Result
         taken,
         files: Some(files),
         swapped: std::collections::HashMap::new(),
+        watch,
     })
 }
 
-fn tracked(repo: &Repo) -> Result<Vec<PathBuf>> {
+/// A watch on the directories of the tracked files, read from the index where it can be.
+fn watch(repo: &Repo) -> Result<Option<Watch>> {
+    let root = repo.root();
+    Ok(match repo.fast_index()? {
+        Some(index) => Watch::start(
+            root,
+            index
+                .entries()
+                .iter()
+                .filter(|e| on_disk(e))
+                .map(|e| Path::new(std::ffi::OsStr::from_bytes(e.path(index)))),
+        ),
+        None => Watch::start(root, tracked(repo)?.iter().map(PathBuf::as_path)),
+    })
+}
+
+/// An index entry git keeps in the working tree.
+fn on_disk(entry: &gix_index::Entry) -> bool {
     use gix_index::entry::Flags;
+    entry.stage_raw() == 0
+        && !entry.mode.is_submodule()
+        && !entry.mode.is_sparse()
+        && !entry.flags.intersects(Flags::INTENT_TO_ADD | Flags::SKIP_WORKTREE)
+}
+
+fn tracked(repo: &Repo) -> Result<Vec<PathBuf>> {
     if let Some(index) = repo.fast_index()? {
         return Ok(index
             .entries()
             .iter()
-            .filter(|e| {
-                e.stage_raw() == 0
-                    && !e.mode.is_submodule()
-                    && !e.mode.is_sparse()
-                    && !e.flags.intersects(Flags::INTENT_TO_ADD | Flags::SKIP_WORKTREE)
-            })
+            .filter(|e| on_disk(e))
             .map(|e| crate::git::path_from_bytes(e.path(index)))
             .collect());
     }
@@ -170,24 +199,45 @@ pub(crate) fn blame(
 /// The tracked files whose content or mode changed since `before`, fixers' files aside.
 fn changes(repo: &Repo, before: &Before, claimed: &HashSet<&Path>, isolated: bool) -> Result<Vec<Change>> {
     let root = repo.root();
-    let candidates: Vec<(PathBuf, Option<Signature>)> = match &before.files {
-        Some(files) => files
+    let touched = before.watch.as_ref().and_then(Watch::touched);
+    if touched.as_ref().is_some_and(HashSet::is_empty) {
+        return Ok(Vec::new());
+    }
+    let was_swapped = |path: &PathBuf| {
+        before
+            .swapped
+            .get(path)
+            .is_none_or(|was| signature(&root.join(path)) != *was)
+    };
+    let candidates: Vec<(PathBuf, Option<Signature>)> = match (&before.files, touched) {
+        (Some(files), touched) => files
             .par_iter()
+            .filter(|(path, _)| touched.as_ref().is_none_or(|t| t.contains(path)))
             .filter(|(path, was)| !claimed.contains(path.as_path()) && signature(&root.join(path)) != *was)
             .cloned()
             .collect(),
+        // Only what was written, of the files git keeps in the working tree.
+        (None, Some(touched)) => {
+            let index = repo.fast_index()?;
+            let tracked = |path: &PathBuf| {
+                index.is_none_or(|index| {
+                    index
+                        .entry_by_path(path.as_os_str().as_bytes().into())
+                        .is_some_and(on_disk)
+                })
+            };
+            touched
+                .into_iter()
+                .filter(|path| tracked(path) && !claimed.contains(path.as_path()) && was_swapped(path))
+                .map(|path| (path, None))
+                .collect()
+        }
         // The same comparison with the index as the set-aside made: stat data, then content.
-        None => match repo.fast_index()? {
+        (None, None) => match repo.fast_index()? {
             Some(_) => repo
                 .differing_from_index()?
                 .into_iter()
-                .filter(|path| !claimed.contains(path.as_path()))
-                .filter(|path| {
-                    before
-                        .swapped
-                        .get(path)
-                        .is_none_or(|was| signature(&root.join(path)) != *was)
-                })
+                .filter(|path| !claimed.contains(path.as_path()) && was_swapped(path))
                 .map(|path| (path, None))
                 .collect(),
             None => Vec::new(),

@@ -293,3 +293,44 @@ fn git_commit_path_with_a_staged_fix_leaves_the_index_agreeing_with_the_commit()
     assert_eq!(repo.read("b.txt"), "HELLO\n");
     assert_eq!(repo.git(&["status", "--porcelain"]), "");
 }
+
+/// Each way a check can change a tracked file, through a real commit: whatever the kernel's
+/// events can say (a write, a rename over it, a mode change) and what they cannot (a
+/// directory removed and made again, where every file is compared instead).
+#[test]
+fn every_way_a_check_can_change_a_tracked_file_is_caught() {
+    let ways = [
+        ("in place", "printf 'y\\n' > src/deep/a.py"),
+        ("renamed over", "printf 'y\\n' > tmp.$$ && mv tmp.$$ src/deep/a.py"),
+        ("mode", "chmod +x src/deep/a.py"),
+        ("removed", "rm src/deep/a.py"),
+        ("directory made again", "rm -rf src/deep && mkdir src/deep && printf 'y\\n' > src/deep/a.py"),
+        ("directory renamed away", "mv src/deep src/gone"),
+        ("parent renamed and back", "mv src src2 && printf 'y\\n' > src2/deep/a.py && mv src2 src"),
+    ];
+    for (way, script) in ways {
+        let repo = TestRepo::new();
+        repo.tool("sneaky", script);
+        repo.config("[gates.lint]\nkind = \"lint\"\nfiles = [\"*.py\"]\nrun = [\"sneaky\"]\n")
+            .write("src/deep/a.py", "x\n")
+            .write("src/deep/b.py", "b\n")
+            .commit_all("init");
+        repo.install("pre-commit");
+        repo.write("src/deep/b.py", "b2\n");
+        repo.git(&["add", "src/deep/b.py"]);
+        let head = repo.git(&["rev-parse", "HEAD"]);
+        let commit = repo.git_run(&["commit", "-m", "edit"], None);
+        assert_ne!(commit.code, 0, "{way}: {commit:?}");
+        assert!(said(&commit).contains("modified files: `src/deep/a.py`"), "{way}: {commit:?}");
+        assert_eq!(repo.git(&["rev-parse", "HEAD"]), head, "{way}");
+        // By hand, where the tree is checked as it is.
+        let repo = TestRepo::new();
+        repo.tool("sneaky", script);
+        repo.config("[gates.lint]\nkind = \"lint\"\nfiles = [\"*.py\"]\nrun = [\"sneaky\"]\n")
+            .write("src/deep/a.py", "x\n")
+            .commit_all("init");
+        let run = repo.gate(&["check", "--all"]);
+        assert_eq!(run.code, 1, "{way}: {run:?}");
+        assert!(run.stdout.contains("modified files: `src/deep/a.py`"), "{way}: {run:?}");
+    }
+}

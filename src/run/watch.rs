@@ -1,0 +1,259 @@
+//! What the gates wrote, from the kernel instead of a second `lstat` of every tracked file:
+//! on Linux, an inotify watch on every directory that holds tracked files (and each of
+//! their parents) from just before the gates start. Every write, close after writing,
+//! attribute change, creation, removal and rename of a name in those directories is an
+//! event naming it, so after the gates end the few named files are all that need a look.
+//!
+//! Where the events cannot say what changed, the caller compares every file as before:
+//! not Linux, more directories than [`MAX_DIRECTORIES`], a watch that cannot be added
+//! (the user's inotify limit), a full event queue, or a watched directory removed, renamed
+//! or unmounted (its files' events stop; a rename is seen only at its parent). Not seen,
+//! as with any inotify-based status (git's fsmonitor with watchman): a tracked file written
+//! through a hard link that lives outside the watched directories.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+/// Past this many directories the scan is cheaper than the watches, and inotify watches are
+/// a per-user budget other programs (editors, file watchers) need too.
+const MAX_DIRECTORIES: usize = 20_000;
+
+#[cfg(target_os = "linux")]
+pub(crate) use linux::Watch;
+
+#[cfg(not(target_os = "linux"))]
+pub(crate) struct Watch;
+
+#[cfg(not(target_os = "linux"))]
+impl Watch {
+    pub(crate) fn start<'p>(_root: &Path, _files: impl Iterator<Item = &'p Path>) -> Option<Self> {
+        None
+    }
+
+    pub(crate) fn touched(&self) -> Option<HashSet<PathBuf>> {
+        None
+    }
+}
+
+/// Every directory of `files` (relative paths) and each of its parents, the root (empty
+/// path) included; `None` past `limit`.
+fn directories<'p>(files: impl Iterator<Item = &'p Path>, limit: usize) -> Option<Vec<PathBuf>> {
+    let mut dirs: HashSet<&Path> = HashSet::new();
+    for file in files {
+        let mut dir = file.parent();
+        while let Some(at) = dir {
+            if !dirs.insert(at) {
+                break; // its parents are in already
+            }
+            if dirs.len() > limit {
+                return None;
+            }
+            dir = at.parent();
+        }
+    }
+    let mut dirs: Vec<PathBuf> = dirs.into_iter().map(Path::to_path_buf).collect();
+    dirs.sort();
+    Some(dirs)
+}
+
+#[cfg(target_os = "linux")]
+mod linux {
+    use std::collections::{HashMap, HashSet};
+    use std::ffi::OsStr;
+    use std::mem::MaybeUninit;
+    use std::os::fd::OwnedFd;
+    use std::os::unix::ffi::OsStrExt;
+    use std::path::{Path, PathBuf};
+
+    use rustix::fs::inotify::{self, CreateFlags, ReadFlags, WatchFlags};
+    use rustix::io::Errno;
+
+    pub(crate) struct Watch {
+        fd: OwnedFd,
+        /// Each watch's directory, relative to the root.
+        dirs: HashMap<i32, PathBuf>,
+    }
+
+    impl Watch {
+        /// Watches the directories of `files` (relative to `root`); `None` when it cannot.
+        pub(crate) fn start<'p>(root: &Path, files: impl Iterator<Item = &'p Path>) -> Option<Self> {
+            let dirs = super::directories(files, super::MAX_DIRECTORIES)?;
+            let fd = inotify::init(CreateFlags::CLOEXEC | CreateFlags::NONBLOCK).ok()?;
+            let flags = WatchFlags::MODIFY
+                | WatchFlags::ATTRIB
+                | WatchFlags::CLOSE_WRITE
+                | WatchFlags::CREATE
+                | WatchFlags::DELETE
+                | WatchFlags::MOVED_FROM
+                | WatchFlags::MOVED_TO
+                | WatchFlags::DELETE_SELF
+                | WatchFlags::MOVE_SELF
+                | WatchFlags::ONLYDIR
+                | WatchFlags::DONT_FOLLOW;
+            let mut watched = HashMap::with_capacity(dirs.len());
+            for dir in dirs {
+                // A directory that is not there (or is a link) now: its files are compared
+                // the slow way, so every file is.
+                let wd = inotify::add_watch(&fd, root.join(&dir).as_path(), flags).ok()?;
+                watched.insert(wd, dir);
+            }
+            Some(Self { fd, dirs: watched })
+        }
+
+        /// The paths (relative to the root) written, created, removed or renamed since the
+        /// watch started; `None` when the events cannot tell.
+        pub(crate) fn touched(&self) -> Option<HashSet<PathBuf>> {
+            let watched: HashSet<&Path> = self.dirs.values().map(PathBuf::as_path).collect();
+            let mut buffer = vec![MaybeUninit::<u8>::uninit(); 64 << 10];
+            let mut reader = inotify::Reader::new(&self.fd, &mut buffer);
+            let mut touched = HashSet::new();
+            loop {
+                let event = match reader.next() {
+                    Ok(event) => event,
+                    Err(Errno::AGAIN) => return Some(touched),
+                    Err(Errno::INTR) => continue,
+                    Err(_) => return None,
+                };
+                let flags = event.events();
+                if flags.intersects(
+                    ReadFlags::QUEUE_OVERFLOW
+                        | ReadFlags::DELETE_SELF
+                        | ReadFlags::MOVE_SELF
+                        | ReadFlags::UNMOUNT
+                        | ReadFlags::IGNORED,
+                ) {
+                    return None;
+                }
+                let dir = self.dirs.get(&event.wd())?;
+                let Some(name) = event.file_name() else { continue };
+                let path = dir.join(OsStr::from_bytes(name.to_bytes()));
+                if flags.contains(ReadFlags::ISDIR) {
+                    // A new or renamed-in directory holds no tracked file (one that did
+                    // was removed or renamed away first, which ends up here too).
+                    if flags.intersects(ReadFlags::DELETE | ReadFlags::MOVED_FROM) && watched.contains(path.as_path()) {
+                        return None;
+                    }
+                    continue;
+                }
+                touched.insert(path);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    #[test]
+    fn directories_are_every_parent_once_and_bounded() {
+        let files = [Path::new("a/b/c.py"), Path::new("a/d.py"), Path::new("e/f/g/h"), Path::new("top")];
+        let dirs = directories(files.into_iter(), 100).unwrap();
+        let names: Vec<&str> = dirs.iter().map(|d| d.to_str().unwrap()).collect();
+        assert_eq!(names, ["", "a", "a/b", "e", "e/f", "e/f/g"]);
+        assert!(directories(files.into_iter(), 5).is_none());
+    }
+
+    #[cfg(target_os = "linux")]
+    fn tree() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("a/b")).unwrap();
+        fs::write(dir.path().join("a/b/c.py"), "c\n").unwrap();
+        fs::write(dir.path().join("top"), "t\n").unwrap();
+        dir
+    }
+
+    #[cfg(target_os = "linux")]
+    fn watching(dir: &Path) -> Watch {
+        Watch::start(dir, [Path::new("a/b/c.py"), Path::new("top")].into_iter()).unwrap()
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn writes_chmods_removals_and_renames_of_files_are_named() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tree();
+        let root = dir.path();
+        let watch = watching(root);
+        assert_eq!(watch.touched(), Some(HashSet::new()), "nothing yet");
+        fs::write(root.join("a/b/c.py"), "changed\n").unwrap();
+        fs::set_permissions(root.join("top"), fs::Permissions::from_mode(0o755)).unwrap();
+        fs::create_dir(root.join("cache")).unwrap(); // a tool's cache: no tracked file
+        fs::write(root.join("cache/x"), "x").unwrap();
+        fs::rename(root.join("a/b/c.py"), root.join("a/moved.py")).unwrap();
+        let touched = watch.touched().unwrap();
+        let mut names: Vec<&str> = touched.iter().map(|p| p.to_str().unwrap()).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["a/b/c.py", "a/moved.py", "top"]);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_write_through_a_shared_mapping_is_named() {
+        use std::os::fd::AsFd;
+        let dir = tree();
+        let root = dir.path();
+        let watch = watching(root);
+        let _ = watch.touched();
+        {
+            let file = fs::OpenOptions::new().read(true).write(true).open(root.join("top")).unwrap();
+            // SAFETY: a fresh private file mapped for two bytes, unmapped before it closes.
+            unsafe {
+                let map = rustix::mm::mmap(
+                    std::ptr::null_mut(),
+                    2,
+                    rustix::mm::ProtFlags::READ | rustix::mm::ProtFlags::WRITE,
+                    rustix::mm::MapFlags::SHARED,
+                    file.as_fd(),
+                    0,
+                )
+                .unwrap();
+                map.cast::<u8>().write(b'T');
+                rustix::mm::munmap(map, 2).unwrap();
+            }
+        }
+        assert_eq!(fs::read(root.join("top")).unwrap(), b"T\n");
+        let touched = watch.touched().unwrap();
+        assert!(touched.contains(Path::new("top")), "{touched:?}");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_watched_directory_removed_or_renamed_or_a_full_queue_cannot_tell() {
+        let dir = tree();
+        let root = dir.path();
+        let watch = watching(root);
+        fs::rename(root.join("a"), root.join("z")).unwrap();
+        assert_eq!(watch.touched(), None, "a renamed directory");
+
+        let dir = tree();
+        let root = dir.path();
+        let watch = watching(root);
+        fs::remove_dir_all(root.join("a/b")).unwrap();
+        assert_eq!(watch.touched(), None, "a removed directory");
+
+        let dir = tree();
+        let root = dir.path();
+        let watch = watching(root);
+        let queue: usize = fs::read_to_string("/proc/sys/fs/inotify/max_queued_events")
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        for i in 0..=queue {
+            fs::write(root.join(format!("a/f{i}")), "").unwrap();
+        }
+        assert_eq!(watch.touched(), None, "more events than the queue holds");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_directory_that_is_a_link_is_not_watched() {
+        let dir = tree();
+        let root = dir.path();
+        fs::rename(root.join("a"), root.join("real")).unwrap();
+        std::os::unix::fs::symlink("real", root.join("a")).unwrap();
+        assert!(Watch::start(root, [Path::new("a/b/c.py")].into_iter()).is_none());
+    }
+}
