@@ -88,6 +88,18 @@ pub(crate) fn before(repo: &Repo, isolated: Option<&HashSet<PathBuf>>) -> Result
     })
 }
 
+impl Before {
+    /// When no gate starts anything: nothing to compare afterwards.
+    pub(crate) fn nothing_runs() -> Self {
+        Self {
+            taken: SystemTime::now(),
+            files: None,
+            swapped: std::collections::HashMap::new(),
+            watch: None,
+        }
+    }
+}
+
 /// A watch on the directories of the tracked files, read from the index where it can be.
 fn watch(repo: &Repo) -> Result<Option<Watch>> {
     let root = repo.root();

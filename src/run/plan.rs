@@ -39,6 +39,13 @@ pub(crate) struct GatePlan {
     pub(crate) fixing: bool,
 }
 
+impl GatePlan {
+    /// Whether it starts anything (a process, a built-in job) that could write files.
+    pub(crate) fn starts(&self) -> bool {
+        matches!(self.decision, Decision::Run(_) | Decision::Builtin(_))
+    }
+}
+
 /// Who asked for what: the stage, `--gate` and `GATE_SKIP`, and whether fixers run.
 pub(crate) struct Asked<'a> {
     pub(crate) stage: Option<Stage>,

@@ -207,12 +207,16 @@ impl Workspace {
 
     /// Each gate's plan for a change set.
     pub(crate) fn plan(&self, changes: &ChangeSet, request: &Request, printer: Printer) -> Vec<GatePlan> {
+        // Once a run, however often it plans.
+        static WARNED: std::sync::Once = std::sync::Once::new();
         let skip = env::skipped_gates();
-        for name in skip.iter().filter(|n| !self.config.gates.iter().any(|g| &g.name == *n)) {
-            printer.warn(format_args!(
-                "`GATE_SKIP` names `{name}`, which is not a gate; nothing is skipped for it"
-            ));
-        }
+        WARNED.call_once(|| {
+            for name in skip.iter().filter(|n| !self.config.gates.iter().any(|g| &g.name == *n)) {
+                printer.warn(format_args!(
+                    "`GATE_SKIP` names `{name}`, which is not a gate; nothing is skipped for it"
+                ));
+            }
+        });
         let file_sets = select::select(&self.config, changes);
         let asked = plan::Asked {
             stage: request.stage,
@@ -331,6 +335,17 @@ fn run_on(
         return Ok(process::interrupted_exit_code());
     };
     keeper::check_no_leftover(repo.git.path())?;
+    // Nothing staged that any gate takes, and no gate that runs regardless: nothing will
+    // start, so there is nothing to set aside (and no scan of the tree to pay for).
+    let mut isolate = isolate;
+    let mut plans = None;
+    if matches!(isolate, Some(keeper::Target::Index)) {
+        let planned = workspace.plan(changes, request, printer);
+        if !planned.iter().any(GatePlan::starts) {
+            isolate = None;
+        }
+        plans = Some(planned);
+    }
     let keeper = match isolate {
         Some(target) => Some(Keeper::stash(repo, target, printer)?),
         None => None,
@@ -341,8 +356,12 @@ fn run_on(
         "injected fault: panic after setting unstaged changes aside"
     );
     let changes = checkable(changes, keeper.as_ref());
+    // Paths the set-aside had to leave are not checked: plan again without them.
+    if keeper.as_ref().is_some_and(|k| !k.left().is_empty()) {
+        plans = None;
+    }
     let start = Instant::now();
-    let (mut outcomes, mut reporters) = schedule(printer, workspace, &changes, request, keeper.as_ref())?;
+    let (mut outcomes, mut reporters) = schedule(printer, workspace, (&changes, plans), request, keeper.as_ref())?;
     if let Some(keeper) = keeper {
         if matches!(isolate, Some(keeper::Target::Index)) {
             fixes::stage(printer, repo, &workspace.config, &mut outcomes, &keeper.affected())?;
@@ -426,15 +445,16 @@ impl Reporters {
 }
 
 /// Plans and runs the gates, then fails the checks that wrote files.
+/// Runs the gates on `changes` (planned already, or not yet).
 fn schedule(
     printer: Printer,
     workspace: &Workspace,
-    changes: &ChangeSet,
+    (changes, planned): (&ChangeSet, Option<Vec<GatePlan>>),
     request: &Request,
     keeper: Option<&Keeper<'_>>,
 ) -> Result<(Vec<Outcome>, Reporters)> {
     let (repo, config) = (&workspace.repo, &workspace.config);
-    let mut plans = workspace.plan(changes, request, printer);
+    let mut plans = planned.unwrap_or_else(|| workspace.plan(changes, request, printer));
     let cache = (config.settings.cache.enabled && !request.overrides.no_cache).then(|| {
         let store = LocalStore::new(
             repo.git.commondir().join("gate").join("cache"),
@@ -468,7 +488,11 @@ fn schedule(
         masker,
     };
     let swapped = keeper.map(Keeper::differing);
-    let before = modified::before(repo, swapped.as_ref())?;
+    let before = if plans.iter().any(GatePlan::starts) {
+        modified::before(repo, swapped.as_ref())?
+    } else {
+        modified::Before::nothing_runs()
+    };
     let mut outcomes = scheduler::execute(
         repo.root(),
         scheduler::Planned { config, plans: &plans },

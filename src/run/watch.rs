@@ -148,7 +148,12 @@ mod tests {
 
     #[test]
     fn directories_are_every_parent_once_and_bounded() {
-        let files = [Path::new("a/b/c.py"), Path::new("a/d.py"), Path::new("e/f/g/h"), Path::new("top")];
+        let files = [
+            Path::new("a/b/c.py"),
+            Path::new("a/d.py"),
+            Path::new("e/f/g/h"),
+            Path::new("top"),
+        ];
         let dirs = directories(files.into_iter(), 100).unwrap();
         let names: Vec<&str> = dirs.iter().map(|d| d.to_str().unwrap()).collect();
         assert_eq!(names, ["", "a", "a/b", "e", "e/f", "e/f/g"]);
@@ -197,7 +202,11 @@ mod tests {
         let watch = watching(root);
         let _ = watch.touched();
         {
-            let file = fs::OpenOptions::new().read(true).write(true).open(root.join("top")).unwrap();
+            let file = fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(root.join("top"))
+                .unwrap();
             // SAFETY: a fresh private file mapped for two bytes, unmapped before it closes.
             unsafe {
                 let map = rustix::mm::mmap(

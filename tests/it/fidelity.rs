@@ -1,6 +1,7 @@
 //! The verdict is the commit's: what a hook checks is exactly what is committed or pushed.
 
 use crate::common::{Run, TestRepo};
+use std::fs;
 
 /// Everything a run printed: hooks print to stderr under git, to stdout by hand.
 fn said(run: &Run) -> String {
@@ -304,9 +305,15 @@ fn every_way_a_check_can_change_a_tracked_file_is_caught() {
         ("renamed over", "printf 'y\\n' > tmp.$$ && mv tmp.$$ src/deep/a.py"),
         ("mode", "chmod +x src/deep/a.py"),
         ("removed", "rm src/deep/a.py"),
-        ("directory made again", "rm -rf src/deep && mkdir src/deep && printf 'y\\n' > src/deep/a.py"),
+        (
+            "directory made again",
+            "rm -rf src/deep && mkdir src/deep && printf 'y\\n' > src/deep/a.py",
+        ),
         ("directory renamed away", "mv src/deep src/gone"),
-        ("parent renamed and back", "mv src src2 && printf 'y\\n' > src2/deep/a.py && mv src2 src"),
+        (
+            "parent renamed and back",
+            "mv src src2 && printf 'y\\n' > src2/deep/a.py && mv src2 src",
+        ),
     ];
     for (way, script) in ways {
         let repo = TestRepo::new();
@@ -321,7 +328,10 @@ fn every_way_a_check_can_change_a_tracked_file_is_caught() {
         let head = repo.git(&["rev-parse", "HEAD"]);
         let commit = repo.git_run(&["commit", "-m", "edit"], None);
         assert_ne!(commit.code, 0, "{way}: {commit:?}");
-        assert!(said(&commit).contains("modified files: `src/deep/a.py`"), "{way}: {commit:?}");
+        assert!(
+            said(&commit).contains("modified files: `src/deep/a.py`"),
+            "{way}: {commit:?}"
+        );
         assert_eq!(repo.git(&["rev-parse", "HEAD"]), head, "{way}");
         // By hand, where the tree is checked as it is.
         let repo = TestRepo::new();
@@ -333,4 +343,28 @@ fn every_way_a_check_can_change_a_tracked_file_is_caught() {
         assert_eq!(run.code, 1, "{way}: {run:?}");
         assert!(run.stdout.contains("modified files: `src/deep/a.py`"), "{way}: {run:?}");
     }
+}
+
+#[test]
+fn with_nothing_staged_that_a_gate_takes_nothing_is_set_aside() {
+    use std::os::unix::fs::MetadataExt;
+    let repo = TestRepo::new();
+    repo.config("[gates.lint]\nkind = \"lint\"\nfiles = [\"*.py\"]\nrun = [\"false\", \"{files}\"]\n")
+        .write("a.py", "x\n")
+        .write("notes.txt", "n\n")
+        .commit_all("init");
+    repo.write("a.py", "unstaged\n");
+    repo.write("notes.txt", "staged\n");
+    repo.git(&["add", "notes.txt"]);
+    let meta = || fs::symlink_metadata(repo.root().join("a.py")).unwrap();
+    let before = meta();
+    let run = repo.gate(&["hook", "pre-commit"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let after = meta();
+    assert_eq!(
+        (after.ino(), after.mtime(), after.mtime_nsec()),
+        (before.ino(), before.mtime(), before.mtime_nsec()),
+        "the unstaged edit was never touched"
+    );
+    assert_eq!(repo.read("a.py"), "unstaged\n");
 }
