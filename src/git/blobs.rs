@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use git2::{ObjectType, Oid};
 use rayon::prelude::*;
 
+use super::stat::{self, Root};
+
 /// What the working tree holds at an index entry's path.
 #[derive(Debug, PartialEq, Eq)]
 enum Blob {
@@ -16,35 +18,39 @@ enum Blob {
     Hashed(Option<Oid>),
 }
 
-fn worktree_blob(index: &gix_index::File, entry: &gix_index::Entry, root: &Path, path: &Path) -> Blob {
+fn worktree_blob(index: &gix_index::File, entry: &gix_index::Entry, tree: &Root, root: &Path, path: &Path) -> Blob {
+    use rustix::fs::FileType;
     let options = gix_index::entry::stat::Options::default();
-    let full = root.join(path);
-    let Ok(metadata) = gix_index::fs::Metadata::from_path_no_follow(&full) else {
+    let Ok(stat) = tree.lstat(path) else {
         return Blob::Hashed(None);
     };
-    if metadata.is_dir() {
+    let kind = stat::file_type(&stat);
+    if kind == FileType::Directory {
         return Blob::Hashed(None); // a directory where a file is staged: the caller decides
     }
     let kind_matches = match entry.mode {
-        gix_index::entry::Mode::SYMLINK => metadata.is_symlink(),
-        gix_index::entry::Mode::FILE_EXECUTABLE => metadata.is_file() && metadata.is_executable(),
-        _ => metadata.is_file() && !metadata.is_executable(),
+        gix_index::entry::Mode::SYMLINK => kind == FileType::Symlink,
+        gix_index::entry::Mode::FILE_EXECUTABLE => stat::is_executable(&stat),
+        _ => kind == FileType::RegularFile && !stat::is_executable(&stat),
     };
     if !kind_matches {
         return Blob::Hashed(None);
     }
-    if let Ok(stat) = gix_index::entry::Stat::from_fs(&metadata)
-        && entry.stat.matches(&stat, options)
-        && !entry.stat.is_racy(index.timestamp(), options)
-    {
+    if entry.stat.matches(&stat::index_stat(&stat), options) && !entry.stat.is_racy(index.timestamp(), options) {
         return Blob::Vouched;
     }
-    Blob::Hashed(hash_file(&full, metadata.is_symlink()))
+    Blob::Hashed(hash_file(&root.join(path), kind == FileType::Symlink))
 }
 
 /// Whether the working tree holds the entry's blob (and kind of file).
-pub(super) fn same_as_entry(index: &gix_index::File, entry: &gix_index::Entry, root: &Path, path: &Path) -> bool {
-    match worktree_blob(index, entry, root, path) {
+pub(super) fn same_as_entry(
+    index: &gix_index::File,
+    entry: &gix_index::Entry,
+    tree: &Root,
+    root: &Path,
+    path: &Path,
+) -> bool {
+    match worktree_blob(index, entry, tree, root, path) {
         Blob::Vouched => true,
         Blob::Hashed(oid) => oid.is_some_and(|oid| oid.as_bytes() == entry.id.as_slice()),
     }
@@ -66,6 +72,7 @@ fn hash_file(full: &Path, symlink: bool) -> Option<Oid> {
 /// a path with nothing there. Paths in parallel.
 pub(crate) fn blob_ids(index: Option<&gix_index::File>, root: &Path, paths: &[PathBuf], trusted: bool) -> Vec<String> {
     use gix_index::entry::Flags;
+    let tree = Root::open(root).ok();
     paths
         .par_iter()
         .map(|path| {
@@ -81,7 +88,11 @@ pub(crate) fn blob_ids(index: Option<&gix_index::File>, root: &Path, paths: &[Pa
                 return entry.id.to_string();
             }
             let full = root.join(path);
-            let oid = match entry.map(|(index, entry)| (entry, worktree_blob(index, entry, root, path))) {
+            let blob = |(index, entry)| {
+                tree.as_ref()
+                    .map(|tree| (entry, worktree_blob(index, entry, tree, root, path)))
+            };
+            let oid = match entry.and_then(blob) {
                 Some((entry, Blob::Vouched)) => return entry.id.to_string(),
                 Some((_, Blob::Hashed(Some(oid)))) => Some(oid),
                 _ => std::fs::symlink_metadata(&full)

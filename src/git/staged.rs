@@ -85,14 +85,19 @@ pub(crate) fn unstaged(index: &gix_index::File, root: &Path) -> Vec<PathBuf> {
             && !entry.mode.is_sparse()
             && !entry.flags.intersects(Flags::INTENT_TO_ADD | Flags::SKIP_WORKTREE)
     };
-    // Thousands of `lstat`s: spread over the cores, as git's preload-index does.
+    // Thousands of `lstat`s: spread over the cores, as git's preload-index does. A root
+    // that cannot be opened leaves every file to be set aside (which then says why not).
+    let tree = super::stat::Root::open(root).ok();
     index
         .entries()
         .par_iter()
         .filter(on_disk)
         .filter_map(|entry| {
             let path = Path::new(std::ffi::OsStr::from_bytes(entry.path(index)));
-            (!same_as_entry(index, entry, root, path)).then(|| path.to_path_buf())
+            let same = tree
+                .as_ref()
+                .is_some_and(|tree| same_as_entry(index, entry, tree, root, path));
+            (!same).then(|| path.to_path_buf())
         })
         .collect()
 }

@@ -9,7 +9,7 @@
 
 use std::collections::HashSet;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -17,6 +17,7 @@ use anyhow::{Context, Result};
 use rayon::prelude::*;
 
 use crate::git::Repo;
+use crate::git::stat::Root;
 use crate::keeper::content::Content;
 use crate::model::{FixedFile, Outcome, Problem, Status};
 use crate::run::watch::Watch;
@@ -31,14 +32,19 @@ struct Signature {
     mode: u32,
 }
 
-fn signature(path: &Path) -> Option<Signature> {
-    let meta = std::fs::symlink_metadata(path).ok()?;
+fn open(root: &Path) -> Result<Root> {
+    Root::open(root).with_context(|| format!("failed to open the working tree `{}`", root.display()))
+}
+
+/// `path` relative to the opened root; `None` when nothing is there.
+fn signature(tree: &Root, path: &Path) -> Option<Signature> {
+    let stat = tree.lstat(path).ok()?;
     Some(Signature {
-        len: meta.len(),
-        modified_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
-        changed_ns: i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()),
-        inode: meta.ino(),
-        mode: meta.mode(),
+        len: u64::try_from(stat.st_size).unwrap_or(u64::MAX),
+        modified_ns: i128::from(stat.st_mtime) * 1_000_000_000 + i128::from(stat.st_mtime_nsec),
+        changed_ns: i128::from(stat.st_ctime) * 1_000_000_000 + i128::from(stat.st_ctime_nsec),
+        inode: stat.st_ino,
+        mode: stat.st_mode,
     })
 }
 
@@ -66,17 +72,21 @@ pub(crate) fn before(repo: &Repo, isolated: Option<&HashSet<PathBuf>>) -> Result
         return Ok(Before {
             taken,
             files: None,
-            swapped: swapped.iter().map(|p| (p.clone(), signature(&root.join(p)))).collect(),
+            swapped: {
+                let tree = open(root)?;
+                swapped.iter().map(|p| (p.clone(), signature(&tree, p))).collect()
+            },
             watch: watch(repo)?,
         });
     }
     let paths = tracked(repo)?;
     let root = repo.root();
     let watch = Watch::start(root, paths.iter().map(PathBuf::as_path));
+    let tree = open(root)?;
     let files = paths
         .into_par_iter()
         .map(|path| {
-            let signature = signature(&root.join(&path));
+            let signature = signature(&tree, &path);
             (path, signature)
         })
         .collect();
@@ -212,6 +222,7 @@ pub(crate) fn blame(
 fn changes(repo: &Repo, before: &Before, claimed: &HashSet<&Path>, isolated: bool) -> Result<Vec<Change>> {
     let root = repo.root();
     let touched = before.watch.as_ref().and_then(Watch::touched);
+    let tree = open(root)?;
     if touched.as_ref().is_some_and(HashSet::is_empty) {
         return Ok(Vec::new());
     }
@@ -219,13 +230,13 @@ fn changes(repo: &Repo, before: &Before, claimed: &HashSet<&Path>, isolated: boo
         before
             .swapped
             .get(path)
-            .is_none_or(|was| signature(&root.join(path)) != *was)
+            .is_none_or(|was| signature(&tree, path) != *was)
     };
     let candidates: Vec<(PathBuf, Option<Signature>)> = match (&before.files, touched) {
         (Some(files), touched) => files
             .par_iter()
             .filter(|(path, _)| touched.as_ref().is_none_or(|t| t.contains(path)))
-            .filter(|(path, was)| !claimed.contains(path.as_path()) && signature(&root.join(path)) != *was)
+            .filter(|(path, was)| !claimed.contains(path.as_path()) && signature(&tree, path) != *was)
             .cloned()
             .collect(),
         // Only what was written, of the files git keeps in the working tree.

@@ -1,0 +1,91 @@
+//! `lstat` of thousands of tracked files, relative to the repository root opened once: the
+//! kernel then walks each path from the root, not from `/` (a quarter of the time of a
+//! pass over 20,000 files went to walking the absolute paths' leading directories).
+
+use std::os::fd::OwnedFd;
+use std::path::Path;
+
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
+
+/// The working tree's root, held open.
+pub(crate) struct Root(OwnedFd);
+
+impl Root {
+    pub(crate) fn open(root: &Path) -> std::io::Result<Self> {
+        let fd = rustix::fs::open(root, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
+        Ok(Self(fd))
+    }
+
+    /// What `lstat` says of `path`, relative to the root.
+    pub(crate) fn lstat(&self, path: &Path) -> std::io::Result<Stat> {
+        Ok(rustix::fs::statat(&self.0, path, AtFlags::SYMLINK_NOFOLLOW)?)
+    }
+}
+
+pub(crate) fn file_type(stat: &Stat) -> FileType {
+    FileType::from_raw_mode(stat.st_mode)
+}
+
+/// A regular file executable by its owner, as git reads the mode.
+pub(crate) fn is_executable(stat: &Stat) -> bool {
+    file_type(stat) == FileType::RegularFile && stat.st_mode & 0o100 != 0
+}
+
+/// The index's stat data for a file, as git (and gix, whose conversion a test holds this to)
+/// records it: seconds and nanoseconds, times before 1970 or past 2106 as zero, sizes,
+/// devices and inodes cut to 32 bits.
+#[expect(clippy::cast_possible_truncation, reason = "git keeps 32 bits of each, on purpose")]
+#[allow(
+    clippy::useless_conversion,
+    clippy::unnecessary_cast,
+    reason = "the field types differ between targets"
+)]
+pub(crate) fn index_stat(stat: &Stat) -> gix_index::entry::Stat {
+    let time = |secs: i64, nsecs: u64| match u32::try_from(secs) {
+        Ok(secs) => gix_index::entry::stat::Time {
+            secs,
+            nsecs: nsecs as u32,
+        },
+        Err(_) => gix_index::entry::stat::Time::default(),
+    };
+    gix_index::entry::Stat {
+        mtime: time(i64::from(stat.st_mtime), stat.st_mtime_nsec as u64),
+        ctime: time(i64::from(stat.st_ctime), stat.st_ctime_nsec as u64),
+        dev: stat.st_dev as u32,
+        ino: stat.st_ino as u32,
+        uid: stat.st_uid,
+        gid: stat.st_gid,
+        size: stat.st_size as u32,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_index_stat_is_the_one_gix_makes() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("plain"), "text\n").unwrap();
+        std::fs::write(root.join("tool"), "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(root.join("tool"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        std::os::unix::fs::symlink("plain", root.join("link")).unwrap();
+        std::fs::create_dir(root.join("dir")).unwrap();
+        let opened = Root::open(root).unwrap();
+        for name in ["plain", "tool", "link", "dir"] {
+            let ours = opened.lstat(Path::new(name)).unwrap();
+            let theirs = gix_index::fs::Metadata::from_path_no_follow(&root.join(name)).unwrap();
+            assert_eq!(
+                index_stat(&ours),
+                gix_index::entry::Stat::from_fs(&theirs).unwrap(),
+                "{name}"
+            );
+            assert_eq!(is_executable(&ours), theirs.is_executable(), "{name}");
+            assert_eq!(file_type(&ours) == FileType::Symlink, theirs.is_symlink(), "{name}");
+            assert_eq!(file_type(&ours) == FileType::Directory, theirs.is_dir(), "{name}");
+            assert_eq!(file_type(&ours) == FileType::RegularFile, theirs.is_file(), "{name}");
+        }
+        assert!(opened.lstat(Path::new("missing")).is_err());
+    }
+}
