@@ -121,15 +121,24 @@ impl SecretsJob {
 /// A file's text; `None` for links, binaries (a NUL in the first 8000 bytes, as git
 /// judges) and files too big to be hand-written.
 fn read_text(path: &Path) -> Option<String> {
-    let meta = std::fs::symlink_metadata(path).ok()?;
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    // Opened without following a link (never read what a link in the repository names).
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .ok()?;
+    let meta = file.metadata().ok()?;
     if !meta.is_file() || meta.len() > MAX_FILE {
         return None;
     }
-    let bytes = std::fs::read(path).ok()?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).ok()?);
+    file.take(MAX_FILE).read_to_end(&mut bytes).ok()?;
     if crate::model::text::looks_binary(&bytes) {
         return None;
     }
-    Some(String::from_utf8_lossy(&bytes).into_owned())
+    Some(String::from_utf8(bytes).unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned()))
 }
 
 fn load_baseline(path: &Path) -> Result<HashSet<String>> {

@@ -89,25 +89,63 @@ impl Scanner {
     }
 
     /// The secrets in `text`; with `only`, on those lines only (the lines a change added).
+    /// The keyword automaton runs once over the whole text: lines without a keyword (nearly
+    /// all of them) are never split out or looked at again.
     pub(crate) fn scan(&self, text: &str, only: Option<&[LineRange]>) -> Vec<Finding> {
         let mut found = Vec::new();
-        for (index, line) in text.lines().enumerate() {
-            let number = u32::try_from(index + 1).unwrap_or(u32::MAX);
-            if only.is_some_and(|ranges| !ranges.iter().any(|r| r.contains(number))) {
-                continue;
+        // The line being gathered: its start and end, its number, the rules its keywords wake.
+        let mut line: Option<(usize, usize, u32, Vec<usize>)> = None;
+        // Where line numbers were last counted up to, and the number of the line there.
+        let (mut counted, mut number) = (0, 1u32);
+        for hit in self.keywords.find_overlapping_iter(text) {
+            let at = hit.start();
+            if line.as_ref().is_none_or(|(_, end, _, _)| at >= *end) {
+                if let Some((start, end, n, woken)) = line.take() {
+                    self.check_line(&text[start..end], n, woken, only, &mut found);
+                }
+                let start = memchr::memrchr(b'\n', &text.as_bytes()[..at]).map_or(0, |i| i + 1);
+                let lines = memchr::memchr_iter(b'\n', &text.as_bytes()[counted..start]).count();
+                number = number.saturating_add(u32::try_from(lines).unwrap_or(u32::MAX));
+                counted = start;
+                line = Some((start, line_end(text, start), number, Vec::new()));
             }
-            self.scan_line(line, number, &mut found);
+            if let Some((_, _, _, woken)) = line.as_mut() {
+                woken.extend_from_slice(&self.wakes[hit.pattern().as_usize()]);
+            }
+        }
+        if let Some((start, end, n, woken)) = line {
+            self.check_line(&text[start..end], n, woken, only, &mut found);
         }
         pair_aws(&mut found);
         found
     }
 
+    fn check_line(
+        &self,
+        line: &str,
+        number: u32,
+        woken: Vec<usize>,
+        only: Option<&[LineRange]>,
+        found: &mut Vec<Finding>,
+    ) {
+        if only.is_some_and(|ranges| !ranges.iter().any(|r| r.contains(number))) {
+            return;
+        }
+        // As `str::lines` gives it: without its `\r\n`.
+        self.run_rules(line.strip_suffix('\r').unwrap_or(line), number, woken, found);
+    }
+
     fn scan_line(&self, line: &str, number: u32, found: &mut Vec<Finding>) {
-        let mut woken: Vec<usize> = self
+        let woken: Vec<usize> = self
             .keywords
             .find_overlapping_iter(line)
             .flat_map(|m| self.wakes[m.pattern().as_usize()].iter().copied())
             .collect();
+        self.run_rules(line, number, woken, found);
+    }
+
+    /// The woken rules' regexes on one line.
+    fn run_rules(&self, line: &str, number: u32, mut woken: Vec<usize>, found: &mut Vec<Finding>) {
         if woken.is_empty() || ALLOW_MARKERS.iter().any(|m| line.contains(m)) {
             return;
         }
@@ -120,7 +158,10 @@ impl Scanner {
                     continue;
                 };
                 let text = secret.as_str();
-                if is_placeholder(text) || rule.entropy.is_some_and(|min| entropy(text) < min) {
+                if is_placeholder(text)
+                    || rule.entropy.is_some_and(|min| entropy(text) < min)
+                    || (rule.id == GENERIC && looks_like_code(line, secret.start(), secret.end()))
+                {
                     continue;
                 }
                 // One secret, one finding: the first (most specific) rule names it.
@@ -151,6 +192,11 @@ impl Scanner {
     }
 }
 
+/// Where the line starting at `start` ends (its `\n`, or the text's end).
+fn line_end(text: &str, start: usize) -> usize {
+    memchr::memchr(b'\n', &text.as_bytes()[start..]).map_or(text.len(), |i| start + i)
+}
+
 /// An AWS key id and a secret key within five lines are one finding: a usable key pair.
 fn pair_aws(found: &mut Vec<Finding>) {
     let ids: Vec<u32> = found
@@ -172,7 +218,7 @@ fn pair_aws(found: &mut Vec<Finding>) {
 }
 
 /// Documentation examples and placeholders: `AKIAIOSFODNN7EXAMPLE`, `xxxx`, `${VAR}`,
-/// `<your-token>`, one character repeated.
+/// `<your-token>`, one character repeated, the word `password`.
 pub(crate) fn is_placeholder(secret: &str) -> bool {
     let lower = secret.to_ascii_lowercase();
     let first = secret.chars().next();
@@ -192,6 +238,29 @@ pub(crate) fn is_placeholder(secret: &str) -> bool {
     .any(|p| lower.contains(p))
         || ["${", "{{", "<", ">", "%(", "$("].iter().any(|p| secret.contains(p))
         || secret.chars().all(|c| Some(c) == first)
+        // The word itself, as in `postgres://user:password@localhost` in every README.
+        || ["password", "passwd", "pass", "pwd", "secret", "test"].contains(&lower.as_str())
+}
+
+/// The rule for any secret-like name given a value, which code does all the time.
+const GENERIC: &str = "generic-secret";
+
+/// Whether the unquoted value at `start..end` of `line` is code rather than a secret: a
+/// call (`token = get_token(x)`), or a name (`password = settings.DB_PASSWORD`, a word
+/// with no digit). A quoted value is a literal, and so may be a secret.
+fn looks_like_code(line: &str, start: usize, end: usize) -> bool {
+    if line[..start].ends_with(['"', '\'', '`']) {
+        return false;
+    }
+    // A Rust path or a Ruby symbol is a name too (`token: fs::Token`, `Token::Eof`).
+    let value = &line[start..end];
+    let bare = value.trim_start_matches(':');
+    let name = bare.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && bare
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':'));
+    let qualified = value.contains(['.', ':']);
+    line[end..].starts_with('(') || (name && (qualified || !value.chars().any(|c| c.is_ascii_digit())))
 }
 
 /// Shannon entropy in bits per character.

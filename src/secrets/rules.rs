@@ -140,7 +140,10 @@ const BUILTIN: &[Builtin] = &[
             "client_secret",
             "CLIENT_SECRET",
         ],
-        r#"(?i)[a-z0-9_.\-]*(?:password|passwd|secret|token|api[_\-]?key|access[_\-]?key|auth[_\-]?key|private[_\-]?key)[a-z0-9_.\-]*["']?\s*(?:=|:=|:|=>)\s*["']?([^\s"'`;,)]{8,})"#,
+        // The name ends with the word (or adds `_key`, `_base`, `_value`: `SECRET_KEY_BASE`),
+        // so `token_type` and `secret_len` are not secrets; the value stops at brackets, so
+        // a call is not one either (see `looks_like_code`).
+        r#"(?i)[a-z0-9_.\-]*(?:password|passwd|secret|token|api[_\-]?key|access[_\-]?key|auth[_\-]?key|private[_\-]?key)(?:[_.\-]?(?:key|base|value|str|string)){0,2}["']?\s*(?:=|:=|:|=>)\s*["'`]?([^\s"'`;,()\[\]{}<>]{8,})"#,
         Some(3.5),
     ),
 ];

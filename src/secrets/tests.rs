@@ -201,3 +201,71 @@ fn the_masker_hides_secret_environment_values_and_rule_matches() {
     ));
     assert_eq!(shown, "token *** short abc home /home/someone hook *** pat ***\n");
 }
+
+#[test]
+fn one_pass_over_the_text_finds_what_scanning_each_line_finds() {
+    let scanner = Scanner::with(&[]).unwrap();
+    let lines = [
+        format!("key = AKIA{}", fake(UPPER_DIGITS, 16, 2)),
+        String::new(),
+        format!("aws_secret_access_key = {}\r", fake(ALNUM, 40, 1)),
+        "plain text, nothing here".to_owned(),
+        format!("a: ghp_{} b: glpat-{}", fake(ALNUM, 36, 3), fake(ALNUM, 20, 8)),
+        format!("token: ghp_{} # gate:allow-secret", fake(ALNUM, 36, 4)),
+        format!("password = \"{}\"", fake(ALNUM, 24, 11)),
+        format!("sk_live_{}", fake(ALNUM, 24, 10)),
+    ];
+    for ending in ["\n", ""] {
+        let text = lines.join("\n") + ending;
+        let mut each = Vec::new();
+        for (index, line) in text.lines().enumerate() {
+            scanner.scan_line(line, u32::try_from(index + 1).unwrap(), &mut each);
+        }
+        pair_aws(&mut each);
+        assert!(each.len() >= 5, "{each:?}");
+        assert_eq!(scanner.scan(&text, None), each);
+        let only = [LineRange { first: 3, last: 5 }];
+        let mut wanted = Vec::new();
+        for (index, line) in text.lines().enumerate().filter(|(i, _)| (2..=4).contains(i)) {
+            scanner.scan_line(line, u32::try_from(index + 1).unwrap(), &mut wanted);
+        }
+        pair_aws(&mut wanted);
+        assert_eq!(scanner.scan(&text, Some(&only)), wanted);
+    }
+}
+
+/// Lines of real code (Python's standard library, Rust crates) that name a secret-like
+/// variable but hold no secret: a call, a reference, a name that only starts with one.
+#[test]
+fn code_that_names_a_secret_is_not_one() {
+    let code = [
+        "        token = get_unstructured(value)",
+        "        token = random.randrange(sys.maxsize)",
+        "                passwd = fallback_getpass(prompt, stream)",
+        "            password = bytes(memoryview(password))",
+        "                        'password': config.get(server, 'password'),",
+        "    token_type = 'quoted-string'",
+        "        obs_local_part.token_type = 'invalid-obs-local-part'",
+        "    self.password = settings.DATABASE_PASSWORD",
+        "    let secret_len = secret_bytes.len();",
+        "    api_key: Option<String> = os.environ.get(\"API_KEY\")",
+        "const tokenStream = tokenizer.tokenize(sourceText);",
+        "    let token: cpuid_aes_sha::InitToken = cpuid_aes_sha::init();",
+        "            Token::RecursiveSuffix => (self.tokens.len() - 1, true),",
+        "            ('http://joe:password@proxy.example.com:3128',",
+    ];
+    for line in code {
+        assert!(rules_found(line).is_empty(), "{line:?}: {:?}", rules_found(line));
+    }
+    let secrets = [
+        format!("password = \"{}\"", fake(ALNUM, 16, 40)),
+        format!("API_TOKEN={}", fake(ALNUM, 24, 41)),
+        format!("  client_secret: '{}'", fake(ALNUM, 32, 42)),
+        format!("DB_PASSWORD: {}", fake(ALNUM, 24, 43)),
+        format!("SECRET_KEY_BASE={}", fake(ALNUM, 40, 44)),
+        format!("config.password = \"{}\";", fake(ALNUM, 20, 45)),
+    ];
+    for line in &secrets {
+        assert_eq!(rules_found(line), ["generic-secret"], "{line:?}");
+    }
+}
