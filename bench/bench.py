@@ -34,7 +34,9 @@ def make_repo(path, count):
         shutil.rmtree(path)
     path.mkdir(parents=True)
     run(["git", "init", "-q", "-b", "main"], path)
-    for key, value in [("user.name", "bench"), ("user.email", "bench@example.invalid"), ("commit.gpgsign", "false")]:
+    # gc.auto 0: no detached `git gc` during the timings (or while the folder is removed).
+    for key, value in [("user.name", "bench"), ("user.email", "bench@example.invalid"), ("commit.gpgsign", "false"),
+                       ("gc.auto", "0")]:
         run(["git", "config", key, value], path)
     per_dir = 100
     for i in range(count):
