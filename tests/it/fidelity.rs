@@ -315,13 +315,18 @@ fn every_way_a_check_can_change_a_tracked_file_is_caught() {
             "mv src src2 && printf 'y\\n' > src2/deep/a.py && mv src2 src",
         ),
     ];
-    for (way, script) in ways {
+    // A lint gate whose tool is `script`, over src/deep/a.py (and b.py) as committed.
+    let sneaky = |script: &str| {
         let repo = TestRepo::new();
         repo.tool("sneaky", script);
         repo.config("[gates.lint]\nkind = \"lint\"\nfiles = [\"*.py\"]\nrun = [\"sneaky\"]\n")
             .write("src/deep/a.py", "x\n")
             .write("src/deep/b.py", "b\n")
             .commit_all("init");
+        repo
+    };
+    for (way, script) in ways {
+        let repo = sneaky(script);
         repo.install("pre-commit");
         repo.write("src/deep/b.py", "b2\n");
         repo.git(&["add", "src/deep/b.py"]);
@@ -334,12 +339,7 @@ fn every_way_a_check_can_change_a_tracked_file_is_caught() {
         );
         assert_eq!(repo.git(&["rev-parse", "HEAD"]), head, "{way}");
         // By hand, where the tree is checked as it is.
-        let repo = TestRepo::new();
-        repo.tool("sneaky", script);
-        repo.config("[gates.lint]\nkind = \"lint\"\nfiles = [\"*.py\"]\nrun = [\"sneaky\"]\n")
-            .write("src/deep/a.py", "x\n")
-            .commit_all("init");
-        let run = repo.gate(&["check", "--all"]);
+        let run = sneaky(script).gate(&["check", "--all"]);
         assert_eq!(run.code, 1, "{way}: {run:?}");
         assert!(run.stdout.contains("modified files: `src/deep/a.py`"), "{way}: {run:?}");
     }
