@@ -255,15 +255,7 @@ fn key(config: &Config, gate: &Gate, plan: &GatePlan, inputs: &Shared<'_>) -> Op
         (Action::Command { run, .. }, Decision::Run(_)) => {
             let text = format!("{run:?}");
             builder.text("run", &text);
-            let program = if let Some(argv) = &gate.version {
-                let printed = inputs.versions.get(&(argv.as_slice(), gate.workdir.as_path()))?;
-                format!("version {}", printed.as_deref()?)
-            } else {
-                let program = config.programs.get(run.name(), &gate.workdir)?;
-                let meta = std::fs::metadata(program).ok()?;
-                let modified = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
-                format!("{} {} {}", program.display(), meta.len(), modified.as_nanos())
-            };
+            let program = program_identity(config, gate, run.name(), inputs.versions)?;
             builder.text("program", &program);
             if ["{base}", "{head}", "{root}"].iter().any(|p| text.contains(p)) {
                 let commits = format!("{:?} {:?} {}", inputs.changes.base, inputs.changes.head, root.display());
@@ -282,6 +274,7 @@ fn key(config: &Config, gate: &Gate, plan: &GatePlan, inputs: &Shared<'_>) -> Op
             }
         }
         (Action::Hygiene(spec), Decision::Builtin(_)) => {
+            builder.text("gate", gate_identity());
             builder.text("builtin", &format!("{:?} {}", spec.check, spec.max_kb));
             files.extend(plan.files.matched.iter().cloned());
             if spec.check == HygieneCheck::CaseConflict {
@@ -290,7 +283,14 @@ fn key(config: &Config, gate: &Gate, plan: &GatePlan, inputs: &Shared<'_>) -> Op
                 }
             }
         }
+        (Action::Secrets(spec), Decision::Builtin(job)) => {
+            let crate::gates::BuiltinJob::Secrets(job) = job.as_ref() else {
+                return None;
+            };
+            secrets_key(&mut builder, spec, job, &mut files);
+        }
         (Action::Audit(spec), Decision::Builtin(_)) => {
+            builder.text("gate", gate_identity());
             builder.text("audit", &format!("{:?}", spec.policy));
             files.extend(crate::audit::lockfiles(tracked?.iter().map(Path::new)));
             builder.text("database", &database_identity(&spec.db().ok()?));
@@ -307,6 +307,58 @@ fn key(config: &Config, gate: &Gate, plan: &GatePlan, inputs: &Shared<'_>) -> Op
         );
     }
     Some((builder, files))
+}
+
+/// The program a gate runs: what its `version` command printed, or else the resolved
+/// file's path, size and time; `None` when neither can be had (the gate is not cached).
+fn program_identity(config: &Config, gate: &Gate, name: &str, versions: &Versions<'_>) -> Option<String> {
+    if let Some(argv) = &gate.version {
+        let printed = versions.get(&(argv.as_slice(), gate.workdir.as_path()))?;
+        return Some(format!("version {}", printed.as_deref()?));
+    }
+    let program = config.programs.get(name, &gate.workdir)?;
+    let meta = std::fs::metadata(program).ok()?;
+    let modified = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+    Some(format!("{} {} {}", program.display(), meta.len(), modified.as_nanos()))
+}
+
+/// A secrets gate's part: its rules and what it allows, exactly the lines it scans (every
+/// line, or those the change added), its files and its baseline.
+fn secrets_key(
+    builder: &mut KeyBuilder,
+    spec: &crate::config::SecretsSpec,
+    job: &crate::gates::secrets::SecretsJob,
+    files: &mut Vec<PathBuf>,
+) {
+    builder.text("gate", gate_identity());
+    let allow: Vec<&str> = spec.allow_regexes.iter().map(regex::Regex::as_str).collect();
+    builder.text(
+        "secrets",
+        &format!("{:?} {:?} {allow:?} {:?}", spec.rules, spec.allow_paths, spec.stopwords),
+    );
+    let lines = job.lines.as_ref().map(|lines| {
+        let mut sorted: Vec<_> = lines.iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(b.0));
+        format!("{sorted:?}")
+    });
+    builder.text("lines", lines.as_deref().unwrap_or("every line"));
+    files.extend(job.files.iter().cloned());
+    files.extend(spec.baseline.iter().cloned());
+}
+
+/// What a built-in gate's result also depends on: gate itself, which does the checking.
+/// Its version, and its executable's size and time, so a rebuilt or upgraded gate (whose
+/// rules may have changed) never reuses an old pass.
+fn gate_identity() -> &'static str {
+    static IDENTITY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    IDENTITY.get_or_init(|| {
+        let exe = std::env::current_exe().and_then(std::fs::metadata);
+        let file = exe.ok().and_then(|meta| {
+            let modified = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+            Some(format!("{} {}", meta.len(), modified.as_nanos()))
+        });
+        format!("{} {}", env!("CARGO_PKG_VERSION"), file.unwrap_or_default())
+    })
 }
 
 /// What each distinct `version` command printed, by its argv and the gate's `workdir`;

@@ -254,3 +254,33 @@ fn a_version_command_names_the_program_instead_of_its_file() {
     assert_eq!(check().code, 0);
     assert_eq!(runs(&log), 4, "no version, no reuse");
 }
+
+#[test]
+fn a_secrets_gate_is_cached_on_the_lines_it_scanned() {
+    let repo = TestRepo::new();
+    repo.config("[gates.secrets]\nkind = \"secrets\"\n")
+        .write("app.py", "x = 1\n")
+        .commit_all("init");
+    repo.install("pre-commit");
+    let all = || repo.gate(&["check", "--all"]);
+    assert!(!all().line("secrets").contains("cached"));
+    let again = all();
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(again.line("secrets").contains("cached"), "{again:?}");
+    // The same file, a secret added: never the old pass.
+    let key = format!("ghp_{}", "aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6");
+    repo.write("app.py", format!("x = 1\ntoken = \"{key}\"\n"));
+    let found = all();
+    assert_eq!(found.code, 1, "{found:?}");
+    // Staged, the added lines decide: the pass on the clean tree is not reused.
+    repo.git(&["add", "app.py"]);
+    let commit = repo.git_run(&["commit", "-m", "leak"], None);
+    assert_ne!(commit.code, 0, "{commit:?}");
+    let allowed = format!("x = 1\ntoken = \"{key}\"  # gate:allow-secret\n");
+    repo.write("app.py", &allowed);
+    repo.git(&["add", "app.py"]);
+    let commit = repo.git_run(&["commit", "-qm", "allowed"], None);
+    assert_eq!(commit.code, 0, "{commit:?}");
+    let hook = repo.gate(&["hook", "pre-commit"]);
+    assert_eq!(hook.code, 0, "{hook:?}");
+}
