@@ -188,17 +188,15 @@ const STAGE_MASK: u16 = 0x3000;
 
 /// Every tracked file, as listed in the index (a conflicted file once).
 pub(crate) fn all(repo: &Repo) -> Result<ChangeSet> {
-    let index = repo.index()?;
-    let files = index
-        .iter()
-        .filter(|entry| {
-            entry.mode != u32::from(FileMode::Commit)
-                && entry.flags & STAGE_MASK == 0
-                // Outside a sparse checkout: not on disk, nothing a tool could read.
-                && entry.flags_extended & SKIP_WORKTREE == 0
-        })
-        .map(|entry| ChangedFile {
-            path: path_from_bytes(&entry.path),
+    // The index read once, the fast way, where gix can (libgit2 built a hash map of it).
+    let paths = match repo.fast_index()? {
+        Some(index) => tracked_in(index),
+        None => tracked_by_libgit2(repo)?,
+    };
+    let files = paths
+        .into_iter()
+        .map(|path| ChangedFile {
+            path,
             status: FileStatus::Unchanged,
             from: None,
         })
@@ -210,6 +208,37 @@ pub(crate) fn all(repo: &Repo) -> Result<ChangeSet> {
         head,
         files,
     })
+}
+
+/// The paths a tool could read: no conflicts, submodules or entries outside a sparse
+/// checkout (not on disk).
+pub(crate) fn tracked_in(index: &gix_index::File) -> Vec<PathBuf> {
+    use gix_index::entry::Flags;
+    index
+        .entries()
+        .iter()
+        .filter(|e| {
+            e.stage_raw() == 0
+                && !e.mode.is_submodule()
+                && !e.mode.is_sparse()
+                && !e.flags.contains(Flags::SKIP_WORKTREE)
+        })
+        .map(|e| path_from_bytes(e.path(index)))
+        .collect()
+}
+
+/// [`tracked_in`] through libgit2, for an index gix cannot read.
+pub(crate) fn tracked_by_libgit2(repo: &Repo) -> Result<Vec<PathBuf>> {
+    Ok(repo
+        .index()?
+        .iter()
+        .filter(|entry| {
+            entry.mode != u32::from(FileMode::Commit)
+                && entry.flags & STAGE_MASK == 0
+                && entry.flags_extended & SKIP_WORKTREE == 0
+        })
+        .map(|entry| path_from_bytes(&entry.path))
+        .collect())
 }
 
 /// Every tracked path as text, as coverage reports and lockfile lists name files.

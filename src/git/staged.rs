@@ -504,6 +504,39 @@ mod tests {
         assert!(answered > 60, "the fast path answered only {answered} of 150");
     }
 
+    /// The tracked files a tool could read, from gix's index and from libgit2's: the same,
+    /// conflicts, submodules and sparse-checkout entries left out by both.
+    #[test]
+    fn the_tracked_files_are_the_same_through_gix_and_libgit2() {
+        let scratch = Scratch::new();
+        scratch.write("a.txt", "base\n");
+        scratch.write("keep/b.txt", "b\n");
+        scratch.write("away/c.txt", "c\n");
+        scratch.git(&["add", "."]);
+        scratch.git(&["commit", "-qm", "base"]);
+        scratch.git(&["checkout", "-qb", "other"]);
+        scratch.write("a.txt", "theirs\n");
+        scratch.git(&["commit", "-qam", "theirs"]);
+        scratch.git(&["checkout", "-q", "main"]);
+        scratch.write("a.txt", "ours\n");
+        scratch.git(&["commit", "-qam", "ours"]);
+        let merged = Command::new("git")
+            .args(["merge", "-q", "other"])
+            .current_dir(scratch.dir.path())
+            .output()
+            .unwrap();
+        assert!(!merged.status.success(), "a conflict in a.txt");
+        let gitlink = "160000,1111111111111111111111111111111111111111,sub";
+        scratch.git(&["update-index", "--add", "--cacheinfo", gitlink]);
+        scratch.git(&["update-index", "--skip-worktree", "away/c.txt"]);
+        let root = scratch.dir.path();
+        let index = read_index(&root.join(".git/index")).unwrap();
+        let repo = crate::git::Repo::open_at(root).unwrap();
+        let fast = crate::git::changes::tracked_in(&index);
+        assert_eq!(fast, [PathBuf::from("keep/b.txt")]);
+        assert_eq!(fast, crate::git::changes::tracked_by_libgit2(&repo).unwrap());
+    }
+
     /// The ids `blob_ids` gives, vouched by the index or hashed, are git's own.
     #[test]
     fn blob_ids_are_gits_whether_the_index_vouches_or_not() {
