@@ -79,8 +79,29 @@ pub(crate) fn before(repo: &Repo, isolated: Option<&HashSet<PathBuf>>) -> Result
             watch: watch(repo)?,
         });
     }
-    let paths = tracked(repo)?;
-    let root = repo.root();
+    scan(repo.root(), tracked(repo)?)
+}
+
+/// [`before`] for a run that sets nothing aside, on a thread of its own: it reads only the
+/// file system, so the run plans meanwhile (the scan was a third of an `--all` run).
+pub(crate) struct Scan(std::thread::JoinHandle<Result<Before>>);
+
+impl Scan {
+    pub(crate) fn start(repo: &Repo) -> Result<Self> {
+        let (root, paths) = (repo.root().to_path_buf(), tracked(repo)?);
+        Ok(Self(std::thread::spawn(move || scan(&root, paths))))
+    }
+
+    pub(crate) fn finish(self) -> Result<Before> {
+        self.0
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the scan of the working tree failed")))
+    }
+}
+
+/// The stat data of `paths`, in parallel, and a watch from now on.
+fn scan(root: &Path, paths: Vec<PathBuf>) -> Result<Before> {
+    let taken = SystemTime::now();
     let watch = Watch::start(root, paths.iter().map(PathBuf::as_path));
     let tree = open(root)?;
     let files = paths

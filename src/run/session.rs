@@ -454,6 +454,13 @@ fn schedule(
     keeper: Option<&Keeper<'_>>,
 ) -> Result<(Vec<Outcome>, Reporters)> {
     let (repo, config) = (&workspace.repo, &workspace.config);
+    // A run that sets nothing aside compares every file afterwards: their stat data is
+    // taken on another thread while the run plans.
+    let scan = if keeper.is_none() && !changes.files.is_empty() {
+        Some(modified::Scan::start(repo)?)
+    } else {
+        None
+    };
     let mut plans = planned.unwrap_or_else(|| workspace.plan(changes, request, printer));
     let cache = (config.settings.cache.enabled && !request.overrides.no_cache).then(|| {
         let store = LocalStore::new(
@@ -488,10 +495,10 @@ fn schedule(
         masker,
     };
     let swapped = keeper.map(Keeper::differing);
-    let before = if plans.iter().any(GatePlan::starts) {
-        modified::before(repo, swapped.as_ref())?
-    } else {
-        modified::Before::nothing_runs()
+    let before = match scan.map(modified::Scan::finish).transpose()? {
+        _ if !plans.iter().any(GatePlan::starts) => modified::Before::nothing_runs(),
+        Some(scanned) => scanned,
+        None => modified::before(repo, swapped.as_ref())?,
     };
     let mut outcomes = scheduler::execute(
         repo.root(),
