@@ -11,7 +11,7 @@ use crate::git::changes::ChangeSet;
 #[derive(Debug, Default, Clone)]
 pub(crate) struct FileSet {
     /// Repository-relative, deleted files included: a deletion can still matter to a gate.
-    pub(crate) matched: Vec<PathBuf>,
+    pub(crate) matched: crate::model::Files,
     /// Relative to the gate's `workdir`, deleted files left out: what `{files}` expands to.
     pub(crate) args: Vec<PathBuf>,
 }
@@ -26,7 +26,7 @@ pub(crate) fn select(config: &Config, changes: &ChangeSet) -> Vec<FileSet> {
         }
         for (gate, set) in config.gates.iter().zip(sets.iter_mut()) {
             if let Some(relative) = matches(gate, &file.path, &candidate) {
-                set.matched.push(file.path.clone());
+                std::sync::Arc::make_mut(&mut set.matched).push(file.path.clone());
                 if file.exists() {
                     set.args.push(relative.to_owned());
                 }
@@ -119,7 +119,7 @@ run = ["pytest"]
         ]);
         let sets = select(&config, &changes);
         assert_eq!(
-            sets[0].matched,
+            *sets[0].matched,
             [
                 "a.py",
                 "services/api/src/app.py",
@@ -130,7 +130,7 @@ run = ["pytest"]
         );
         assert_eq!(sets[0].args.len(), 3, "deleted files are not passed");
         assert_eq!(
-            sets[1].matched,
+            *sets[1].matched,
             ["services/api/src/app.py", "services/api/src/old.py"].map(PathBuf::from)
         );
         assert_eq!(sets[1].args, [PathBuf::from("src/app.py")]);

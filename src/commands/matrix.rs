@@ -46,7 +46,13 @@ pub(crate) fn matrix(globals: &Globals, args: &MatrixArgs) -> Result<i32> {
                 }
             }
             Decision::Skip(reason) => {
-                let mut outcome = Outcome::not_run(&gate.name, gate.kind, Status::Skipped, reason.clone(), Vec::new());
+                let mut outcome = Outcome::not_run(
+                    &gate.name,
+                    gate.kind,
+                    Status::Skipped,
+                    reason.clone(),
+                    crate::model::Files::default(),
+                );
                 outcome.files.clone_from(&plan.files.matched);
                 idle.push(outcome);
             }
@@ -182,7 +188,7 @@ fn combine(mut into: Outcome, other: Outcome) -> Outcome {
         into.reason = other.reason;
     }
     into.duration = into.duration.max(other.duration);
-    into.files.extend(other.files);
+    std::sync::Arc::make_mut(&mut into.files).extend(other.files.iter().cloned());
     into.diagnostics.extend(other.diagnostics);
     into
 }

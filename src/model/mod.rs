@@ -27,6 +27,6 @@ pub(crate) use event::Event;
 pub(crate) use fixed::{FixedFile, text_diff, unified_diff};
 pub(crate) use kind::{Kind, Stage};
 pub(crate) use lines::{ChangedLines, LineRange};
-pub(crate) use outcome::{Outcome, Status, Verdict};
+pub(crate) use outcome::{Files, Outcome, Status, Verdict};
 pub(crate) use problem::Problem;
 pub(crate) use timing::{Batch, BatchJson};

@@ -68,6 +68,9 @@ impl Verdict {
     }
 }
 
+/// A gate's files, shared rather than copied.
+pub(crate) type Files = std::sync::Arc<Vec<PathBuf>>;
+
 #[derive(Debug, Clone)]
 pub(crate) struct Outcome {
     pub(crate) name: String,
@@ -78,8 +81,9 @@ pub(crate) struct Outcome {
     /// When it started, from the start of the run; `None` if it never ran.
     pub(crate) started: Option<Duration>,
     pub(crate) duration: Duration,
-    /// Repository-relative paths of the files that matched.
-    pub(crate) files: Vec<PathBuf>,
+    /// Repository-relative paths of the files that matched: shared with the plan (an
+    /// `--all` run hands tens of thousands of paths to each gate).
+    pub(crate) files: Files,
     /// Processes started (one per batch of files).
     pub(crate) processes: usize,
     /// The first non-zero exit code, else 0 when it ran.
@@ -145,13 +149,7 @@ impl Outcome {
     }
 
     /// An outcome for a gate that did not run.
-    pub(crate) fn not_run(
-        name: &str,
-        kind: Kind,
-        status: Status,
-        reason: impl Into<Problem>,
-        files: Vec<PathBuf>,
-    ) -> Self {
+    pub(crate) fn not_run(name: &str, kind: Kind, status: Status, reason: impl Into<Problem>, files: Files) -> Self {
         Self {
             name: name.to_owned(),
             kind,

@@ -213,7 +213,7 @@ pub(crate) fn load(path: &Path) -> anyhow::Result<(Option<String>, Vec<crate::mo
                     message: gate.reason.unwrap_or_default(),
                     hint: gate.hint,
                 },
-                gate.files.into_iter().map(Into::into).collect(),
+                std::sync::Arc::new(gate.files.into_iter().map(Into::into).collect()),
             );
             outcome.duration = std::time::Duration::from_millis(gate.duration_ms);
             outcome.diagnostics = gate.diagnostics;

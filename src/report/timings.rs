@@ -206,7 +206,7 @@ mod tests {
     use crate::model::{Batch, Kind};
 
     fn outcome(name: &str, batches: &[(usize, u64, u64)]) -> Outcome {
-        let mut outcome = Outcome::not_run(name, Kind::Lint, Status::Passed, "", Vec::new());
+        let mut outcome = Outcome::not_run(name, Kind::Lint, Status::Passed, "", crate::model::Files::default());
         outcome.batches = batches
             .iter()
             .map(|&(lane, start, end)| Batch {

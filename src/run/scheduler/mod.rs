@@ -520,7 +520,7 @@ fn lost_outcome(name: &str, kind: Kind) -> Outcome {
         kind,
         Status::Error,
         "never started: gate lost track of what it waits for (please report this)",
-        Vec::new(),
+        crate::model::Files::default(),
     )
 }
 

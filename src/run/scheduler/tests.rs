@@ -75,7 +75,7 @@ fn setup(specs: &[Spec<'_>]) -> (Config, Vec<GatePlan>) {
             GatePlan {
                 decision: Decision::Run(commands),
                 files: FileSet {
-                    matched: files.iter().map(PathBuf::from).collect(),
+                    matched: std::sync::Arc::new(files.iter().map(PathBuf::from).collect()),
                     args: files.iter().map(PathBuf::from).collect(),
                 },
                 fixing: *fixing,
