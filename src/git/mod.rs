@@ -162,6 +162,12 @@ impl Repo {
         }
     }
 
+    /// Whether a content filter could make a file's bytes differ from its blob's, for the
+    /// repository's index (`true` when it cannot be read the fast way).
+    pub(crate) fn may_filter_content(&self) -> Result<bool> {
+        Ok(self.fast_index()?.is_none_or(|index| self.may_filter(index)))
+    }
+
     /// Whether content filters could apply: `core.autocrlf` or `core.eol` set, or any
     /// attributes file.
     fn may_filter(&self, index: &gix_index::File) -> bool {

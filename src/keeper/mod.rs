@@ -17,9 +17,11 @@ pub(crate) mod content;
 pub(crate) mod lock;
 
 use std::collections::HashSet;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use git2::Oid;
 use git2::build::CheckoutBuilder;
 
 use self::backup::Backup;
@@ -200,10 +202,29 @@ fn obstacle(root: &Path, path: &Path) -> Option<String> {
 /// Puts the content of `index` (the repository's own when `None`) at `paths`; a path the
 /// index does not hold is removed (its bytes are in the backup).
 fn swap_in(repo: &Repo, paths: &[PathBuf], index: Option<git2::Index>) -> Result<()> {
+    if !repo.may_filter_content()? {
+        // The staged entries from the index gix read already (libgit2 would read and
+        // checksum it again), or from the tree made into an index.
+        return match (&index, repo.fast_index()?) {
+            (Some(index), _) => write_blobs(repo, paths, |path| {
+                index.get_path(path, 0).map(|entry| (entry.id, entry.mode))
+            }),
+            (None, Some(fast)) => write_blobs(repo, paths, |path| {
+                let entry = fast.entry_by_path(path.as_os_str().as_bytes().into())?;
+                Some((Oid::from_bytes(entry.id.as_slice()).ok()?, entry.mode.bits()))
+            }),
+            (None, None) => checkout(repo, &mut repo.index()?, paths),
+        };
+    }
     let mut index = match index {
         Some(index) => index,
         None => repo.index()?,
     };
+    checkout(repo, &mut index, paths)
+}
+
+/// [`swap_in`] through libgit2's checkout, which applies git's content filters.
+fn checkout(repo: &Repo, index: &mut git2::Index, paths: &[PathBuf]) -> Result<()> {
     let mut checkout = CheckoutBuilder::new();
     checkout.force().update_index(false).disable_pathspec_match(true);
     let mut any = false;
@@ -225,10 +246,58 @@ fn swap_in(repo: &Repo, paths: &[PathBuf], index: Option<git2::Index>) -> Result
     }
     if any {
         repo.git
-            .checkout_index(Some(&mut index), Some(&mut checkout))
+            .checkout_index(Some(index), Some(&mut checkout))
             .context("failed to put the checked content into the working tree")?;
     }
     Ok(())
+}
+
+/// [`swap_in`] where no content filter can apply: each path gets its blob's bytes as they
+/// are (a link its target), executable as the index says. libgit2's checkout compared the
+/// whole working tree with the index first, a second pass over every file; a unit test
+/// holds this to its result.
+fn write_blobs(repo: &Repo, paths: &[PathBuf], staged: impl Fn(&Path) -> Option<(Oid, u32)>) -> Result<()> {
+    for path in paths {
+        let full = repo.root().join(path);
+        let content = match staged(path) {
+            Some((id, mode)) => {
+                let blob = repo
+                    .git
+                    .find_blob(id)
+                    .with_context(|| format!("failed to read the staged `{}`", path.display()))?;
+                let bytes = blob.content().to_vec();
+                if mode == 0o120_000 {
+                    Content::Symlink { target: bytes }
+                } else {
+                    let mode = if mode & 0o111 != 0 { 0o777 } else { 0o666 };
+                    Content::File {
+                        bytes,
+                        mode: mode & !umask(),
+                    }
+                }
+            }
+            None => Content::Missing,
+        };
+        content
+            .write(&full)
+            .with_context(|| format!("failed to set `{}` aside", path.display()))?;
+    }
+    Ok(())
+}
+
+/// The process's file-creation mask, as git's checkout applies it: read from
+/// `/proc/self/status` (setting it to read it would race with threads creating files).
+fn umask() -> u32 {
+    static MASK: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *MASK.get_or_init(|| {
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|status| {
+                let line = status.lines().find(|l| l.starts_with("Umask:"))?;
+                u32::from_str_radix(line.trim_start_matches("Umask:").trim(), 8).ok()
+            })
+            .unwrap_or(0o022)
+    })
 }
 
 /// Tracked paths whose working tree differs from the index, over the whole index: an
@@ -373,4 +442,66 @@ pub(crate) fn check_no_leftover(git_dir: &Path) -> Result<()> {
         return Err(Problem::hinted(format!("an interrupted gate run left a backup of your unstaged changes (`{}`, {} files); gate will not run until it is restored", backup.manifest.id, backup.manifest.entries.len()), "run `gate recover` to put them back (`gate recover --list` shows the backups)").into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+    use std::process::Command;
+
+    fn git(dir: &Path, args: &[&str]) {
+        let status = Command::new("git").args(args).current_dir(dir).status().unwrap();
+        assert!(status.success(), "git {args:?}");
+    }
+
+    /// A repository with staged files of every kind and unstaged edits over them.
+    fn scratch() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q"]);
+        let write = |path: &str, text: &str| {
+            std::fs::create_dir_all(root.join(path).parent().unwrap()).unwrap();
+            std::fs::write(root.join(path), text).unwrap();
+        };
+        write("plain.txt", "staged\n");
+        write("tool.sh", "#!/bin/sh\n");
+        write("deep/new/file.txt", "new\n");
+        write("gone.txt", "committed\n");
+        std::os::unix::fs::symlink("plain.txt", root.join("link")).unwrap();
+        git(root, &["add", "-A"]);
+        git(root, &["update-index", "--chmod=+x", "tool.sh"]);
+        git(root, &["rm", "-q", "--cached", "gone.txt"]);
+        write("plain.txt", "unstaged edit\n");
+        write("tool.sh", "#!/bin/sh\necho edited\n");
+        std::fs::set_permissions(root.join("tool.sh"), std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::fs::remove_dir_all(root.join("deep")).unwrap();
+        std::fs::remove_file(root.join("link")).unwrap();
+        write("link", "a file where a link is staged\n");
+        dir
+    }
+
+    #[test]
+    fn writing_blobs_puts_what_libgit2_checks_out() {
+        let paths: Vec<PathBuf> = ["plain.txt", "tool.sh", "deep/new/file.txt", "gone.txt", "link"]
+            .map(PathBuf::from)
+            .to_vec();
+        let (ours, theirs) = (scratch(), scratch());
+        let repo = Repo::open_at(ours.path()).unwrap();
+        swap_in(&repo, &paths, None).unwrap();
+        let repo = Repo::open_at(theirs.path()).unwrap();
+        checkout(&repo, &mut repo.index().unwrap(), &paths).unwrap();
+        for path in &paths {
+            let read = |dir: &tempfile::TempDir| Content::read(&dir.path().join(path)).unwrap();
+            assert_eq!(read(&ours), read(&theirs), "{}", path.display());
+        }
+        let mode = |dir: &tempfile::TempDir| {
+            std::fs::metadata(dir.path().join("tool.sh"))
+                .unwrap()
+                .permissions()
+                .mode()
+        };
+        assert_eq!(mode(&ours), mode(&theirs));
+        assert!(mode(&ours) & 0o100 != 0, "executable, as staged");
+    }
 }
