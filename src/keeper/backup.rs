@@ -269,3 +269,26 @@ fn write_0600(path: &Path, data: &[u8], sync: bool) -> Result<()> {
         .and_then(|()| if sync { file.sync_data() } else { Ok(()) })
         .with_context(|| format!("failed to write `{}`", path.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cut_short_pack_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let (git_dir, root) = (dir.path().join("git"), dir.path().join("tree"));
+        fs::create_dir_all(&root).unwrap();
+        fs::write(root.join("a.txt"), "first\n").unwrap();
+        fs::write(root.join("b.txt"), "second file\n").unwrap();
+        let paths = [PathBuf::from("a.txt"), PathBuf::from("b.txt")];
+        let backup = Backup::create(&git_dir, &root, &paths, &root.join("no-index")).unwrap();
+        assert_eq!(backup.worktree(1).unwrap().data(), b"second file\n");
+        assert_eq!(backup.worktree(0).unwrap().data(), b"first\n");
+        fs::write(backup.dir.join("worktree.pack"), "first\n").unwrap();
+        // A backup loaded from a cut-short pack says so, never hands out part of a file.
+        let loaded = Backup::list(&git_dir).unwrap().pop().unwrap();
+        let err = loaded.worktree(1).unwrap_err();
+        assert!(format!("{err:#}").contains("shorter than its manifest says"), "{err:#}");
+    }
+}
