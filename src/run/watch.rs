@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 /// Past this many directories the scan is cheaper than the watches, and inotify watches are
 /// a per-user budget other programs (editors, file watchers) need too.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code, reason = "the watch is Linux's"))]
 const MAX_DIRECTORIES: usize = 20_000;
 
 #[cfg(target_os = "linux")]
@@ -37,6 +38,7 @@ impl Watch {
 
 /// Every directory of `files` (relative paths) and each of its parents, the root (empty
 /// path) included; `None` past `limit`.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code, reason = "the watch is Linux's"))]
 fn directories<'p>(files: impl Iterator<Item = &'p Path>, limit: usize) -> Option<Vec<PathBuf>> {
     let mut dirs: HashSet<&Path> = HashSet::new();
     for file in files {
