@@ -213,16 +213,10 @@ pub(crate) fn all(repo: &Repo) -> Result<ChangeSet> {
 /// The paths a tool could read: no conflicts, submodules or entries outside a sparse
 /// checkout (not on disk).
 pub(crate) fn tracked_in(index: &gix_index::File) -> Vec<PathBuf> {
-    use gix_index::entry::Flags;
     index
         .entries()
         .iter()
-        .filter(|e| {
-            e.stage_raw() == 0
-                && !e.mode.is_submodule()
-                && !e.mode.is_sparse()
-                && !e.flags.contains(Flags::SKIP_WORKTREE)
-        })
+        .filter(|e| super::staged::in_worktree(e))
         .map(|e| path_from_bytes(e.path(index)))
         .collect()
 }

@@ -70,6 +70,20 @@ pub(super) fn staged(repo: &Repository, index: &gix_index::File, head: Option<&T
     Some(walk.changes)
 }
 
+/// An entry git keeps in the working tree: no conflict stage, submodule, sparse directory
+/// or entry outside a sparse checkout.
+pub(crate) fn in_worktree(entry: &gix_index::Entry) -> bool {
+    entry.stage_raw() == 0
+        && !entry.mode.is_submodule()
+        && !entry.mode.is_sparse()
+        && !entry.flags.contains(gix_index::entry::Flags::SKIP_WORKTREE)
+}
+
+/// [`in_worktree`], and its blob is the content (not intent-to-add, whose blob is empty).
+pub(crate) fn holds_blob(entry: &gix_index::Entry) -> bool {
+    in_worktree(entry) && !entry.flags.contains(gix_index::entry::Flags::INTENT_TO_ADD)
+}
+
 /// Tracked paths whose working tree differs from the index: edited, deleted, or of another
 /// type. Stat data that matches what the index recorded (and is not too recent to trust)
 /// proves a file clean, as in git; otherwise the raw bytes are hashed and compared with the
@@ -78,20 +92,13 @@ pub(super) fn staged(repo: &Repository, index: &gix_index::File, head: Option<&T
 /// git does not keep on disk (intent-to-add, skip-worktree, submodules, conflicts) are left
 /// out.
 pub(crate) fn unstaged(index: &gix_index::File, root: &Path) -> Vec<PathBuf> {
-    use gix_index::entry::Flags;
-    let on_disk = |entry: &&gix_index::Entry| {
-        entry.stage_raw() == 0
-            && !entry.mode.is_submodule()
-            && !entry.mode.is_sparse()
-            && !entry.flags.intersects(Flags::INTENT_TO_ADD | Flags::SKIP_WORKTREE)
-    };
     // Thousands of `lstat`s: spread over the cores, as git's preload-index does. A root
     // that cannot be opened leaves every file to be set aside (which then says why not).
     let tree = super::stat::Root::open(root).ok();
     index
         .entries()
         .par_iter()
-        .filter(on_disk)
+        .filter(|e| holds_blob(e))
         .filter_map(|entry| {
             let path = Path::new(std::ffi::OsStr::from_bytes(entry.path(index)));
             let same = tree

@@ -140,20 +140,11 @@ fn watch(repo: &Repo) -> Result<Option<Watch>> {
             index
                 .entries()
                 .iter()
-                .filter(|e| on_disk(e))
+                .filter(|e| crate::git::staged::holds_blob(e))
                 .map(|e| Path::new(std::ffi::OsStr::from_bytes(e.path(index)))),
         ),
         None => Watch::start(root, tracked(repo)?.iter().map(PathBuf::as_path)),
     })
-}
-
-/// An index entry git keeps in the working tree.
-fn on_disk(entry: &gix_index::Entry) -> bool {
-    use gix_index::entry::Flags;
-    entry.stage_raw() == 0
-        && !entry.mode.is_submodule()
-        && !entry.mode.is_sparse()
-        && !entry.flags.intersects(Flags::INTENT_TO_ADD | Flags::SKIP_WORKTREE)
 }
 
 fn tracked(repo: &Repo) -> Result<Vec<PathBuf>> {
@@ -161,7 +152,7 @@ fn tracked(repo: &Repo) -> Result<Vec<PathBuf>> {
         return Ok(index
             .entries()
             .iter()
-            .filter(|e| on_disk(e))
+            .filter(|e| crate::git::staged::holds_blob(e))
             .map(|e| crate::git::path_from_bytes(e.path(index)))
             .collect());
     }
@@ -267,7 +258,7 @@ fn changes(repo: &Repo, before: &Before, claimed: &HashSet<&Path>, isolated: boo
                 index.is_none_or(|index| {
                     index
                         .entry_by_path(path.as_os_str().as_bytes().into())
-                        .is_some_and(on_disk)
+                        .is_some_and(crate::git::staged::holds_blob)
                 })
             };
             touched

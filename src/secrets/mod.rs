@@ -365,4 +365,6 @@ fn secret_like(name: &str) -> bool {
 }
 
 #[cfg(test)]
+mod fake;
+#[cfg(test)]
 mod tests;

@@ -3,17 +3,7 @@
 
 use super::*;
 
-const ALNUM: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-const UPPER_DIGITS: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-const HEX: &str = "0123456789abcdef";
-
-/// `len` characters of `alphabet`, varied (a fixed pseudo-random walk).
-fn fake(alphabet: &str, len: usize, seed: usize) -> String {
-    let chars: Vec<char> = alphabet.chars().collect();
-    (0..len)
-        .map(|i| chars[(i * 7 + seed * 13 + i * i * 3) % chars.len()])
-        .collect()
-}
+use super::fake::{ALNUM, HEX, UPPER_DIGITS, fake};
 
 fn rules_found(text: &str) -> Vec<String> {
     Scanner::with(&[])

@@ -3,15 +3,10 @@
 
 use crate::common::TestRepo;
 
-const ALNUM: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-const UPPER_DIGITS: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-
-fn fake(alphabet: &str, len: usize, seed: usize) -> String {
-    let chars: Vec<char> = alphabet.chars().collect();
-    (0..len)
-        .map(|i| chars[(i * 7 + seed * 13 + i * i * 3) % chars.len()])
-        .collect()
-}
+#[path = "../../src/secrets/fake.rs"]
+#[allow(dead_code, reason = "the unit tests use all of it, these some")]
+mod fake;
+use fake::{ALNUM, UPPER_DIGITS, fake};
 
 fn repo(extra: &str) -> TestRepo {
     let repo = TestRepo::new();
