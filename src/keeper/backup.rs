@@ -1,15 +1,18 @@
-//! The backup of a pre-commit run, under `.git/gate/backups/<id>/`, written before the
+//! The backup of a pre-commit run, under `.git/gate/backups/<id>/`, complete before the
 //! working tree is touched and removed only after the restored tree was checked against it:
 //!
-//! - `manifest.json`: the paths, what each was (file and mode, link, nothing), where its
-//!   bytes are in the packs, and the phase;
-//! - `worktree.pack`: the bytes the user had in the working tree (the unstaged edits), one
-//!   after another: one file and one `fdatasync` however many paths (a sync per file cost
-//!   more than the rest of a run);
-//! - `staged.pack`: the content gate put in their place (from the `swapped` phase on);
-//! - `index`: a copy of the index as it was, so nothing depends on the live index.
+//! - `manifest.json`: the paths, what each was (file and mode, link, nothing), where the
+//!   user's bytes are, and what gate put there; written (and synced, with its folder) before
+//!   the first path is touched;
+//! - `files/<n>`: the user's file itself, moved here by `rename` and moved back afterwards:
+//!   no copy, no data to sync, and the file comes back as the same file (inode, times,
+//!   links), so an editor never sees it change;
+//! - `worktree.pack`: the bytes of the paths that cannot be moved (on another mount than
+//!   the git directory), one after another, synced once however many;
+//! - `index`: the index as it was (a hard link: git replaces the index, never rewrites it).
 //!
-//! Backups of version 1 (`worktree/<n>`, `staged/<n>`) are still read.
+//! Version 2 backups (`worktree.pack` for every path, `staged.pack`) and version 1
+//! (`worktree/<n>`, `staged/<n>`) are still read.
 
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
@@ -23,7 +26,8 @@ use super::content::Content;
 use crate::git::path_from_bytes;
 
 const MANIFEST: &str = "manifest.json";
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
+const FILES: &str = "files";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -42,9 +46,16 @@ pub(crate) struct Entry {
     pub(crate) shown: String,
     /// What the user had at this path.
     pub(crate) worktree: Content,
+    /// Version 3: the user's file was moved to `files/<n>` (once the run touches it: a
+    /// missing `files/<n>` means the path still, or again, holds it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) moved: bool,
     /// What gate put there (in the `swapped` phase).
     pub(crate) staged: Option<Content>,
-    /// Where the user's bytes are in `worktree.pack` (absent in version 1).
+    /// Version 3: the git blob id of what gate put there (its bytes are not kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) staged_id: Option<String>,
+    /// Where the user's bytes are in `worktree.pack` (absent in version 1 and for moved files).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) worktree_at: Option<Stored>,
     /// Where gate's bytes are in `staged.pack`.
@@ -84,6 +95,8 @@ pub(crate) struct Manifest {
 pub(crate) struct Backup {
     pub(crate) dir: PathBuf,
     pub(crate) manifest: Manifest,
+    /// What this run put at each path, bytes included (empty for a loaded backup).
+    put: Vec<Content>,
 }
 
 /// Where backups live in a repository's git dir.
@@ -92,61 +105,131 @@ pub(crate) fn backups_dir(git_dir: &Path) -> PathBuf {
 }
 
 impl Backup {
-    /// Saves the working-tree state of `paths` (repository-relative) and a copy of the index.
+    /// Records the working-tree state of `paths` (repository-relative) durably, with the
+    /// index as it was; the paths are untouched until [`Backup::move_out`].
     pub(crate) fn create(git_dir: &Path, root: &Path, paths: &[PathBuf], index: &Path) -> Result<Self> {
+        let dir = Self::new_dir(git_dir)?;
+        // The user's files can be moved here only from the same mount (rename(2)). Debug
+        // builds copy on request, so the tests take the other mount's path too.
+        let copy = cfg!(debug_assertions) && crate::env::var(crate::env::GATE_FAULT).as_deref() == Some("copy-backup");
+        let mount = if copy { None } else { mount_id(&dir.join(FILES)) };
+        Self::create_in(dir, root, paths, index, mount)
+    }
+
+    fn new_dir(git_dir: &Path) -> Result<PathBuf> {
         let created = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        let pid = std::process::id();
-        let id = format!("{created}-{pid}");
-        let dir = backups_dir(git_dir).join(&id);
-        private_dir(&dir)?;
-        if index.exists() {
-            let bytes = fs::read(index).with_context(|| format!("failed to copy the index `{}`", index.display()))?;
-            write_synced(&dir.join("index"), &bytes)?;
-        }
+        let dir = backups_dir(git_dir).join(format!("{created}-{}", std::process::id()));
+        private_dir(&dir.join(FILES))?;
+        Ok(dir)
+    }
+
+    /// [`Backup::create`] in a new `dir`; files on mount `mount` are moved, the rest copied.
+    fn create_in(dir: PathBuf, root: &Path, paths: &[PathBuf], index: &Path, mount: Option<u64>) -> Result<Self> {
+        let created = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let id = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        keep_index(index, &dir.join("index"))?;
         let mut entries = Vec::with_capacity(paths.len());
         let mut pack = Vec::new();
         for path in paths {
-            let worktree =
-                Content::read(&root.join(path)).with_context(|| format!("failed to read `{}`", path.display()))?;
-            let worktree_at = Some(stash_in(&mut pack, worktree.data()));
+            let full = root.join(path);
+            let (worktree, moved) = match movable(&full, mount) {
+                Some(kind) => (kind, true),
+                None => (
+                    Content::read(&full).with_context(|| format!("failed to read `{}`", path.display()))?,
+                    false,
+                ),
+            };
+            let worktree_at = (!moved).then(|| stash_in(&mut pack, worktree.data()));
             entries.push(Entry {
                 path: path.as_os_str().as_bytes().to_vec(),
                 shown: path.to_string_lossy().into_owned(),
                 worktree,
+                moved,
                 staged: None,
+                staged_id: None,
                 worktree_at,
                 staged_at: None,
             });
         }
-        write_synced(&dir.join("worktree.pack"), &pack)?;
+        if entries.iter().any(|e| !e.moved) {
+            write_synced(&dir.join("worktree.pack"), &pack)?;
+        }
         let backup = Self {
             dir,
             manifest: Manifest {
                 version: VERSION,
                 id,
                 created,
-                pid,
+                pid: std::process::id(),
                 phase: Phase::Saved,
                 entries,
             },
+            put: Vec::new(),
         };
-        // The manifest makes the backup count: written last, atomically.
-        backup.write_manifest()?;
+        // The manifest makes the backup count: written last, atomically, and on disk (its
+        // folder's entry too) before any of the user's files moves.
+        backup.write_manifest(true)?;
         Ok(backup)
     }
 
-    /// Records the staged content now in the working tree.
-    pub(crate) fn mark_swapped(&mut self, root: &Path) -> Result<()> {
-        let mut pack = Vec::new();
-        for entry in &mut self.manifest.entries {
-            let path = root.join(path_from_bytes(&entry.path));
-            let staged = Content::read(&path).with_context(|| format!("failed to read `{}`", path.display()))?;
-            entry.staged_at = Some(stash_in(&mut pack, staged.data()));
-            entry.staged = Some(staged);
+    /// Moves each movable path's file into the backup. An error leaves the rest in place
+    /// (the paths not moved still hold the user's files, as the backup knows).
+    pub(crate) fn move_out(&self, root: &Path) -> Result<()> {
+        for (n, entry) in self.manifest.entries.iter().enumerate() {
+            if entry.moved {
+                let from = root.join(path_from_bytes(&entry.path));
+                fs::rename(&from, self.moved_path(n))
+                    .with_context(|| format!("failed to set `{}` aside", from.display()))?;
+            }
         }
-        write_synced(&self.dir.join("staged.pack"), &pack)?;
+        Ok(())
+    }
+
+    /// Records what gate put at each path (in the manifest its blob id only). Not synced:
+    /// after a crash that loses it, whatever is at a path is kept aside before the user's
+    /// file goes back, so nothing is lost either way.
+    pub(crate) fn mark_swapped(&mut self, put: Vec<Content>) -> Result<()> {
+        for (entry, content) in self.manifest.entries.iter_mut().zip(&put) {
+            entry.staged_id = Some(blob_id(content));
+            entry.staged = Some(content.with_data(Vec::new()));
+        }
+        self.put = put;
         self.manifest.phase = Phase::Swapped;
-        self.write_manifest()
+        self.write_manifest(false)
+    }
+
+    /// Where entry `n`'s moved file lives while the run lasts.
+    fn moved_path(&self, n: usize) -> PathBuf {
+        self.dir.join(FILES).join(n.to_string())
+    }
+
+    /// Entry `n`'s file in the backup, if it was moved there and is there still.
+    pub(crate) fn moved_file(&self, n: usize) -> Option<PathBuf> {
+        let path = self.moved_path(n);
+        (self.manifest.entries[n].moved && fs::symlink_metadata(&path).is_ok()).then_some(path)
+    }
+
+    /// Whether `current` is exactly what gate put at entry `n`; `false` when that is unknown.
+    pub(crate) fn holds_put(&self, n: usize, current: &Content) -> Result<bool> {
+        if let Some(put) = self.put.get(n) {
+            return Ok(put == current);
+        }
+        let entry = &self.manifest.entries[n];
+        match (&entry.staged, &entry.staged_id) {
+            (Some(staged), Some(id)) => {
+                Ok(staged.with_data(Vec::new()) == current.with_data(Vec::new()) && blob_id(current) == *id)
+            }
+            (Some(_), None) => Ok(self.staged(n)?.is_some_and(|s| s == *current)),
+            (None, _) => Ok(false),
+        }
+    }
+
+    /// What this run put at entry `n`, bytes included (a fix's merge base).
+    pub(crate) fn put(&self, n: usize) -> Option<&Content> {
+        self.put.get(n)
     }
 
     /// Every complete backup in the repository, oldest first. A directory without a manifest
@@ -160,7 +243,12 @@ impl Backup {
         for entry in entries.flatten() {
             let path = entry.path();
             if !path.join(MANIFEST).exists() {
-                let _ = fs::remove_dir_all(&path);
+                // Never complete, so the working tree was never touched; a folder that holds
+                // moved files anyway is left for a person to look at, never removed.
+                let holds_files = fs::read_dir(path.join(FILES)).is_ok_and(|mut d| d.next().is_some());
+                if !holds_files {
+                    let _ = fs::remove_dir_all(&path);
+                }
                 continue;
             }
             backups.push(Self::load(&path)?);
@@ -177,12 +265,18 @@ impl Backup {
         Ok(Self {
             dir: dir.to_owned(),
             manifest,
+            put: Vec::new(),
         })
     }
 
     /// What the user had at entry `n`, bytes included.
     pub(crate) fn worktree(&self, n: usize) -> Result<Content> {
         let entry = &self.manifest.entries[n];
+        if entry.moved {
+            let path = self.moved_path(n);
+            return Content::read(&path)
+                .with_context(|| format!("failed to read the backup file `{}`", path.display()));
+        }
         let data = self.data("worktree", n)?;
         Ok(entry.worktree.with_data(data))
     }
@@ -226,12 +320,70 @@ impl Backup {
         fs::remove_dir_all(&self.dir).with_context(|| format!("failed to remove the backup `{}`", self.dir.display()))
     }
 
-    fn write_manifest(&self) -> Result<()> {
+    /// Replaces the manifest atomically; `durable`: on disk, its name included, on return.
+    fn write_manifest(&self, durable: bool) -> Result<()> {
         let text = serde_json::to_string_pretty(&self.manifest)?;
         let temp = self.dir.join(format!("{MANIFEST}.tmp"));
-        write_synced(&temp, text.as_bytes())?;
-        fs::rename(&temp, self.dir.join(MANIFEST)).with_context(|| format!("failed to write `{}`", self.dir.display()))
+        write_0600(&temp, text.as_bytes(), durable)?;
+        fs::rename(&temp, self.dir.join(MANIFEST))
+            .and_then(|()| {
+                if durable {
+                    fs::File::open(&self.dir)?.sync_all()
+                } else {
+                    Ok(())
+                }
+            })
+            .with_context(|| format!("failed to write `{}`", self.dir.display()))
     }
+}
+
+/// The mount `dir` is on (statx's mount id, Linux 5.8 on); `None` when it cannot be told,
+/// so nothing is moved.
+fn mount_id(dir: &Path) -> Option<u64> {
+    use rustix::fs::{AtFlags, CWD, StatxFlags, statx};
+    let stat = statx(CWD, dir, AtFlags::SYMLINK_NOFOLLOW, StatxFlags::MNT_ID).ok()?;
+    (stat.stx_mask & StatxFlags::MNT_ID.bits() != 0).then_some(stat.stx_mnt_id)
+}
+
+/// What is at `full` (its kind and mode, no bytes) when it is a file or a link on `mount`,
+/// which `rename` can move into the backup; `None` for anything else (read and copied).
+fn movable(full: &Path, mount: Option<u64>) -> Option<Content> {
+    use rustix::fs::{AtFlags, CWD, FileType, StatxFlags, statx};
+    let mount = mount?;
+    let stat = statx(
+        CWD,
+        full,
+        AtFlags::SYMLINK_NOFOLLOW,
+        StatxFlags::TYPE | StatxFlags::MODE | StatxFlags::MNT_ID,
+    )
+    .ok()?;
+    if stat.stx_mask & StatxFlags::MNT_ID.bits() == 0 || stat.stx_mnt_id != mount {
+        return None;
+    }
+    match FileType::from_raw_mode(u32::from(stat.stx_mode)) {
+        FileType::RegularFile => Some(Content::File {
+            bytes: Vec::new(),
+            mode: u32::from(stat.stx_mode) & 0o7777,
+        }),
+        FileType::Symlink => Some(Content::Symlink { target: Vec::new() }),
+        _ => None,
+    }
+}
+
+/// The index as it was: a hard link (git replaces the index file, so the link keeps the
+/// old one), or a copy where links cannot be made. Nothing reads it back: it is there for
+/// a person putting things right by hand.
+fn keep_index(index: &Path, copy: &Path) -> Result<()> {
+    if !index.exists() || fs::hard_link(index, copy).is_ok() {
+        return Ok(());
+    }
+    let bytes = fs::read(index).with_context(|| format!("failed to copy the index `{}`", index.display()))?;
+    write_private(copy, &bytes)
+}
+
+/// The git blob id of a path's content (a link's target), hex.
+pub(crate) fn blob_id(content: &Content) -> String {
+    git2::Oid::hash_object(git2::ObjectType::Blob, content.data()).map_or_else(|_| String::new(), |id| id.to_string())
 }
 
 /// Creates `dir` and any missing parents readable by the user alone (0700): backups hold
@@ -282,7 +434,10 @@ mod tests {
         fs::write(root.join("a.txt"), "first\n").unwrap();
         fs::write(root.join("b.txt"), "second file\n").unwrap();
         let paths = [PathBuf::from("a.txt"), PathBuf::from("b.txt")];
-        let backup = Backup::create(&git_dir, &root, &paths, &root.join("no-index")).unwrap();
+        // As on another mount than the git directory: the bytes are copied into the pack.
+        let dir = Backup::new_dir(&git_dir).unwrap();
+        let backup = Backup::create_in(dir, &root, &paths, &root.join("no-index"), None).unwrap();
+        assert!(backup.manifest.entries.iter().all(|e| !e.moved));
         assert_eq!(backup.worktree(1).unwrap().data(), b"second file\n");
         assert_eq!(backup.worktree(0).unwrap().data(), b"first\n");
         fs::write(backup.dir.join("worktree.pack"), "first\n").unwrap();
@@ -290,5 +445,29 @@ mod tests {
         let loaded = Backup::list(&git_dir).unwrap().pop().unwrap();
         let err = loaded.worktree(1).unwrap_err();
         assert!(format!("{err:#}").contains("shorter than its manifest says"), "{err:#}");
+    }
+
+    #[test]
+    fn files_are_moved_out_and_a_folder_holding_moved_files_is_never_removed() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let (git_dir, root) = (dir.path().join("git"), dir.path().join("tree"));
+        fs::create_dir_all(&root).unwrap();
+        fs::write(root.join("a.txt"), "mine\n").unwrap();
+        let inode = fs::metadata(root.join("a.txt")).unwrap().ino();
+        let paths = [PathBuf::from("a.txt"), PathBuf::from("absent.txt")];
+        let backup = Backup::create(&git_dir, &root, &paths, &root.join("no-index")).unwrap();
+        assert!(backup.manifest.entries[0].moved, "same mount: moved");
+        assert!(!backup.manifest.entries[1].moved, "nothing to move");
+        assert!(root.join("a.txt").exists(), "untouched until moved out");
+        backup.move_out(&root).unwrap();
+        assert!(!root.join("a.txt").exists());
+        let moved = backup.moved_file(0).unwrap();
+        assert_eq!(fs::metadata(&moved).unwrap().ino(), inode, "the same file, not a copy");
+        assert_eq!(backup.worktree(0).unwrap().data(), b"mine\n");
+        // Without its manifest the folder is no backup, but it holds a user's file: kept.
+        fs::remove_file(backup.dir.join(MANIFEST)).unwrap();
+        assert!(Backup::list(&git_dir).unwrap().is_empty());
+        assert_eq!(fs::read(&moved).unwrap(), b"mine\n");
     }
 }

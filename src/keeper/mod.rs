@@ -102,7 +102,10 @@ impl<'r> Keeper<'r> {
             left,
             target,
         };
-        let swapped = swap_in(repo, &affected, tree_index).and_then(|()| backup.mark_swapped(repo.root()));
+        let swapped = backup
+            .move_out(repo.root())
+            .and_then(|()| swap_in(repo, &affected, tree_index))
+            .and_then(|put| backup.mark_swapped(put));
         keeper.backup = Some(backup);
         swapped?;
         Ok(keeper)
@@ -200,8 +203,8 @@ fn obstacle(root: &Path, path: &Path) -> Option<String> {
 }
 
 /// Puts the content of `index` (the repository's own when `None`) at `paths`; a path the
-/// index does not hold is removed (its bytes are in the backup).
-fn swap_in(repo: &Repo, paths: &[PathBuf], index: Option<git2::Index>) -> Result<()> {
+/// index does not hold is removed (its bytes are in the backup). Returns what each path holds.
+fn swap_in(repo: &Repo, paths: &[PathBuf], index: Option<git2::Index>) -> Result<Vec<Content>> {
     if !repo.may_filter_content()? {
         // The staged entries from the index gix read already (libgit2 would read and
         // checksum it again), or from the tree made into an index.
@@ -224,7 +227,7 @@ fn swap_in(repo: &Repo, paths: &[PathBuf], index: Option<git2::Index>) -> Result
 }
 
 /// [`swap_in`] through libgit2's checkout, which applies git's content filters.
-fn checkout(repo: &Repo, index: &mut git2::Index, paths: &[PathBuf]) -> Result<()> {
+fn checkout(repo: &Repo, index: &mut git2::Index, paths: &[PathBuf]) -> Result<Vec<Content>> {
     let mut checkout = CheckoutBuilder::new();
     checkout.force().update_index(false).disable_pathspec_match(true);
     let mut any = false;
@@ -249,14 +252,21 @@ fn checkout(repo: &Repo, index: &mut git2::Index, paths: &[PathBuf]) -> Result<(
             .checkout_index(Some(index), Some(&mut checkout))
             .context("failed to put the checked content into the working tree")?;
     }
-    Ok(())
+    paths
+        .iter()
+        .map(|path| {
+            let full = repo.root().join(path);
+            Content::read(&full).with_context(|| format!("failed to read `{}`", full.display()))
+        })
+        .collect()
 }
 
 /// [`swap_in`] where no content filter can apply: each path gets its blob's bytes as they
 /// are (a link its target), executable as the index says. libgit2's checkout compared the
 /// whole working tree with the index first, a second pass over every file; a unit test
 /// holds this to its result.
-fn write_blobs(repo: &Repo, paths: &[PathBuf], staged: impl Fn(&Path) -> Option<(Oid, u32)>) -> Result<()> {
+fn write_blobs(repo: &Repo, paths: &[PathBuf], staged: impl Fn(&Path) -> Option<(Oid, u32)>) -> Result<Vec<Content>> {
+    let mut put = Vec::with_capacity(paths.len());
     for path in paths {
         let full = repo.root().join(path);
         let content = match staged(path) {
@@ -281,8 +291,9 @@ fn write_blobs(repo: &Repo, paths: &[PathBuf], staged: impl Fn(&Path) -> Option<
         content
             .write(&full)
             .with_context(|| format!("failed to set `{}` aside", path.display()))?;
+        put.push(content);
     }
-    Ok(())
+    Ok(put)
 }
 
 /// The process's file-creation mask, as git's checkout applies it: read from
@@ -315,24 +326,40 @@ pub(crate) fn put_back(root: &Path, git_dir: &Path, backup: Backup, recovering: 
     let id = backup.manifest.id.clone();
     let (fixes_dir, recovered_dir) = (git_dir.join("gate/fixes"), git_dir.join("gate/recovered"));
     for n in 0..backup.manifest.entries.len() {
-        let relative = path_from_bytes(&backup.manifest.entries[n].path);
+        let entry = &backup.manifest.entries[n];
+        let relative = path_from_bytes(&entry.path);
         let full = root.join(&relative);
-        let ours = backup.worktree(n)?;
-        let staged = backup.staged(n)?;
+        let moved = backup.moved_file(n);
+        if entry.moved && moved.is_none() {
+            continue; // never moved out, or moved back already: the path holds the user's file
+        }
+        let ours = || match &moved {
+            Some(file) => Ok(Back::Move(file.clone())),
+            None => backup.worktree(n).map(Back::Write),
+        };
         let current = Content::read(&full).with_context(|| format!("failed to read `{}`", full.display()))?;
-        // Untouched since gate put the staged content there (or gate never got that far).
-        let untouched = current == ours || staged.as_ref().is_none_or(|s| *s == current);
-        let wanted = if untouched {
-            ours
+        // Untouched since gate put the staged content there, or gate never got that far.
+        let untouched = backup.holds_put(n, &current)?
+            || (entry.staged.is_none() && !recovering)
+            || match &moved {
+                // Moved out, and the run stopped before anything was put there.
+                Some(_) => entry.staged.is_none() && current == Content::Missing,
+                None => current == backup.worktree(n)?,
+            };
+        let back = if untouched {
+            ours()?
         } else if recovering {
             let kept = keep_aside(&recovered_dir.join(&id), n, &relative, &current)?;
             restored.conflicts.push((relative.clone(), kept));
-            ours
+            ours()?
         } else {
-            let staged = staged.unwrap_or(Content::Missing);
-            if let Some(merged) = merge(&staged, &ours, &current) {
+            let staged = match backup.put(n) {
+                Some(put) => put.clone(),
+                None => backup.staged(n)?.unwrap_or(Content::Missing),
+            };
+            if let Some(merged) = merge(&staged, &backup.worktree(n)?, &current) {
                 restored.merged.push(relative.clone());
-                merged
+                Back::Write(merged)
             } else {
                 let diff = match (staged.text_bytes(), current.text_bytes()) {
                     (Some(before), Some(after)) => crate::model::text_diff(&relative, before, after),
@@ -345,21 +372,20 @@ pub(crate) fn put_back(root: &Path, git_dir: &Path, backup: Backup, recovering: 
                     keep_aside(&fixes_dir.join(&id), n, &relative, &current)?
                 };
                 restored.conflicts.push((relative.clone(), saved));
-                ours
+                ours()?
             }
         };
-        wanted
-            .write(&full)
+        let expect = back
+            .apply(&full)
             .with_context(|| format!("failed to restore `{}`", full.display()))?;
-        expected.push((full, wanted));
+        expected.push((full, expect));
     }
     if !patch.is_empty() {
         backup::private_dir(&fixes_dir)?;
         backup::write_private(&fixes_dir.join(format!("{id}.patch")), patch.as_bytes())?;
     }
-    for (full, wanted) in &expected {
-        let now = Content::read(full).with_context(|| format!("failed to read `{}`", full.display()))?;
-        if now != *wanted {
+    for (full, expect) in &expected {
+        if !expect.holds(full)? {
             return Err(Problem::hinted(
                 format!(
                     "`{}` does not hold what was restored; the backup `{id}` is kept",
@@ -372,6 +398,61 @@ pub(crate) fn put_back(root: &Path, git_dir: &Path, backup: Backup, recovering: 
     }
     backup.remove()?;
     Ok(restored)
+}
+
+/// How a path gets the user's content back.
+enum Back {
+    /// The user's own file, moved back from the backup.
+    Move(PathBuf),
+    /// Content written: a copy from the backup, a merge, or nothing (a removal).
+    Write(Content),
+}
+
+/// What a restored path must hold when the restore is checked.
+enum Expect {
+    /// The very file moved back (device and inode).
+    File(u64, u64),
+    Content(Content),
+}
+
+impl Back {
+    fn apply(self, full: &Path) -> std::io::Result<Expect> {
+        use std::os::unix::fs::MetadataExt;
+        match self {
+            Back::Write(content) => {
+                content.write(full)?;
+                Ok(Expect::Content(content))
+            }
+            Back::Move(file) => {
+                let meta = std::fs::symlink_metadata(&file)?;
+                if std::fs::symlink_metadata(full).is_ok_and(|m| m.is_dir()) {
+                    std::fs::remove_dir(full)?; // only an empty one: never remove content
+                }
+                if let Err(err) = std::fs::rename(&file, full) {
+                    // A fix or a check removed the folder: it comes back, as git would.
+                    let parent = full.parent().filter(|p| !p.exists());
+                    let Some(parent) = parent.filter(|_| err.kind() == std::io::ErrorKind::NotFound) else {
+                        return Err(err);
+                    };
+                    std::fs::create_dir_all(parent)?;
+                    std::fs::rename(&file, full)?;
+                }
+                Ok(Expect::File(meta.dev(), meta.ino()))
+            }
+        }
+    }
+}
+
+impl Expect {
+    fn holds(&self, full: &Path) -> Result<bool> {
+        use std::os::unix::fs::MetadataExt;
+        Ok(match self {
+            Expect::Content(content) => {
+                Content::read(full).with_context(|| format!("failed to read `{}`", full.display()))? == *content
+            }
+            Expect::File(dev, ino) => std::fs::symlink_metadata(full).is_ok_and(|m| m.dev() == *dev && m.ino() == *ino),
+        })
+    }
 }
 
 /// The user's edits (`ours`, from `base`) merged with a fixer's change (`theirs`, from `base`),
@@ -503,5 +584,60 @@ mod tests {
         };
         assert_eq!(mode(&ours), mode(&theirs));
         assert!(mode(&ours) & 0o100 != 0, "executable, as staged");
+    }
+
+    /// A run stopped after each step of the set-aside (killed, or a power cut that kept
+    /// only what was synced), then the user edits a file before `gate recover`: every byte
+    /// of theirs comes back, the same files where they were moved, and what is neither
+    /// theirs nor known to be gate's is kept aside, never overwritten.
+    #[test]
+    fn recovery_after_a_stop_at_every_step_of_the_set_aside() {
+        use std::os::unix::fs::MetadataExt;
+        let paths: Vec<PathBuf> = ["plain.txt", "tool.sh", "deep/new/file.txt", "gone.txt", "link"]
+            .map(PathBuf::from)
+            .to_vec();
+        for stop in ["created", "moved", "swapped, record lost", "swapped"] {
+            let dir = scratch();
+            let root = dir.path();
+            let git_dir = root.join(".git");
+            let read = |path: &PathBuf| Content::read(&root.join(path)).unwrap();
+            let before: Vec<Content> = paths.iter().map(read).collect();
+            let inode = std::fs::metadata(root.join("plain.txt")).unwrap().ino();
+            let repo = Repo::open_at(root).unwrap();
+            let mut backup = Backup::create(&git_dir, root, &paths, &git_dir.join("index")).unwrap();
+            if stop != "created" {
+                backup.move_out(root).unwrap();
+            }
+            if stop.starts_with("swapped") {
+                let put = swap_in(&repo, &paths, None).unwrap();
+                assert_eq!(read(&paths[0]).data(), b"staged\n");
+                if stop == "swapped" {
+                    backup.mark_swapped(put).unwrap();
+                }
+                std::fs::write(root.join("plain.txt"), "edited after the stop\n").unwrap();
+            }
+            drop(backup); // the process is gone
+            let loaded = Backup::list(&git_dir).unwrap().pop().unwrap();
+            let restored = put_back(root, &git_dir, loaded, true).unwrap();
+            for (path, content) in paths.iter().zip(&before) {
+                assert_eq!(read(path), *content, "{stop}: {}", path.display());
+            }
+            assert_eq!(
+                std::fs::metadata(root.join("plain.txt")).unwrap().ino(),
+                inode,
+                "{stop}"
+            );
+            let kept: Vec<&Path> = restored.conflicts.iter().map(|(p, _)| p.as_path()).collect();
+            match stop {
+                "created" | "moved" => assert!(kept.is_empty(), "{stop}: {kept:?}"),
+                // What gate put is not known: all of it is kept aside, with the user's edit.
+                "swapped, record lost" => assert_eq!(kept.len(), 4, "{stop}: {kept:?}"),
+                _ => assert_eq!(kept, [Path::new("plain.txt")], "{stop}"),
+            }
+            if let Some((_, copy)) = restored.conflicts.iter().find(|(p, _)| p == Path::new("plain.txt")) {
+                assert_eq!(std::fs::read(copy).unwrap(), b"edited after the stop\n", "{stop}");
+            }
+            assert!(Backup::list(&git_dir).unwrap().is_empty(), "{stop}");
+        }
     }
 }

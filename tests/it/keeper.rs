@@ -67,6 +67,38 @@ fn gates_see_the_staged_content_and_unstaged_edits_survive_a_commit() {
     no_backup_left(&repo);
 }
 
+/// An editor holding the file open, or watching its time, sees nothing happen: the file
+/// with the unstaged edits is set aside and put back as itself, not rewritten.
+#[test]
+fn a_file_with_unstaged_edits_comes_back_as_the_same_file() {
+    use std::os::unix::fs::MetadataExt;
+    let (repo, seen) = partially_staged(0);
+    let path = repo.root().join("a.txt");
+    let old = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let before = std::fs::metadata(&path).unwrap();
+    let commit = repo.git_run(&["commit", "-m", "partial"], None);
+    assert_eq!(commit.code, 0, "{commit:?}");
+    assert_eq!(
+        std::fs::read_to_string(&seen).unwrap(),
+        "a.txt:one\nTWO staged\nthree\n\n"
+    );
+    let after = std::fs::metadata(&path).unwrap();
+    assert_eq!(
+        (after.dev(), after.ino()),
+        (before.dev(), before.ino()),
+        "the same file"
+    );
+    assert_eq!(after.modified().unwrap(), old, "never written");
+    assert_eq!(repo.read("a.txt"), "one\nTWO staged\nthree\nfour unstaged\n");
+    no_backup_left(&repo);
+}
+
 #[test]
 fn a_failing_gate_leaves_index_and_working_tree_exactly_as_they_were() {
     let (repo, _) = partially_staged(1);
