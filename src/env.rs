@@ -15,8 +15,9 @@ pub(crate) const GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";
 pub(crate) const GIT_INDEX_FILE: &str = "GIT_INDEX_FILE";
 /// The work tree of a bare git dir (`git --git-dir=~/.dotfiles --work-tree=~`).
 pub(crate) const GIT_WORK_TREE: &str = "GIT_WORK_TREE";
-/// Fault injection for tests only: `panic-after-stash` makes gate panic right after it set
-/// unstaged changes aside, to prove that a panic restores them.
+/// Fault injection for tests only (debug builds): `panic-after-stash` makes gate panic right
+/// after it set unstaged changes aside, to prove that a panic restores them; `copy-backup`
+/// copies the user's files into the backup as on another mount, instead of moving them.
 #[cfg(debug_assertions)]
 pub(crate) const GATE_FAULT: &str = "GATE_FAULT";
 /// GitHub Actions: the event that started the workflow, and the file with its payload.

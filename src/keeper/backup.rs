@@ -111,7 +111,10 @@ impl Backup {
         let dir = Self::new_dir(git_dir)?;
         // The user's files can be moved here only from the same mount (rename(2)). Debug
         // builds copy on request, so the tests take the other mount's path too.
-        let copy = cfg!(debug_assertions) && crate::env::var(crate::env::GATE_FAULT).as_deref() == Some("copy-backup");
+        #[cfg(debug_assertions)]
+        let copy = crate::env::var(crate::env::GATE_FAULT).as_deref() == Some("copy-backup");
+        #[cfg(not(debug_assertions))]
+        let copy = false;
         let mount = if copy { None } else { mount_id(&dir.join(FILES)) };
         Self::create_in(dir, root, paths, index, mount)
     }
