@@ -28,7 +28,7 @@ pub(crate) fn secrets(globals: &Globals, args: &SecretsArgs) -> Result<i32> {
     } else {
         ChangeSource::Worktree
     };
-    let workspace = Workspace::open(globals.config.as_deref(), ConfigAt::of(&source), globals.printer)?;
+    let workspace = Workspace::open_for_secrets(globals.config.as_deref(), ConfigAt::of(&source), globals.printer)?;
     let mut spec = configured(&workspace);
     if args.baseline.is_some() {
         spec.baseline = None; // a new baseline records everything found now

@@ -89,6 +89,15 @@ pub(crate) struct Workspace {
     pub(crate) origin: Origin,
 }
 
+/// What stands for a missing `gates.toml`.
+#[derive(Debug, Clone, Copy)]
+enum Fallback {
+    /// The gates derived from what the repository holds.
+    Detect,
+    /// A secrets gate with the built-in rules.
+    Secrets,
+}
+
 /// Which copy of `gates.toml` decides a run: the one that belongs to what is checked.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum ConfigAt {
@@ -115,7 +124,35 @@ impl Workspace {
         Self::load(Repo::open()?, explicit_config, at, printer)
     }
 
+    /// [`Workspace::open`] for `gate secrets`, which reads a `gates.toml` only for its
+    /// secrets gate's settings: without one, a secrets gate with the built-in rules stands
+    /// in, instead of gates derived from the repository (an error where no tool gate can
+    /// run, though none is needed).
+    pub(crate) fn open_for_secrets(explicit_config: Option<&Path>, at: ConfigAt, printer: Printer) -> Result<Self> {
+        Self::load_with(Repo::open()?, explicit_config, at, printer, Fallback::Secrets)
+    }
+
     fn load(repo: Repo, explicit_config: Option<&Path>, at: ConfigAt, printer: Printer) -> Result<Self> {
+        Self::load_with(repo, explicit_config, at, printer, Fallback::Detect)
+    }
+
+    fn load_with(
+        repo: Repo,
+        explicit_config: Option<&Path>,
+        at: ConfigAt,
+        printer: Printer,
+        fallback: Fallback,
+    ) -> Result<Self> {
+        let without_file = |repo: &Repo| match fallback {
+            Fallback::Detect => config::detected(repo.root(), &changes::tracked_paths(repo)?, printer),
+            Fallback::Secrets => {
+                let text = "[gates.secrets]\nkind = \"secrets\"\n";
+                Ok((
+                    config::parse(text, Path::new("<built-in gates>"), repo.root())?,
+                    Origin::Detected,
+                ))
+            }
+        };
         let root = repo.root().to_owned();
         let path = root.join(config::FILE_NAME);
         let kept = match (explicit_config, at) {
@@ -126,7 +163,10 @@ impl Workspace {
             }
         };
         let (config, origin) = match kept {
-            None => config::load(&root, explicit_config, printer, &|| changes::tracked_paths(&repo))?,
+            None => match config::load_if_present(&root, explicit_config)? {
+                Some(loaded) => loaded,
+                None => without_file(&repo)?,
+            },
             Some((bytes, which)) => {
                 let on_disk = std::fs::read(&path).ok();
                 if on_disk != bytes {
@@ -148,7 +188,7 @@ impl Workspace {
                             .with_context(|| format!("the {which} `{}` is not UTF-8", config::FILE_NAME))?;
                         config::from_text(&root, &text, path)?
                     }
-                    None => config::detected(&root, &changes::tracked_paths(&repo)?, printer)?,
+                    None => without_file(&repo)?,
                 }
             }
         };

@@ -94,8 +94,14 @@ fn backups_are_readable_by_the_user_alone() {
     assert!(!listing.is_empty(), "{run:?}");
     // Folders 0700 and what gate wrote 0600; the user's own file, moved in, keeps its mode
     // (0600 here), and the index is the index itself, linked: both only inside 0700.
-    assert!(listing.iter().any(|l| l.starts_with("600 ") && l.contains("/files/")), "{listing:?}");
-    assert!(listing.iter().any(|l| l.ends_with("/files") && l.starts_with("700 ")), "{listing:?}");
+    assert!(
+        listing.iter().any(|l| l.starts_with("600 ") && l.contains("/files/")),
+        "{listing:?}"
+    );
+    assert!(
+        listing.iter().any(|l| l.ends_with("/files") && l.starts_with("700 ")),
+        "{listing:?}"
+    );
     for line in listing.iter().filter(|l| !l.ends_with("/index")) {
         let mode = line.split_whitespace().next().unwrap();
         assert!(mode == "700" || mode == "600", "{line} in {listing:?}");

@@ -332,3 +332,20 @@ fn the_corpus_every_planted_secret_found_and_no_lookalike() {
 fn corpus_dir() -> Option<std::ffi::OsString> {
     std::env::var_os("GATE_BENCH_CORPUS")
 }
+
+/// `gate secrets` needs no `gates.toml` and no tool: in a repository where no tool gate
+/// could be derived (nothing but text), it scans with the built-in rules.
+#[test]
+fn gate_secrets_works_with_no_config_and_no_tools() {
+    let repo = TestRepo::new();
+    let token = format!("ghp_{}", fake(ALNUM, 36, 11));
+    repo.write("notes.txt", format!("token = \"{token}\"\n"))
+        .commit_all("init");
+    let run = repo.gate(&["secrets", "--all"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("notes.txt:1:"), "{run:?}");
+    assert!(
+        !run.stdout.contains(&token) && !run.stderr.contains(&token),
+        "masked: {run:?}"
+    );
+}
