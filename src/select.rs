@@ -1,6 +1,6 @@
 //! Change set × gate globs → the files each gate sees.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use globset::{Candidate, GlobSet};
 
@@ -13,27 +13,54 @@ pub(crate) struct FileSet {
     /// Repository-relative, deleted files included: a deletion can still matter to a gate.
     pub(crate) matched: crate::model::Files,
     /// Relative to the gate's `workdir`, deleted files left out: what `{files}` expands to.
-    pub(crate) args: Vec<PathBuf>,
+    pub(crate) args: crate::model::Files,
 }
 
-/// One [`FileSet`] per gate, in config order.
+/// One [`FileSet`] per gate, in config order. Gates that select alike (a formatter and a
+/// linter of the same files) are matched once and share the lists.
 pub(crate) fn select(config: &Config, changes: &ChangeSet) -> Vec<FileSet> {
-    let mut sets = vec![FileSet::default(); config.gates.len()];
+    let mut distinct: Vec<&Gate> = Vec::new();
+    let group: Vec<usize> = config
+        .gates
+        .iter()
+        .map(|gate| {
+            if let Some(at) = distinct.iter().position(|d| d.selector == gate.selector) {
+                at
+            } else {
+                distinct.push(gate);
+                distinct.len() - 1
+            }
+        })
+        .collect();
+    let mut lists = vec![(Vec::new(), Vec::new()); distinct.len()];
     for file in &changes.files {
         let candidate = Candidate::new(&file.path);
         if config.settings.exclude.is_match_candidate(&candidate) {
             continue;
         }
-        for (gate, set) in config.gates.iter().zip(sets.iter_mut()) {
+        for (gate, (matched, args)) in distinct.iter().zip(lists.iter_mut()) {
             if let Some(relative) = matches(gate, &file.path, &candidate) {
-                std::sync::Arc::make_mut(&mut set.matched).push(file.path.clone());
+                matched.push(file.path.clone());
                 if file.exists() {
-                    set.args.push(relative.to_owned());
+                    args.push(relative.to_owned());
                 }
             }
         }
     }
-    sets
+    let sets: Vec<FileSet> = lists
+        .into_iter()
+        .map(|(matched, args)| {
+            let matched = std::sync::Arc::new(matched);
+            // At the root with nothing deleted the two lists are one.
+            let args = if args == *matched {
+                matched.clone()
+            } else {
+                std::sync::Arc::new(args)
+            };
+            FileSet { matched, args }
+        })
+        .collect();
+    group.into_iter().map(|at| sets[at].clone()).collect()
 }
 
 /// Whether the gate takes this repository-relative path (its `workdir`, globs and regexes).
@@ -43,7 +70,11 @@ pub(crate) fn takes(gate: &Gate, path: &Path) -> bool {
 
 /// The path relative to the gate's `workdir` when the gate takes it.
 fn matches<'a>(gate: &Gate, path: &'a Path, root_candidate: &Candidate<'_>) -> Option<&'a Path> {
-    let relative = path.strip_prefix(&gate.workdir).ok()?;
+    let relative = if gate.workdir.as_os_str().is_empty() {
+        path
+    } else {
+        path.strip_prefix(&gate.workdir).ok()?
+    };
     let accepts = |set: &GlobSet| {
         if gate.workdir.as_os_str().is_empty() {
             set.is_match_candidate(root_candidate)
@@ -67,6 +98,7 @@ fn matches<'a>(gate: &Gate, path: &'a Path, root_candidate: &Candidate<'_>) -> O
 mod tests {
     use super::*;
     use crate::git::changes::{ChangedFile, FileStatus, Source};
+    use std::path::PathBuf;
 
     fn change_set(paths: &[(&str, FileStatus)]) -> ChangeSet {
         ChangeSet {
@@ -133,6 +165,65 @@ run = ["pytest"]
             *sets[1].matched,
             ["services/api/src/app.py", "services/api/src/old.py"].map(PathBuf::from)
         );
-        assert_eq!(sets[1].args, [PathBuf::from("src/app.py")]);
+        assert_eq!(*sets[1].args, [PathBuf::from("src/app.py")]);
+    }
+
+    /// Gates that select alike are matched once and share their lists; every gate still
+    /// gets exactly what it takes on its own.
+    #[test]
+    fn gates_that_select_alike_share_one_match() {
+        let config = config(
+            r#"
+[gates.format]
+kind = "format"
+files = ["*.py"]
+run = ["fmt", "{files}"]
+[gates.lint]
+kind = "lint"
+files = ["*.py"]
+run = ["lint", "{files}"]
+[gates.lint-src]
+kind = "lint"
+files = ["*.py"]
+exclude = ["tests/**"]
+run = ["lint", "{files}"]
+[gates.api]
+kind = "test"
+workdir = "services/api"
+files = ["*.py"]
+run = ["pytest", "{files}"]
+[gates.everything]
+kind = "lint"
+run = ["x", "{files}"]
+"#,
+        );
+        let changes = change_set(&[
+            ("a.py", FileStatus::Modified),
+            ("tests/t.py", FileStatus::Added),
+            ("services/api/app.py", FileStatus::Added),
+            ("gone.py", FileStatus::Deleted),
+            ("README.md", FileStatus::Modified),
+        ]);
+        let sets = select(&config, &changes);
+        assert!(std::sync::Arc::ptr_eq(&sets[0].matched, &sets[1].matched));
+        assert!(std::sync::Arc::ptr_eq(&sets[0].args, &sets[1].args));
+        assert!(!std::sync::Arc::ptr_eq(&sets[0].matched, &sets[2].matched));
+        for (gate, set) in config.gates.iter().zip(&sets) {
+            let alone: Vec<&Path> = changes
+                .files
+                .iter()
+                .map(|f| f.path.as_path())
+                .filter(|p| takes(gate, p))
+                .collect();
+            assert_eq!(
+                set.matched.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
+                alone,
+                "{}",
+                gate.name
+            );
+        }
+        assert_eq!(*sets[3].args, [PathBuf::from("app.py")], "relative to the workdir");
+        assert_eq!(sets[4].matched.len(), 5);
+        assert_eq!(sets[4].args.len(), 4, "the deleted file is not passed");
     }
 }

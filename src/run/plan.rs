@@ -360,8 +360,7 @@ impl Planner<'_> {
             + arg_cost(program.as_os_str().len())
             + env.iter().map(|(k, v)| arg_cost(k.len() + v.len() + 1)).sum::<usize>();
         let space = budget.saturating_sub(fixed_cost).max(1);
-        let file_args: Vec<OsString> = files.args.iter().map(|p| file_arg(p)).collect();
-        let batches = split(&file_args, space);
+        let batches = split(&files.args, space);
         Decision::Run(
             batches
                 .into_iter()
@@ -376,19 +375,19 @@ impl Planner<'_> {
 
 /// One batch's arguments: the template with `{files}` replaced by the batch (for a shell
 /// script, the files follow it as `$@`), and how many of them are files.
-fn with_files(command: &Program, template: &[String], batch: &[OsString]) -> (Vec<OsString>, usize) {
+fn with_files(command: &Program, template: &[String], batch: &[PathBuf]) -> (Vec<OsString>, usize) {
     let mut args = Vec::with_capacity(template.len() + batch.len());
     let mut count = 0;
     for arg in template {
         if matches!(command, Program::Argv(_)) && arg == FILES {
-            args.extend(batch.iter().cloned());
+            args.extend(batch.iter().map(|p| file_arg(p)));
             count = batch.len();
         } else {
             args.push(OsString::from(arg));
         }
     }
     if matches!(command, Program::Shell(_)) {
-        args.extend(batch.iter().cloned());
+        args.extend(batch.iter().map(|p| file_arg(p)));
         count = batch.len();
     }
     (args, count)
@@ -396,11 +395,20 @@ fn with_files(command: &Program, template: &[String], batch: &[OsString]) -> (Ve
 
 /// A file argument; a name starting with `-` gets `./` so that no tool reads it as an option.
 fn file_arg(path: &Path) -> OsString {
-    if path.as_os_str().as_bytes().starts_with(b"-") {
+    if starts_like_an_option(path) {
         Path::new(".").join(path).into_os_string()
     } else {
         path.as_os_str().to_owned()
     }
+}
+
+fn starts_like_an_option(path: &Path) -> bool {
+    path.as_os_str().as_bytes().starts_with(b"-")
+}
+
+/// The length of [`file_arg`]'s result, without making it.
+fn file_arg_len(path: &Path) -> usize {
+    path.as_os_str().len() + if starts_like_an_option(path) { 2 } else { 0 }
 }
 
 /// What an argument costs in the kernel's argument space: its bytes, a NUL and a pointer.
@@ -408,13 +416,13 @@ fn arg_cost(len: usize) -> usize {
     len + 1 + std::mem::size_of::<usize>()
 }
 
-/// Splits file arguments into consecutive batches each costing at most `room`.
-fn split(files: &[OsString], room: usize) -> Vec<&[OsString]> {
+/// Splits files into consecutive batches whose arguments each cost at most `room`.
+fn split(files: &[PathBuf], room: usize) -> Vec<&[PathBuf]> {
     let mut batches = Vec::new();
     let mut start = 0;
     let mut used = 0;
     for (i, file) in files.iter().enumerate() {
-        let cost = arg_cost(file.len());
+        let cost = arg_cost(file_arg_len(file));
         if i > start && used + cost > room {
             batches.push(&files[start..i]);
             start = i;
@@ -446,22 +454,29 @@ mod tests {
 
     #[test]
     fn batches_stay_below_the_budget_and_keep_every_file_in_order() {
-        let files: Vec<OsString> = (0..1000)
-            .map(|i| OsString::from(format!("dir/file-{i:04}.py")))
+        let files: Vec<PathBuf> = (0..1000)
+            .map(|i| {
+                PathBuf::from(if i % 7 == 0 {
+                    format!("-{i:04}.py")
+                } else {
+                    format!("dir/file-{i:04}.py")
+                })
+            })
             .collect();
         let room = 2000;
         let batches = split(&files, room);
         assert!(batches.len() > 1);
         for batch in &batches {
-            assert!(batch.iter().map(|f| arg_cost(f.len())).sum::<usize>() <= room);
+            // What the arguments really cost, `./` before a leading dash included.
+            assert!(batch.iter().map(|f| arg_cost(file_arg(f).len())).sum::<usize>() <= room);
         }
-        let joined: Vec<&OsString> = batches.iter().flat_map(|b| b.iter()).collect();
+        let joined: Vec<&PathBuf> = batches.iter().flat_map(|b| b.iter()).collect();
         assert_eq!(joined, files.iter().collect::<Vec<_>>());
     }
 
     #[test]
     fn an_oversized_file_gets_a_batch_of_its_own() {
-        let files = vec![OsString::from("a".repeat(50)), OsString::from("b")];
+        let files = vec![PathBuf::from("a".repeat(50)), PathBuf::from("b")];
         assert_eq!(split(&files, 10).len(), 2);
     }
 

@@ -122,6 +122,9 @@ pub(crate) struct Gate {
     pub(crate) exclude_regex: Vec<Regex>,
     /// Relative to the repository root; empty for the root itself.
     pub(crate) workdir: PathBuf,
+    /// What decides the files it takes (`workdir`, `files`, `exclude`, the regexes), as
+    /// text: gates with equal selectors take the same files, so a run matches them once.
+    pub(crate) selector: String,
     /// Indices into [`Config::gates`].
     pub(crate) depends_on: Vec<usize>,
     /// `None`: every stage.
@@ -299,6 +302,7 @@ fn resolve_gate(
         },
         (None, _) => None,
     };
+    let selector = selector(&workdir, &raw, &action);
     let gate = Gate {
         name: name.get_ref().clone(),
         kind: raw.kind(),
@@ -309,6 +313,7 @@ fn resolve_gate(
         files_regex: regexes(raw.files_regex.as_ref())?,
         exclude_regex: regexes(raw.exclude_regex.as_ref())?,
         workdir,
+        selector,
         depends_on,
         stages: raw.stages,
         timeout: raw.timeout.as_ref().map(timeout).transpose()?,
@@ -328,6 +333,26 @@ fn resolve_gate(
         problem_format,
     };
     Ok((gate, spans))
+}
+
+/// Everything [`Gate::selector`] stands for, as text (a kind's default `files` by the kind).
+fn selector(workdir: &Path, raw: &RawGate, action: &Action) -> String {
+    fn patterns(list: &[Spanned<String>]) -> Vec<&str> {
+        list.iter().map(|p| p.get_ref().as_str()).collect()
+    }
+    let files = match (&raw.files, action) {
+        (Some(files), _) => format!("{:?}", patterns(files)),
+        (None, Action::Hygiene(spec)) => format!("{:?} default {:?}", raw.kind(), spec.check.default_files()),
+        (None, _) => format!("{:?} default", raw.kind()),
+    };
+    let regexes = |list: Option<&Spanned<OneOrMany>>| list.map(|r| format!("{:?}", r.get_ref())).unwrap_or_default();
+    format!(
+        "{:?}\n{files}\n{:?}\n{}\n{}",
+        workdir.as_os_str().as_encoded_bytes(),
+        patterns(&raw.exclude),
+        regexes(raw.files_regex.as_ref()),
+        regexes(raw.exclude_regex.as_ref())
+    )
 }
 
 /// A gate's command and fixer, or its built-in work: one of them.

@@ -76,7 +76,7 @@ fn setup(specs: &[Spec<'_>]) -> (Config, Vec<GatePlan>) {
                 decision: Decision::Run(commands),
                 files: FileSet {
                     matched: std::sync::Arc::new(files.iter().map(PathBuf::from).collect()),
-                    args: files.iter().map(PathBuf::from).collect(),
+                    args: std::sync::Arc::new(files.iter().map(PathBuf::from).collect()),
                 },
                 fixing: *fixing,
             }
