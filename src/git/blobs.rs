@@ -16,9 +16,17 @@ enum Blob {
     Vouched,
     /// Read and hashed (`None`: not there, or not the entry's kind of file).
     Hashed(Option<Oid>),
+    /// Not read: its size is not the entry's, so neither are its bytes (asked only whether
+    /// the file is the entry's).
+    Differs,
 }
 
-fn worktree_blob(index: &gix_index::File, entry: &gix_index::Entry, tree: &Root, root: &Path, path: &Path) -> Blob {
+fn worktree_blob(
+    index: &gix_index::File,
+    entry: &gix_index::Entry,
+    (tree, root, path): (&Root, &Path, &Path),
+    id_needed: bool,
+) -> Blob {
     use rustix::fs::FileType;
     let options = gix_index::entry::stat::Options::default();
     let Ok(stat) = tree.lstat(path) else {
@@ -36,8 +44,14 @@ fn worktree_blob(index: &gix_index::File, entry: &gix_index::Entry, tree: &Root,
     if !kind_matches {
         return Blob::Hashed(None);
     }
-    if entry.stat.matches(&stat::index_stat(&stat), options) && !entry.stat.is_racy(index.timestamp(), options) {
+    let now = stat::index_stat(&stat);
+    if entry.stat.matches(&now, options) && !entry.stat.is_racy(index.timestamp(), options) {
         return Blob::Vouched;
+    }
+    // As git: a recorded size of 0 may be a racily clean entry git smudged, so only a
+    // non-zero one that differs proves the bytes differ (sizes are kept modulo 2^32).
+    if !id_needed && entry.stat.size != 0 && entry.stat.size != now.size {
+        return Blob::Differs;
     }
     Blob::Hashed(hash_file(&root.join(path), kind == FileType::Symlink))
 }
@@ -50,9 +64,10 @@ pub(super) fn same_as_entry(
     root: &Path,
     path: &Path,
 ) -> bool {
-    match worktree_blob(index, entry, tree, root, path) {
+    match worktree_blob(index, entry, (tree, root, path), false) {
         Blob::Vouched => true,
         Blob::Hashed(oid) => oid.is_some_and(|oid| oid.as_bytes() == entry.id.as_slice()),
+        Blob::Differs => false,
     }
 }
 
@@ -90,7 +105,7 @@ pub(crate) fn blob_ids(index: Option<&gix_index::File>, root: &Path, paths: &[Pa
             let full = root.join(path);
             let blob = |(index, entry)| {
                 tree.as_ref()
-                    .map(|tree| (entry, worktree_blob(index, entry, tree, root, path)))
+                    .map(|tree| (entry, worktree_blob(index, entry, (tree, root, path), true)))
             };
             let oid = match entry.and_then(blob) {
                 Some((entry, Blob::Vouched)) => return entry.id.to_string(),

@@ -582,4 +582,80 @@ mod tests {
             "trusted: the staged blob"
         );
     }
+
+    /// The files with unstaged changes are git's own (`git diff --name-only`), whether a
+    /// size tells (no read), content does (same size, or a stat git zeroed), or nothing
+    /// changed but the times.
+    #[test]
+    fn unstaged_files_are_gits_whether_sizes_or_content_tell() {
+        use std::os::unix::fs::PermissionsExt;
+        let scratch = Scratch::new();
+        let names = [
+            "same.txt",
+            "longer.txt",
+            "swapped.txt",
+            "touched.txt",
+            "mode.sh",
+            "gone.txt",
+            "zeroed.txt",
+            "zeroed-edited.txt",
+        ];
+        for name in names {
+            scratch.write(name, "four\n");
+        }
+        scratch.git(&["add", "."]);
+        scratch.git(&["commit", "-q", "-m", "init"]);
+        let root = scratch.dir.path();
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+        let touch = |name: &str| {
+            std::fs::File::options()
+                .write(true)
+                .open(root.join(name))
+                .unwrap()
+                .set_modified(later)
+                .unwrap();
+        };
+        scratch.write("longer.txt", "four and more\n");
+        scratch.write("swapped.txt", "FOUR\n");
+        touch("swapped.txt");
+        touch("touched.txt");
+        std::fs::set_permissions(root.join("mode.sh"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        scratch.remove("gone.txt");
+        // Entries without stat data (size 0), as git leaves a racily clean entry it smudged.
+        let blob = scratch.hash_object("zeroed.txt");
+        let info = format!("100644 {blob}\tzeroed.txt\n100644 {blob}\tzeroed-edited.txt\n");
+        let mut child = Command::new("git")
+            .args(["update-index", "--index-info"])
+            .current_dir(root)
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), info.as_bytes()).unwrap();
+        drop(child.stdin.take());
+        assert!(child.wait().unwrap().success());
+        scratch.write("zeroed-edited.txt", "five\n");
+        let index = read_index(&root.join(".git/index")).unwrap();
+        let zeroed = index.entry_by_path("zeroed.txt".into()).unwrap();
+        assert_eq!(zeroed.stat.size, 0, "the test needs an entry without stat data");
+        let mut ours: Vec<String> = unstaged(&index, root)
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        ours.sort();
+        let git = Command::new("git")
+            .args(["diff", "--name-only"])
+            .current_dir(root)
+            .output()
+            .unwrap();
+        let theirs: Vec<String> = String::from_utf8(git.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(ours, theirs);
+        assert_eq!(
+            ours,
+            ["gone.txt", "longer.txt", "mode.sh", "swapped.txt", "zeroed-edited.txt"]
+        );
+    }
 }
