@@ -99,6 +99,62 @@ fn a_file_with_unstaged_edits_comes_back_as_the_same_file() {
     no_backup_left(&repo);
 }
 
+/// With the git directory on another mount (here tmpfs, `--separate-git-dir`), files
+/// cannot be moved into the backup: their bytes are copied into it, and come back.
+#[test]
+fn a_git_directory_on_another_mount_gets_a_copy_and_every_byte_back() {
+    use std::os::unix::fs::MetadataExt;
+    let (repo, seen) = partially_staged(0);
+    let shm = Path::new("/dev/shm");
+    let elsewhere = tempfile::Builder::new()
+        .prefix("gate-it-gitdir")
+        .tempdir_in(shm)
+        .unwrap();
+    assert_ne!(
+        std::fs::metadata(shm).unwrap().dev(),
+        std::fs::metadata(repo.root()).unwrap().dev(),
+        "this test needs /dev/shm (tmpfs) on another mount than the temporary directory"
+    );
+    let git_dir = elsewhere.path().join("git");
+    // As `git init --separate-git-dir` leaves it (which cannot itself move a git directory
+    // across mounts): the directory elsewhere, a `.git` file pointing at it.
+    let copied = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(repo.root().join(".git"))
+        .arg(&git_dir)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    std::fs::remove_dir_all(repo.root().join(".git")).unwrap();
+    std::fs::write(repo.root().join(".git"), format!("gitdir: {}\n", git_dir.display())).unwrap();
+    assert_eq!(repo.git(&["rev-parse", "--git-dir"]).trim(), git_dir.to_str().unwrap());
+    // While the gate runs, it lists the backup: a pack of copied bytes, no moved file.
+    let listing = repo.bin().join("listing");
+    repo.tool(
+        "look",
+        &format!(
+            "cat \"$@\" >> '{}'; cd '{}/gate/backups' && ls */ */files > '{}'",
+            seen.display(),
+            git_dir.display(),
+            listing.display()
+        ),
+    );
+    let commit = repo.git_run(&["commit", "-m", "partial"], None);
+    assert_eq!(commit.code, 0, "{commit:?}");
+    assert_eq!(std::fs::read_to_string(&seen).unwrap(), "one\nTWO staged\nthree\n");
+    let listed = std::fs::read_to_string(&listing).unwrap();
+    assert!(listed.contains("worktree.pack"), "{listed}");
+    assert!(!listed.lines().any(|l| l.trim() == "0"), "nothing moved: {listed}");
+    assert_eq!(committed(&repo, "a.txt"), "one\nTWO staged\nthree\n");
+    assert_eq!(repo.read("a.txt"), "one\nTWO staged\nthree\nfour unstaged\n");
+    assert!(
+        std::fs::read_dir(git_dir.join("gate/backups"))
+            .unwrap()
+            .next()
+            .is_none()
+    );
+}
+
 #[test]
 fn a_failing_gate_leaves_index_and_working_tree_exactly_as_they_were() {
     let (repo, _) = partially_staged(1);
