@@ -168,12 +168,16 @@ impl Repo {
         Ok(self.fast_index()?.is_none_or(|index| self.may_filter(index)))
     }
 
-    /// Whether content filters could apply: `core.autocrlf` or `core.eol` set, or any
-    /// attributes file.
+    /// Whether content filters could apply: `core.autocrlf` set to anything but `false`,
+    /// `core.eol` set, or any attributes file.
     fn may_filter(&self, index: &gix_index::File) -> bool {
         let config = self.git.config().ok();
         let set = |key: &str| config.as_ref().is_some_and(|c| c.get_string(key).is_ok());
-        set("core.autocrlf")
+        // `true`, or `input` (no boolean): conversions; `false` converts nothing.
+        let autocrlf = config
+            .as_ref()
+            .is_some_and(|c| c.get_bool("core.autocrlf").unwrap_or_else(|_| set("core.autocrlf")));
+        autocrlf
             || set("core.eol")
             || self.git.path().join("info/attributes").is_file()
             || index
@@ -295,4 +299,44 @@ pub(crate) fn normalize(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only settings that convert content send the set-aside through libgit2's filters.
+    #[test]
+    fn autocrlf_false_filters_nothing_and_true_input_or_eol_may() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = |args: &[&str]| {
+            let status = std::process::Command::new("git")
+                .args(args)
+                .current_dir(dir.path())
+                .status()
+                .unwrap();
+            assert!(status.success(), "git {args:?}");
+        };
+        git(&["init", "-q"]);
+        std::fs::write(dir.path().join("a.txt"), "a\n").unwrap();
+        git(&["add", "a.txt"]);
+        let filters = |setting: Option<(&str, &str)>| {
+            if let Some((key, value)) = setting {
+                git(&["config", key, value]);
+            }
+            let filters = Repo::open_at(dir.path()).unwrap().may_filter_content().unwrap();
+            if let Some((key, _)) = setting {
+                git(&["config", "--unset", key]);
+            }
+            filters
+        };
+        assert!(!filters(None));
+        assert!(!filters(Some(("core.autocrlf", "false"))));
+        assert!(filters(Some(("core.autocrlf", "true"))));
+        assert!(filters(Some(("core.autocrlf", "input"))));
+        assert!(filters(Some(("core.eol", "crlf"))));
+        std::fs::write(dir.path().join(".gitattributes"), "*.txt text\n").unwrap();
+        git(&["add", ".gitattributes"]);
+        assert!(filters(None), "an attributes file");
+    }
 }

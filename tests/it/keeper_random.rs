@@ -105,7 +105,7 @@ fn run_case(seed: u64, tally: &mut Tally) {
     let case = generate(seed);
     let index_before = case.repo.git(&["ls-files", "-s"]);
     // Odd seeds copy the user's files into the backup, as on another mount, instead of
-    // moving them.
+    // moving them (with and without content filters, see `generate`).
     let fault = if seed % 2 == 1 { "copy-backup" } else { "" };
     let result = case.repo.gate_env(&["hook", "pre-commit"], &[("GATE_FAULT", fault)]);
     let context = format!(
@@ -126,6 +126,12 @@ fn run_case(seed: u64, tally: &mut Tally) {
 fn generate(seed: u64) -> Case {
     let mut rng = Rng(seed.wrapping_mul(7919) + 17);
     let repo = TestRepo::new();
+    // Half the cases with a setting that may convert content: the set-aside then checks
+    // out through libgit2's filters instead of writing the blobs itself (the content here
+    // has no CRLF, so what the user expects is the same).
+    if seed % 4 >= 2 {
+        repo.git(&["config", "core.autocrlf", "input"]);
+    }
     let names: Vec<String> = (0..2 + rng.below(4))
         .map(|i| format!("f{i}.{}", if i == 0 { "bin" } else { "txt" }))
         .collect();
