@@ -31,10 +31,10 @@ pub(crate) fn recover(globals: &Globals, args: &RecoverArgs) -> Result<i32> {
             );
             writeln!(
                 out,
-                "{}  {when}  pid {}  {} files:",
+                "{}  {when}  pid {}  {}:",
                 manifest.id,
                 manifest.pid,
-                manifest.entries.len()
+                crate::model::text::plural(manifest.entries.len(), "file")
             )?;
             for entry in &manifest.entries {
                 writeln!(out, "    {}", entry.shown)?;

@@ -520,7 +520,7 @@ fn clean_old_fixes(git_dir: &Path) {
 pub(crate) fn check_no_leftover(git_dir: &Path) -> Result<()> {
     let backups = Backup::list(git_dir)?;
     if let Some(backup) = backups.last() {
-        return Err(Problem::hinted(format!("an interrupted gate run left a backup of your unstaged changes (`{}`, {} files); gate will not run until it is restored", backup.manifest.id, backup.manifest.entries.len()), "run `gate recover` to put them back (`gate recover --list` shows the backups)").into());
+        return Err(Problem::hinted(format!("an interrupted gate run left a backup of your unstaged changes (`{}`, {}); gate will not run until it is restored", backup.manifest.id, crate::model::text::plural(backup.manifest.entries.len(), "file")), "run `gate recover` to put them back (`gate recover --list` shows the backups)").into());
     }
     Ok(())
 }
