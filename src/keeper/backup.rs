@@ -348,10 +348,11 @@ fn mount_id(dir: &Path) -> Option<u64> {
     (stat.stx_mask & StatxFlags::MNT_ID.bits() != 0).then_some(stat.stx_mnt_id)
 }
 
-/// What is at `full` (its kind and mode, no bytes) when it is a file or a link on `mount`,
-/// which `rename` can move into the backup; `None` for anything else (read and copied).
+/// What is at `full` (its kind and mode, no bytes) when it is a file or a link on `mount`
+/// in a directory this process may change, which `rename` can move into the backup; `None`
+/// for anything else (read and copied).
 fn movable(full: &Path, mount: Option<u64>) -> Option<Content> {
-    use rustix::fs::{AtFlags, CWD, FileType, StatxFlags, statx};
+    use rustix::fs::{Access, AtFlags, CWD, FileType, StatxFlags, statx};
     let mount = mount?;
     let stat = statx(
         CWD,
@@ -363,6 +364,10 @@ fn movable(full: &Path, mount: Option<u64>) -> Option<Content> {
     if stat.stx_mask & StatxFlags::MNT_ID.bits() == 0 || stat.stx_mnt_id != mount {
         return None;
     }
+    // Moving a name needs write access to its directory (a read-only or immutable one
+    // refuses even where the file itself may be rewritten, as the copy does).
+    let parent = full.parent()?;
+    rustix::fs::accessat(CWD, parent, Access::WRITE_OK | Access::EXEC_OK, AtFlags::EACCESS).ok()?;
     match FileType::from_raw_mode(u32::from(stat.stx_mode)) {
         FileType::RegularFile => Some(Content::File {
             bytes: Vec::new(),

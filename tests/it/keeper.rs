@@ -155,6 +155,34 @@ fn a_git_directory_on_another_mount_gets_a_copy_and_every_byte_back() {
     );
 }
 
+/// A file in a directory whose names cannot change (read-only to the user; here immutable,
+/// which binds root too) cannot be moved aside: its bytes are copied and written back, as
+/// its own permissions allow, and the commit goes through.
+#[test]
+fn a_file_in_a_directory_gate_cannot_rename_in_is_copied_and_comes_back() {
+    let repo = TestRepo::new();
+    let seen = seeing_gate(&repo, 0);
+    repo.config(LOOK).write("locked/a.txt", "one\n").commit_all("init");
+    repo.install("pre-commit");
+    repo.write("locked/a.txt", "one staged\n");
+    repo.git(&["add", "locked/a.txt"]);
+    repo.write("locked/a.txt", "one staged\ntwo unstaged\n");
+    let locked = repo.root().join("locked");
+    let chattr = |flag: &str| std::process::Command::new("chattr").arg(flag).arg(&locked).status();
+    let set = chattr("+i");
+    assert!(
+        set.as_ref().is_ok_and(std::process::ExitStatus::success),
+        "this test needs `chattr +i` (e2fsprogs, and the CAP_LINUX_IMMUTABLE capability): {set:?}"
+    );
+    let commit = repo.git_run(&["commit", "-m", "locked"], None);
+    chattr("-i").unwrap();
+    assert_eq!(commit.code, 0, "{commit:?}");
+    assert_eq!(std::fs::read_to_string(&seen).unwrap(), "locked/a.txt:one staged\n\n");
+    assert_eq!(committed(&repo, "locked/a.txt"), "one staged\n");
+    assert_eq!(repo.read("locked/a.txt"), "one staged\ntwo unstaged\n");
+    no_backup_left(&repo);
+}
+
 #[test]
 fn a_failing_gate_leaves_index_and_working_tree_exactly_as_they_were() {
     let (repo, _) = partially_staged(1);
