@@ -8,7 +8,8 @@
 //!   no copy, no data to sync, and the file comes back as the same file (inode, times,
 //!   links), so an editor never sees it change;
 //! - `worktree.pack`: the bytes of the paths that cannot be moved (on another mount than
-//!   the git directory), one after another, synced once however many;
+//!   the git directory, or in a directory this process may not change), one after
+//!   another, synced once however many;
 //! - `index`: the index as it was (a hard link: git replaces the index, never rewrites it).
 //!
 //! Version 2 backups (`worktree.pack` for every path, `staged.pack`) and version 1
