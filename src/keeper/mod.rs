@@ -640,4 +640,48 @@ mod tests {
             assert!(Backup::list(&git_dir).unwrap().is_empty(), "{stop}");
         }
     }
+
+    /// A backup an older gate left (version 2: the user's bytes in `worktree.pack`, what
+    /// gate put in `staged.pack`) is still recovered, keeping aside what is neither.
+    #[test]
+    fn a_version_2_backup_is_still_recovered() {
+        let dir = tempfile::tempdir().unwrap();
+        let (root, git_dir) = (dir.path().join("tree"), dir.path().join("git"));
+        let backup = backup::backups_dir(&git_dir).join("100-1");
+        std::fs::create_dir_all(&backup).unwrap();
+        std::fs::create_dir_all(&root).unwrap();
+        let file = |path: &Path, text: &str| {
+            std::fs::write(path, text).unwrap();
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        };
+        file(&root.join("a.txt"), "staged a\n"); // as the killed run left it
+        file(&root.join("b.txt"), "edited after the kill\n");
+        std::fs::write(backup.join("worktree.pack"), "mine a\nmine b\n").unwrap();
+        std::fs::write(backup.join("staged.pack"), "staged a\nstaged b\n").unwrap();
+        let entry = |name: &str, mine: u32, staged: u32| {
+            format!(
+                r#"{{"path": {:?}, "shown": "{name}", "worktree": {{"kind": "file", "mode": 420}},
+                "staged": {{"kind": "file", "mode": 420}}, "worktree_at": {{"offset": {mine}, "len": 7}},
+                "staged_at": {{"offset": {staged}, "len": 9}}}}"#,
+                name.as_bytes()
+            )
+        };
+        let manifest = format!(
+            r#"{{"version": 2, "id": "100-1", "created": 100, "pid": 1, "phase": "swapped", "entries": [{}, {}]}}"#,
+            entry("a.txt", 0, 0),
+            entry("b.txt", 7, 9)
+        );
+        std::fs::write(backup.join("manifest.json"), manifest).unwrap();
+        let loaded = Backup::list(&git_dir).unwrap().pop().unwrap();
+        let restored = put_back(&root, &git_dir, loaded, true).unwrap();
+        assert_eq!(std::fs::read_to_string(root.join("a.txt")).unwrap(), "mine a\n");
+        assert_eq!(std::fs::read_to_string(root.join("b.txt")).unwrap(), "mine b\n");
+        let kept: Vec<&Path> = restored.conflicts.iter().map(|(p, _)| p.as_path()).collect();
+        assert_eq!(kept, [Path::new("b.txt")]);
+        assert_eq!(
+            std::fs::read_to_string(&restored.conflicts[0].1).unwrap(),
+            "edited after the kill\n"
+        );
+        assert!(!backup.exists());
+    }
 }
