@@ -172,9 +172,13 @@ impl Walk<'_> {
                         return Ok(());
                     };
                     if group.is_dir {
-                        let subtree = self.repo.find_tree(old.id())?;
                         let sub_cache =
                             cache.and_then(|c| c.children.iter().find(|child| child.name.as_slice() == group.name));
+                        if sub_cache.is_some_and(|c| c.num_entries.is_some() && c.id.as_slice() == old.id().as_bytes())
+                        {
+                            continue; // vouched for by the cache-tree: the subtree is not even read
+                        }
+                        let subtree = self.repo.find_tree(old.id())?;
                         let mut sub_prefix = prefix.to_vec();
                         sub_prefix.extend_from_slice(group.name);
                         sub_prefix.push(b'/');
