@@ -47,12 +47,14 @@ pub(crate) fn select(config: &Config, changes: &ChangeSet) -> Vec<FileSet> {
             }
         }
     }
-    let sets: Vec<FileSet> = lists
-        .into_iter()
-        .map(|(matched, args)| {
-            let matched = std::sync::Arc::new(matched);
+    let sets: Vec<FileSet> = distinct
+        .iter()
+        .zip(lists)
+        .map(|(gate, (matched, args))| {
             // At the root with nothing deleted the two lists are one.
-            let args = if args == *matched {
+            let same = gate.workdir.as_os_str().is_empty() && args.len() == matched.len();
+            let matched = std::sync::Arc::new(matched);
+            let args = if same {
                 matched.clone()
             } else {
                 std::sync::Arc::new(args)

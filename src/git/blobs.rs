@@ -24,7 +24,9 @@ enum Blob {
 fn worktree_blob(
     index: &gix_index::File,
     entry: &gix_index::Entry,
-    (tree, root, path): (&Root, &Path, &Path),
+    tree: &Root,
+    root: &Path,
+    path: &Path,
     id_needed: bool,
 ) -> Blob {
     use rustix::fs::FileType;
@@ -64,7 +66,7 @@ pub(super) fn same_as_entry(
     root: &Path,
     path: &Path,
 ) -> bool {
-    match worktree_blob(index, entry, (tree, root, path), false) {
+    match worktree_blob(index, entry, tree, root, path, false) {
         Blob::Vouched => true,
         Blob::Hashed(oid) => oid.is_some_and(|oid| oid.as_bytes() == entry.id.as_slice()),
         Blob::Differs => false,
@@ -105,7 +107,7 @@ pub(crate) fn blob_ids(index: Option<&gix_index::File>, root: &Path, paths: &[Pa
             let full = root.join(path);
             let blob = |(index, entry)| {
                 tree.as_ref()
-                    .map(|tree| (entry, worktree_blob(index, entry, (tree, root, path), true)))
+                    .map(|tree| (entry, worktree_blob(index, entry, tree, root, path, true)))
             };
             let oid = match entry.and_then(blob) {
                 Some((entry, Blob::Vouched)) => return entry.id.to_string(),

@@ -15,6 +15,7 @@
 //! Version 2 backups (`worktree.pack` for every path, `staged.pack`) and version 1
 //! (`worktree/<n>`, `staged/<n>`) are still read.
 
+use std::collections::HashMap;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -109,37 +110,36 @@ impl Backup {
     /// Records the working-tree state of `paths` (repository-relative) durably, with the
     /// index as it was; the paths are untouched until [`Backup::move_out`].
     pub(crate) fn create(git_dir: &Path, root: &Path, paths: &[PathBuf], index: &Path) -> Result<Self> {
-        let dir = Self::new_dir(git_dir)?;
-        // The user's files can be moved here only from the same mount (rename(2)). Debug
-        // builds copy on request, so the tests take the other mount's path too.
+        // Debug builds copy on request, so the tests take the other mount's path too.
         #[cfg(debug_assertions)]
-        let copy = crate::env::var(crate::env::GATE_FAULT).as_deref() == Some("copy-backup");
+        let moving = crate::env::var(crate::env::GATE_FAULT).as_deref() != Some("copy-backup");
         #[cfg(not(debug_assertions))]
-        let copy = false;
-        let mount = if copy { None } else { mount_id(&dir.join(FILES)) };
-        Self::create_in(dir, root, paths, index, mount)
+        let moving = true;
+        Self::create_in(git_dir, root, paths, index, moving)
     }
 
-    fn new_dir(git_dir: &Path) -> Result<PathBuf> {
+    /// [`Backup::create`]; `moving`: whether files may be moved at all (else all are copied).
+    fn create_in(git_dir: &Path, root: &Path, paths: &[PathBuf], index: &Path, moving: bool) -> Result<Self> {
         let created = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        let dir = backups_dir(git_dir).join(format!("{created}-{}", std::process::id()));
+        let id = format!("{created}-{}", std::process::id());
+        let dir = backups_dir(git_dir).join(&id);
         private_dir(&dir.join(FILES))?;
-        Ok(dir)
-    }
-
-    /// [`Backup::create`] in a new `dir`; files on mount `mount` are moved, the rest copied.
-    fn create_in(dir: PathBuf, root: &Path, paths: &[PathBuf], index: &Path, mount: Option<u64>) -> Result<Self> {
-        let created = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        let id = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        // The user's files can be moved here only from the same mount (rename(2)), and only
+        // out of a directory this process may change (asked once per directory).
+        let mount = if moving { mount_id(&dir.join(FILES)) } else { None };
+        let mut changeable: HashMap<PathBuf, bool> = HashMap::new();
+        let mut may_move = |full: &Path| {
+            let parent = full.parent().unwrap_or(root);
+            *changeable
+                .entry(parent.to_path_buf())
+                .or_insert_with(|| may_change(parent))
+        };
         keep_index(index, &dir.join("index"))?;
         let mut entries = Vec::with_capacity(paths.len());
         let mut pack = Vec::new();
         for path in paths {
             let full = root.join(path);
-            let (worktree, moved) = match movable(&full, mount) {
+            let (worktree, moved) = match movable(&full, mount).filter(|_| may_move(&full)) {
                 Some(kind) => (kind, true),
                 None => (
                     Content::read(&full).with_context(|| format!("failed to read `{}`", path.display()))?,
@@ -349,11 +349,11 @@ fn mount_id(dir: &Path) -> Option<u64> {
     (stat.stx_mask & StatxFlags::MNT_ID.bits() != 0).then_some(stat.stx_mnt_id)
 }
 
-/// What is at `full` (its kind and mode, no bytes) when it is a file or a link on `mount`
-/// in a directory this process may change, which `rename` can move into the backup; `None`
-/// for anything else (read and copied).
+/// What is at `full` (its kind and mode, no bytes) when it is a file or a link on `mount`,
+/// which `rename` can move into the backup if its directory may be changed; `None` for
+/// anything else (read and copied).
 fn movable(full: &Path, mount: Option<u64>) -> Option<Content> {
-    use rustix::fs::{Access, AtFlags, CWD, FileType, StatxFlags, statx};
+    use rustix::fs::{AtFlags, CWD, FileType, StatxFlags, statx};
     let mount = mount?;
     let stat = statx(
         CWD,
@@ -365,10 +365,6 @@ fn movable(full: &Path, mount: Option<u64>) -> Option<Content> {
     if stat.stx_mask & StatxFlags::MNT_ID.bits() == 0 || stat.stx_mnt_id != mount {
         return None;
     }
-    // Moving a name needs write access to its directory (a read-only or immutable one
-    // refuses even where the file itself may be rewritten, as the copy does).
-    let parent = full.parent()?;
-    rustix::fs::accessat(CWD, parent, Access::WRITE_OK | Access::EXEC_OK, AtFlags::EACCESS).ok()?;
     match FileType::from_raw_mode(u32::from(stat.stx_mode)) {
         FileType::RegularFile => Some(Content::File {
             bytes: Vec::new(),
@@ -377,6 +373,13 @@ fn movable(full: &Path, mount: Option<u64>) -> Option<Content> {
         FileType::Symlink => Some(Content::Symlink { target: Vec::new() }),
         _ => None,
     }
+}
+
+/// Whether this process may add and remove names in `dir`: moving one needs that, where
+/// rewriting a file does not (a read-only or immutable directory refuses the move).
+fn may_change(dir: &Path) -> bool {
+    use rustix::fs::{Access, AtFlags, CWD, accessat};
+    accessat(CWD, dir, Access::WRITE_OK | Access::EXEC_OK, AtFlags::EACCESS).is_ok()
 }
 
 /// The index as it was: a hard link (git replaces the index file, so the link keeps the
@@ -391,7 +394,7 @@ fn keep_index(index: &Path, copy: &Path) -> Result<()> {
 }
 
 /// The git blob id of a path's content (a link's target), hex.
-pub(crate) fn blob_id(content: &Content) -> String {
+fn blob_id(content: &Content) -> String {
     git2::Oid::hash_object(git2::ObjectType::Blob, content.data()).map_or_else(|_| String::new(), |id| id.to_string())
 }
 
@@ -444,8 +447,7 @@ mod tests {
         fs::write(root.join("b.txt"), "second file\n").unwrap();
         let paths = [PathBuf::from("a.txt"), PathBuf::from("b.txt")];
         // As on another mount than the git directory: the bytes are copied into the pack.
-        let dir = Backup::new_dir(&git_dir).unwrap();
-        let backup = Backup::create_in(dir, &root, &paths, &root.join("no-index"), None).unwrap();
+        let backup = Backup::create_in(&git_dir, &root, &paths, &root.join("no-index"), false).unwrap();
         assert!(backup.manifest.entries.iter().all(|e| !e.moved));
         assert_eq!(backup.worktree(1).unwrap().data(), b"second file\n");
         assert_eq!(backup.worktree(0).unwrap().data(), b"first\n");

@@ -329,35 +329,37 @@ pub(crate) fn put_back(root: &Path, git_dir: &Path, backup: Backup, recovering: 
         let entry = &backup.manifest.entries[n];
         let relative = path_from_bytes(&entry.path);
         let full = root.join(&relative);
-        let moved = backup.moved_file(n);
-        if entry.moved && moved.is_none() {
-            continue; // never moved out, or moved back already: the path holds the user's file
-        }
-        let ours = || match &moved {
-            Some(file) => Ok(Back::Move(file.clone())),
-            None => backup.worktree(n).map(Back::Write),
+        // Where the user's content is: their own file, moved into the backup, or a copy.
+        let ours = match backup.moved_file(n) {
+            Some(file) => Back::Move(file),
+            None if entry.moved => continue, // never moved out, or moved back already: in place
+            None => Back::Write(backup.worktree(n)?),
         };
         let current = Content::read(&full).with_context(|| format!("failed to read `{}`", full.display()))?;
         // Untouched since gate put the staged content there, or gate never got that far.
         let untouched = backup.holds_put(n, &current)?
             || (entry.staged.is_none() && !recovering)
-            || match &moved {
+            || match &ours {
                 // Moved out, and the run stopped before anything was put there.
-                Some(_) => entry.staged.is_none() && current == Content::Missing,
-                None => current == backup.worktree(n)?,
+                Back::Move(_) => entry.staged.is_none() && current == Content::Missing,
+                Back::Write(copy) => current == *copy,
             };
         let back = if untouched {
-            ours()?
+            ours
         } else if recovering {
             let kept = keep_aside(&recovered_dir.join(&id), n, &relative, &current)?;
             restored.conflicts.push((relative.clone(), kept));
-            ours()?
+            ours
         } else {
             let staged = match backup.put(n) {
-                Some(put) => put.clone(),
-                None => backup.staged(n)?.unwrap_or(Content::Missing),
+                Some(put) => std::borrow::Cow::Borrowed(put),
+                None => std::borrow::Cow::Owned(backup.staged(n)?.unwrap_or(Content::Missing)),
             };
-            if let Some(merged) = merge(&staged, &backup.worktree(n)?, &current) {
+            let mine = match &ours {
+                Back::Move(_) => std::borrow::Cow::Owned(backup.worktree(n)?),
+                Back::Write(copy) => std::borrow::Cow::Borrowed(copy),
+            };
+            if let Some(merged) = merge(&staged, &mine, &current) {
                 restored.merged.push(relative.clone());
                 Back::Write(merged)
             } else {
@@ -372,7 +374,7 @@ pub(crate) fn put_back(root: &Path, git_dir: &Path, backup: Backup, recovering: 
                     keep_aside(&fixes_dir.join(&id), n, &relative, &current)?
                 };
                 restored.conflicts.push((relative.clone(), saved));
-                ours()?
+                ours
             }
         };
         let expect = back
