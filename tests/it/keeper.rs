@@ -42,13 +42,18 @@ fn no_backup_left(repo: &TestRepo) {
 
 /// A repository with `a.txt` committed, then staged and edited again (partially staged).
 fn partially_staged(exit: u8) -> (TestRepo, std::path::PathBuf) {
+    partially_staged_at("a.txt", exit)
+}
+
+/// [`partially_staged`] with the file at `path`.
+fn partially_staged_at(path: &str, exit: u8) -> (TestRepo, std::path::PathBuf) {
     let repo = TestRepo::new();
     let seen = seeing_gate(&repo, exit);
-    repo.config(LOOK).write("a.txt", "one\ntwo\nthree\n").commit_all("init");
+    repo.config(LOOK).write(path, "one\ntwo\nthree\n").commit_all("init");
     repo.install("pre-commit");
-    repo.write("a.txt", "one\nTWO staged\nthree\n");
-    repo.git(&["add", "a.txt"]);
-    repo.write("a.txt", "one\nTWO staged\nthree\nfour unstaged\n");
+    repo.write(path, "one\nTWO staged\nthree\n");
+    repo.git(&["add", path]);
+    repo.write(path, "one\nTWO staged\nthree\nfour unstaged\n");
     (repo, seen)
 }
 
@@ -160,13 +165,7 @@ fn a_git_directory_on_another_mount_gets_a_copy_and_every_byte_back() {
 /// its own permissions allow, and the commit goes through.
 #[test]
 fn a_file_in_a_directory_gate_cannot_rename_in_is_copied_and_comes_back() {
-    let repo = TestRepo::new();
-    let seen = seeing_gate(&repo, 0);
-    repo.config(LOOK).write("locked/a.txt", "one\n").commit_all("init");
-    repo.install("pre-commit");
-    repo.write("locked/a.txt", "one staged\n");
-    repo.git(&["add", "locked/a.txt"]);
-    repo.write("locked/a.txt", "one staged\ntwo unstaged\n");
+    let (repo, seen) = partially_staged_at("locked/a.txt", 0);
     let locked = repo.root().join("locked");
     let chattr = |flag: &str| std::process::Command::new("chattr").arg(flag).arg(&locked).status();
     let set = chattr("+i");
@@ -177,9 +176,12 @@ fn a_file_in_a_directory_gate_cannot_rename_in_is_copied_and_comes_back() {
     let commit = repo.git_run(&["commit", "-m", "locked"], None);
     chattr("-i").unwrap();
     assert_eq!(commit.code, 0, "{commit:?}");
-    assert_eq!(std::fs::read_to_string(&seen).unwrap(), "locked/a.txt:one staged\n\n");
-    assert_eq!(committed(&repo, "locked/a.txt"), "one staged\n");
-    assert_eq!(repo.read("locked/a.txt"), "one staged\ntwo unstaged\n");
+    assert_eq!(
+        std::fs::read_to_string(&seen).unwrap(),
+        "locked/a.txt:one\nTWO staged\nthree\n\n"
+    );
+    assert_eq!(committed(&repo, "locked/a.txt"), "one\nTWO staged\nthree\n");
+    assert_eq!(repo.read("locked/a.txt"), "one\nTWO staged\nthree\nfour unstaged\n");
     no_backup_left(&repo);
 }
 
