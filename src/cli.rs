@@ -126,7 +126,7 @@ pub(crate) struct CheckArgs {
 #[derive(Debug, Clone, Default, Args)]
 #[expect(clippy::struct_excessive_bools, reason = "each is a command-line flag")]
 pub(crate) struct RunArgs {
-    /// Processes to run at once, across all gates (default: `settings.jobs`, else one per CPU; 0: one per CPU).
+    /// Processes to run at once, across all gates (default: `settings.jobs`, else two more than the CPUs; 0: that default).
     #[arg(short, long, value_name = "N")]
     pub(crate) jobs: Option<usize>,
     /// Start no new gate after the first failure.

@@ -51,7 +51,7 @@ pub(crate) enum RemoteWrite {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawSettings {
-    /// Processes at once; 0 means one per CPU.
+    /// Processes at once; 0 means two more than the CPUs.
     pub(crate) jobs: Option<usize>,
     pub(crate) fail_fast: Option<bool>,
     pub(crate) base: Option<String>,

@@ -280,6 +280,15 @@ fn max_jobs(cpus: usize) -> usize {
     4 * cpus.max(1)
 }
 
+/// Processes at once when nobody says: two more than the CPUs, as ninja starts. One per CPU
+/// left a core idle whenever the gates of a wave ended apart (the slowest of each pair sets
+/// its end): four CPU-bound gates on 2 cores took 1.12x their work started all at once,
+/// 1.06x with two more (farm-bench, 20 interleaved runs). Those waiting on start-up or the
+/// disk keep the cores busy for the others too.
+fn default_jobs(cpus: usize) -> usize {
+    cpus.max(1) + 2
+}
+
 /// The command line wins over `[settings]`, which wins over the defaults: in this one place.
 pub(crate) fn scheduler_options(overrides: &Overrides, settings: &Settings, printer: Printer) -> Options {
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
@@ -287,7 +296,7 @@ pub(crate) fn scheduler_options(overrides: &Overrides, settings: &Settings, prin
         .jobs
         .filter(|&jobs| jobs > 0)
         .or(settings.jobs)
-        .unwrap_or(cpus);
+        .unwrap_or_else(|| default_jobs(cpus));
     let jobs = if asked > max_jobs(cpus) {
         printer.note(format_args!(
             "{asked} jobs asked for; running at most {} at once ({cpus} CPUs)",
@@ -665,5 +674,16 @@ mod tests {
         let cpus = std::thread::available_parallelism().map_or(1, usize::from);
         assert_eq!(capped.jobs, max_jobs(cpus));
         assert!(capped.fail_fast);
+        let unsaid = scheduler_options(&Overrides::default(), &Settings::default(), printer);
+        assert_eq!(unsaid.jobs, cpus + 2);
+        let zero = Overrides {
+            jobs: Some(0),
+            ..Overrides::default()
+        };
+        assert_eq!(
+            scheduler_options(&zero, &settings, printer).jobs,
+            3,
+            "0 on the command line defers to the file"
+        );
     }
 }

@@ -32,7 +32,7 @@ pub(crate) struct Config {
 
 #[derive(Debug, Default)]
 pub(crate) struct Settings {
-    /// `None`: one per CPU.
+    /// `None`: two more than the CPUs.
     pub(crate) jobs: Option<usize>,
     pub(crate) fail_fast: bool,
     pub(crate) base: Option<String>,
