@@ -72,7 +72,7 @@ mod linux {
 
     pub(crate) struct Watch {
         /// `None` only while it is being dropped.
-        fd: Option<OwnedFd>,
+        pub(super) fd: Option<OwnedFd>,
         /// Each watch's directory, relative to the root.
         dirs: HashMap<i32, PathBuf>,
     }
@@ -163,30 +163,69 @@ mod release {
     /// watches and then waits for a grace period before `close` returns: 13-25 ms in about
     /// half of the runs measured (strace -T), more than a whole run spends on its own work,
     /// and paid again at exit if the descriptor is left open. A forked child holds a second
-    /// reference and lets go of it only once this process is gone (at the end of a pipe this
-    /// process alone can write), so the wait is the child's and nobody waits for it.
+    /// reference and lets go of it at once, so the wait is the child's and nobody waits for
+    /// it; the instance is gone within the grace period, not at exit (a push of many refs
+    /// starts a watch for each, and the user's instances are few: 128 by default).
     pub(super) fn release(fd: OwnedFd) {
+        reap();
+        if let Some(holder) = hand_over(fd) {
+            CHILDREN
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(holder.pid);
+            drop(holder.cue); // the child lets go now
+        }
+    }
+
+    /// Children that held an instance, to be waited for once they are done.
+    static CHILDREN: std::sync::Mutex<Vec<libc::pid_t>> = std::sync::Mutex::new(Vec::new());
+
+    /// Waits for the children that have exited, without blocking: they are not left as
+    /// zombies for the whole run.
+    fn reap() {
+        let mut children = CHILDREN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        children.retain(|&pid| {
+            let mut status = 0;
+            // SAFETY: waits only for a child this process forked and has not waited for.
+            unsafe { libc::waitpid(pid, &raw mut status, libc::WNOHANG) == 0 }
+        });
+    }
+
+    /// A child holding an instance: it lets go once `cue` closes.
+    pub(super) struct Holder {
+        pub(super) pid: libc::pid_t,
+        pub(super) cue: OwnedFd,
+    }
+
+    /// Forks the child that holds `fd` and drops this process's reference; `None` (and `fd`
+    /// closed here, waiting) when there can be no child.
+    pub(super) fn hand_over(fd: OwnedFd) -> Option<Holder> {
         let mut ends = [0; 2];
         // SAFETY: pipe2 writes two descriptors into the array it is given.
         if unsafe { libc::pipe2(ends.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-            return; // `fd` closes here, waiting
+            return None;
         }
         // SAFETY: after fork the child runs only async-signal-safe calls (sigaction,
         // close_range, close, read, _exit) on values it already holds: no allocation, no lock.
         match unsafe { libc::fork() } {
-            0 => unsafe { outlive_parent(fd.as_raw_fd(), ends[0]) },
+            0 => unsafe { hold_until_cue(fd.as_raw_fd(), ends[0]) },
             -1 => {
                 // SAFETY: both ends are ours and used nowhere else.
                 unsafe {
                     libc::close(ends[0]);
                     libc::close(ends[1]);
                 }
+                None
             }
-            _ => {
-                // SAFETY: the read end is ours and used nowhere else in this process.
+            pid => {
+                // SAFETY: the read end is ours and used nowhere else in this process; the
+                // write end is ours alone from here on.
                 unsafe { libc::close(ends[0]) };
                 drop(fd); // the child's reference keeps the instance: no teardown here
-                // The write end stays open until this process exits: the child's cue.
+                Some(Holder {
+                    pid,
+                    cue: unsafe { std::os::fd::FromRawFd::from_raw_fd(ends[1]) },
+                })
             }
         }
     }
@@ -194,7 +233,7 @@ mod release {
     /// The child: keeps only the instance and the pipe, waits for the parent's end of the
     /// pipe to close, then exits (tearing the instance down on its own time). A signal to
     /// the process group ends it as it would end any process.
-    unsafe fn outlive_parent(instance: RawFd, cue: RawFd) -> ! {
+    unsafe fn hold_until_cue(instance: RawFd, cue: RawFd) -> ! {
         // SAFETY: see `release`; every call below is async-signal-safe.
         unsafe {
             for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
@@ -354,23 +393,18 @@ mod release_tests {
     use std::path::Path;
     use std::time::{Duration, Instant};
 
-    /// A dropped watch is handed to a child of the dropping thread that keeps nothing else
-    /// open: a caller reading this process's output to its end never waits for the child.
+    /// A released instance is held by a child that keeps nothing else open (a caller reading
+    /// this process's output to its end never waits for it) and that exits once told.
     #[test]
-    fn a_dropped_watch_is_held_by_a_child_with_nothing_else_open() {
+    fn a_released_watch_is_held_by_a_child_with_nothing_else_open_until_its_cue() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("top"), "t\n").unwrap();
-        let before = children();
-        let watch = super::Watch::start(dir.path(), [Path::new("top")].into_iter()).unwrap();
-        drop(watch);
-        let child = children()
-            .into_iter()
-            .find(|pid| !before.contains(pid))
-            .expect("a child holds the watch");
+        let mut watch = super::Watch::start(dir.path(), [Path::new("top")].into_iter()).unwrap();
+        let fd = watch.fd.take().unwrap();
+        let holder = super::release::hand_over(fd).expect("a child holds the watch");
         let deadline = Instant::now() + Duration::from_secs(10);
         let open = loop {
-            // The child may be closing them while they are listed: one gone is closed.
-            let open: Vec<String> = std::fs::read_dir(format!("/proc/{child}/fd"))
+            let open: Vec<String> = std::fs::read_dir(format!("/proc/{}/fd", holder.pid))
                 .unwrap()
                 .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
                 .map(|link| link.to_string_lossy().into_owned())
@@ -384,6 +418,59 @@ mod release_tests {
         kinds.sort_unstable();
         assert_eq!(kinds, ["anon_inode", "pipe"], "{open:?}");
         assert!(open.iter().any(|l| l.contains("inotify")), "{open:?}");
+        assert!(
+            exited(holder.pid, Duration::from_millis(200)).is_none(),
+            "it waits for its cue"
+        );
+        drop(holder.cue);
+        assert_eq!(
+            exited(holder.pid, Duration::from_secs(10)),
+            Some(0),
+            "it exits once told"
+        );
+    }
+
+    /// A dropped watch leaves no child behind for long: each is told at once, and waited for
+    /// by the next release.
+    #[test]
+    fn dropped_watches_leave_no_children_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("top"), "t\n").unwrap();
+        let before = children();
+        for _ in 0..3 {
+            drop(super::Watch::start(dir.path(), [Path::new("top")].into_iter()).unwrap());
+        }
+        let ours: Vec<String> = children().into_iter().filter(|pid| !before.contains(pid)).collect();
+        assert!(!ours.is_empty(), "the watches were handed to children");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while ours.iter().any(|pid| state(pid).is_some_and(|s| s != 'Z')) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        drop(super::Watch::start(dir.path(), [Path::new("top")].into_iter()).unwrap());
+        let left: Vec<&String> = ours.iter().filter(|pid| state(pid).is_some()).collect();
+        assert!(left.is_empty(), "children not waited for: {left:?}");
+    }
+
+    /// A process's state letter (`Z`: exited, not waited for); `None` once it is gone.
+    fn state(pid: &str) -> Option<char> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        stat.rsplit_once(") ")?.1.chars().next()
+    }
+
+    /// The exit code of child `pid` once it has exited, waiting up to `within`.
+    fn exited(pid: libc::pid_t, within: Duration) -> Option<i32> {
+        let deadline = Instant::now() + within;
+        loop {
+            let mut status = 0;
+            // SAFETY: waits for this test's own child.
+            if unsafe { libc::waitpid(pid, &raw mut status, libc::WNOHANG) } == pid {
+                return Some(libc::WEXITSTATUS(status));
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     fn children() -> Vec<String> {
