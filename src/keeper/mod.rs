@@ -63,7 +63,14 @@ pub(crate) enum Target {
 impl<'r> Keeper<'r> {
     /// Sets aside every difference between the working tree and `target` for tracked files
     /// (edits, deletions, type and mode changes) and puts the target's content in place.
-    pub(crate) fn stash(repo: &'r Repo, target: Target, printer: Printer) -> Result<Self> {
+    /// `beside` runs once the differences are known, on another thread while the set-aside
+    /// writes (which leaves a core idle).
+    pub(crate) fn stash<T: Send>(
+        repo: &'r Repo,
+        target: Target,
+        printer: Printer,
+        beside: impl FnOnce() -> T + Send,
+    ) -> Result<(Self, T)> {
         clean_old_fixes(repo.git.path());
         let mut affected = affected(repo)?;
         let mut tree_index = None;
@@ -86,13 +93,14 @@ impl<'r> Keeper<'r> {
         }
         let (affected, left) = writable(repo.root(), affected, printer);
         if affected.is_empty() {
-            return Ok(Self {
+            let keeper = Self {
                 repo,
                 backup: None,
                 printer,
                 left,
                 target,
-            });
+            };
+            return Ok((keeper, beside()));
         }
         let mut backup = Backup::create(repo.git.path(), repo.root(), &affected, &repo.index_path()?)?;
         let mut keeper = Self {
@@ -102,13 +110,18 @@ impl<'r> Keeper<'r> {
             left,
             target,
         };
-        let swapped = backup
-            .move_out(repo.root())
-            .and_then(|()| swap_in(repo, &affected, tree_index))
-            .and_then(|put| backup.mark_swapped(put));
+        let (swapped, beside) = std::thread::scope(|scope| {
+            let beside = scope.spawn(beside);
+            let swapped = backup
+                .move_out(repo.root())
+                .and_then(|()| swap_in(repo, &affected, tree_index))
+                .and_then(|put| backup.mark_swapped(put));
+            (swapped, beside.join())
+        });
         keeper.backup = Some(backup);
         swapped?;
-        Ok(keeper)
+        let beside = beside.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        Ok((keeper, beside))
     }
 
     /// Paths left as they were because the checked content cannot be put there.

@@ -63,7 +63,9 @@ pub(crate) struct Before {
 
 /// Takes the stat data of every tracked file, in parallel; in an isolated run the index
 /// already says what every file holds, and only the files the set-aside wrote are read.
-pub(crate) fn before(repo: &Repo, isolated: Option<&HashSet<PathBuf>>) -> Result<Before> {
+/// `watching`: a watch started already, beside the set-aside's writes: their events are
+/// read and dropped here (a queue they filled, as thousands of files can, is started over).
+pub(crate) fn before(repo: &Repo, isolated: Option<&HashSet<PathBuf>>, watching: Option<Watch>) -> Result<Before> {
     let taken = SystemTime::now();
     if let Some(swapped) = isolated
         && repo.fast_index()?.is_some()
@@ -76,7 +78,10 @@ pub(crate) fn before(repo: &Repo, isolated: Option<&HashSet<PathBuf>>) -> Result
                 let tree = open(root)?;
                 swapped.iter().map(|p| (p.clone(), signature(&tree, p))).collect()
             },
-            watch: watch(repo)?,
+            watch: match watching {
+                Some(watch) if watch.touched().is_some() => Some(watch),
+                _ => watch(repo)?,
+            },
         });
     }
     scan(repo.root(), tracked(repo)?)
@@ -133,18 +138,22 @@ impl Before {
 
 /// A watch on the directories of the tracked files, read from the index where it can be.
 fn watch(repo: &Repo) -> Result<Option<Watch>> {
-    let root = repo.root();
     Ok(match repo.fast_index()? {
-        Some(index) => Watch::start(
-            root,
-            index
-                .entries()
-                .iter()
-                .filter(|e| crate::git::staged::holds_blob(e))
-                .map(|e| Path::new(std::ffi::OsStr::from_bytes(e.path(index)))),
-        ),
-        None => Watch::start(root, tracked(repo)?.iter().map(PathBuf::as_path)),
+        Some(index) => watch_index(repo.root(), index),
+        None => Watch::start(repo.root(), tracked(repo)?.iter().map(PathBuf::as_path)),
     })
+}
+
+/// A watch on the directories of the files `index` holds.
+pub(crate) fn watch_index(root: &Path, index: &gix_index::File) -> Option<Watch> {
+    Watch::start(
+        root,
+        index
+            .entries()
+            .iter()
+            .filter(|e| crate::git::staged::holds_blob(e))
+            .map(|e| Path::new(std::ffi::OsStr::from_bytes(e.path(index)))),
+    )
 }
 
 fn tracked(repo: &Repo) -> Result<Vec<PathBuf>> {

@@ -21,6 +21,7 @@ use crate::report::{self, Report, Target};
 use crate::run::cached::{self, Cache};
 use crate::run::plan::{self, Decision, GatePlan};
 use crate::run::scheduler::{self, Options};
+use crate::run::watch::Watch;
 use crate::run::{fixes, modified, process};
 use crate::secrets::Masker;
 use crate::select;
@@ -395,9 +396,16 @@ fn run_on(
         }
         plans = Some(planned);
     }
-    let keeper = match isolate {
-        Some(target) => Some(Keeper::stash(repo, target, printer)?),
-        None => None,
+    // The watch for what the gates write starts beside the set-aside's writes.
+    let (keeper, watching) = match isolate {
+        Some(target) => {
+            let (root, index) = (repo.root(), repo.fast_index()?);
+            let (keeper, watch) = Keeper::stash(repo, target, printer, || {
+                index.and_then(|index| modified::watch_index(root, index))
+            })?;
+            (Some(keeper), watch)
+        }
+        None => (None, None),
     };
     #[cfg(debug_assertions)]
     assert!(
@@ -410,7 +418,13 @@ fn run_on(
         plans = None;
     }
     let start = Instant::now();
-    let (mut outcomes, mut reporters) = schedule(printer, workspace, (&changes, plans), request, keeper.as_ref())?;
+    let (mut outcomes, mut reporters) = schedule(
+        printer,
+        workspace,
+        (&changes, plans),
+        request,
+        (keeper.as_ref(), watching),
+    )?;
     if let Some(keeper) = keeper {
         if matches!(isolate, Some(keeper::Target::Index)) {
             fixes::stage(printer, repo, &workspace.config, &mut outcomes, &keeper.affected())?;
@@ -500,7 +514,7 @@ fn schedule(
     workspace: &Workspace,
     (changes, planned): (&ChangeSet, Option<Vec<GatePlan>>),
     request: &Request,
-    keeper: Option<&Keeper<'_>>,
+    (keeper, watching): (Option<&Keeper<'_>>, Option<Watch>),
 ) -> Result<(Vec<Outcome>, Reporters)> {
     let (repo, config) = (&workspace.repo, &workspace.config);
     // A run that sets nothing aside compares every file afterwards: their stat data is
@@ -547,7 +561,7 @@ fn schedule(
     let before = match scan.map(modified::Scan::finish).transpose()? {
         _ if !plans.iter().any(GatePlan::starts) => modified::Before::nothing_runs(),
         Some(scanned) => scanned,
-        None => modified::before(repo, swapped.as_ref())?,
+        None => modified::before(repo, swapped.as_ref(), watching)?,
     };
     let mut outcomes = scheduler::execute(
         repo.root(),

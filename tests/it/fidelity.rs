@@ -345,6 +345,50 @@ fn every_way_a_check_can_change_a_tracked_file_is_caught() {
     }
 }
 
+/// With unstaged edits set aside, the watch on what checks write starts while the set-aside
+/// writes: its own writes are not blamed, a check's are, in the file set aside and elsewhere.
+#[test]
+fn a_check_that_writes_while_edits_are_set_aside_is_caught() {
+    let cases = [
+        ("a clean file", "printf 'y\\n' > src/a.py", Some("src/a.py")),
+        ("the file set aside", "printf 'y\\n' > src/b.py", Some("src/b.py")),
+        ("nothing", "cat src/a.py src/b.py >/dev/null", None),
+    ];
+    for (what, script, blamed) in cases {
+        let repo = TestRepo::new();
+        repo.tool("sneaky", script);
+        repo.config("[gates.lint]\nkind = \"lint\"\nfiles = [\"*.py\"]\nrun = [\"sneaky\"]\n")
+            .write("src/a.py", "a\n")
+            .write("src/b.py", "b\n")
+            .commit_all("init");
+        repo.install("pre-commit");
+        repo.stage("src/b.py", "b2\n").write("src/b.py", "b2\nunstaged\n");
+        let head = repo.git(&["rev-parse", "HEAD"]);
+        let commit = repo.git_run(&["commit", "-m", "edit"], None);
+        if let Some(file) = blamed {
+            assert_ne!(commit.code, 0, "{what}: {commit:?}");
+            assert!(
+                said(&commit).contains(&format!("modified files: `{file}`")),
+                "{what}: {commit:?}"
+            );
+            assert_eq!(repo.git(&["rev-parse", "HEAD"]), head, "{what}");
+            assert_eq!(
+                repo.git(&["show", ":src/b.py"]),
+                "b2\n",
+                "{what}: the index is as staged"
+            );
+        } else {
+            assert_eq!(commit.code, 0, "{what}: {commit:?}");
+            assert_eq!(repo.git(&["show", "HEAD:src/b.py"]), "b2\n", "{what}");
+        }
+        assert_eq!(
+            repo.read("src/b.py"),
+            "b2\nunstaged\n",
+            "{what}: the unstaged edit is back"
+        );
+    }
+}
+
 #[test]
 fn with_nothing_staged_that_a_gate_takes_nothing_is_set_aside() {
     use std::os::unix::fs::MetadataExt;

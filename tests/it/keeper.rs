@@ -51,9 +51,8 @@ fn partially_staged_at(path: &str, exit: u8) -> (TestRepo, std::path::PathBuf) {
     let seen = seeing_gate(&repo, exit);
     repo.config(LOOK).write(path, "one\ntwo\nthree\n").commit_all("init");
     repo.install("pre-commit");
-    repo.write(path, "one\nTWO staged\nthree\n");
-    repo.git(&["add", path]);
-    repo.write(path, "one\nTWO staged\nthree\nfour unstaged\n");
+    repo.stage(path, "one\nTWO staged\nthree\n")
+        .write(path, "one\nTWO staged\nthree\nfour unstaged\n");
     (repo, seen)
 }
 
@@ -208,10 +207,9 @@ fn untracked_ignored_and_clean_files_are_never_touched_and_other_edits_come_back
         .write("clean.txt", "c\n")
         .commit_all("init");
     repo.install("pre-commit");
-    repo.write("a.txt", "one\nTWO staged\nthree\n");
-    repo.git(&["add", "a.txt"]);
-    repo.write("a.txt", "one\nTWO staged\nthree\nfour unstaged\n");
-    repo.write("other.txt", "edited, not staged\n")
+    repo.stage("a.txt", "one\nTWO staged\nthree\n")
+        .write("a.txt", "one\nTWO staged\nthree\nfour unstaged\n")
+        .write("other.txt", "edited, not staged\n")
         .write("untracked.txt", "u\n")
         .write("ignored.txt", "i\n");
     let untouched = ["clean.txt", "untracked.txt", "ignored.txt"];

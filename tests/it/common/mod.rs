@@ -126,6 +126,13 @@ impl TestRepo {
         self
     }
 
+    /// Writes a file and stages it: `.stage(p, staged).write(p, more)` leaves it partially staged.
+    pub(crate) fn stage(&self, path: &str, content: impl AsRef<[u8]>) -> &Self {
+        self.write(path, content);
+        self.git(&["add", path]);
+        self
+    }
+
     pub(crate) fn read(&self, path: impl AsRef<Path>) -> String {
         fs::read_to_string(self.root().join(path)).unwrap()
     }
