@@ -63,14 +63,14 @@ pub(crate) enum Target {
 impl<'r> Keeper<'r> {
     /// Sets aside every difference between the working tree and `target` for tracked files
     /// (edits, deletions, type and mode changes) and puts the target's content in place.
-    /// `beside` runs once the differences are known, on another thread while the set-aside
-    /// writes (which leaves a core idle).
+    /// `beside` runs on another thread while the set-aside writes (which leaves a core
+    /// idle); not at all (`None`) when there is nothing to set aside.
     pub(crate) fn stash<T: Send>(
         repo: &'r Repo,
         target: Target,
         printer: Printer,
         beside: impl FnOnce() -> T + Send,
-    ) -> Result<(Self, T)> {
+    ) -> Result<(Self, Option<T>)> {
         clean_old_fixes(repo.git.path());
         let mut affected = affected(repo)?;
         let mut tree_index = None;
@@ -100,7 +100,7 @@ impl<'r> Keeper<'r> {
                 left,
                 target,
             };
-            return Ok((keeper, beside()));
+            return Ok((keeper, None));
         }
         let mut backup = Backup::create(repo.git.path(), repo.root(), &affected, &repo.index_path()?)?;
         let mut keeper = Self {
@@ -121,7 +121,7 @@ impl<'r> Keeper<'r> {
         keeper.backup = Some(backup);
         swapped?;
         let beside = beside.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        Ok((keeper, beside))
+        Ok((keeper, Some(beside)))
     }
 
     /// Paths left as they were because the checked content cannot be put there.

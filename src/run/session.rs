@@ -403,7 +403,7 @@ fn run_on(
             let (keeper, watch) = Keeper::stash(repo, target, printer, || {
                 index.and_then(|index| modified::watch_index(root, index))
             })?;
-            (Some(keeper), watch)
+            (Some(keeper), watch.flatten())
         }
         None => (None, None),
     };
