@@ -149,7 +149,8 @@ def main():
         (f"4 no-op gates, --all ({args.files})", noop, 0, {}, "all"),
     ]
     cpus = os.cpu_count()
-    print(f"{args.reps} runs each, median; {cpus} CPUs; ratios only mean something within this run\n")
+    print(f"{args.reps} runs each, median; {cpus} CPUs; repository on {filesystem(repo)}; "
+          "ratios only mean something within this run\n")
     tools = [name for name in modes["hook"] if not name.startswith("floor")]
     header = f"{'scenario':30} " + " ".join(f"{name:>11}" for name in tools)
     print("what each tool adds to the floor (git diff --cached --name-only; --all: git ls-files), in floors: (time - floor) / floor")
@@ -226,6 +227,22 @@ def verify(work, repo, env, gates, staged, edits, commands):
         if calls != seen["gate"]:
             diff = {g: (len(calls.get(g, [])), len(seen["gate"].get(g, []))) for g in set(calls) | set(seen["gate"])}
             sys.exit(f"bench: {name} did not do gate's work (files per gate, {name} vs gate): {diff}")
+
+
+def filesystem(path):
+    """The file system `path` is on, and for ext4 whether it keeps a journal: without one,
+    creating a file skips every inode freed in the last minute (one buffer lookup each), so
+    runs that set files aside cost more after runs that freed many."""
+    found = subprocess.run(["findmnt", "-n", "-o", "FSTYPE,SOURCE", "--target", str(path)],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout.split()
+    if len(found) < 2:
+        return "an unknown file system"
+    kind, source = found[0], found[1]
+    if kind != "ext4":
+        return f"{kind} ({source})"
+    device = Path(source).name
+    journal = any(entry.name.startswith(f"{device}-") for entry in Path("/proc/fs/jbd2").glob("*"))
+    return f"ext4 ({source}, {'journaled' if journal else 'no journal'})"
 
 
 def memory(gate, repo, env, gates, files):
