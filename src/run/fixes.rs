@@ -179,28 +179,53 @@ fn also_in_the_real_index(repo: &Repo, temporary: &git2::Index, outcomes: &[Outc
 }
 
 /// Says where fixes went when the user's unstaged edits came back.
-pub(crate) fn tell_restored(printer: Printer, restored: &Restored) {
+pub(crate) fn tell_restored(printer: Printer, restored: &Restored, outcomes: &[Outcome]) {
+    // A change a check made is no fix: it is named as the check's, never offered to stage.
+    let writers = |path: &Path| {
+        let names: Vec<String> = outcomes
+            .iter()
+            .filter(|o| o.modified.iter().any(|m| m == path))
+            .map(|o| format!("`{}`", o.name))
+            .collect();
+        (!names.is_empty()).then(|| names.join(" or "))
+    };
     for path in &restored.merged {
-        printer.note(format_args!(
-            "merged the fix to `{}` with your unstaged changes",
-            path.display()
-        ));
+        match writers(path) {
+            Some(checks) => printer.warn(format_args!(
+                "{checks} wrote to `{}` while checking it; that change is merged with your unstaged changes in the working tree (not staged): review it",
+                path.display()
+            )),
+            None => printer.note(format_args!(
+                "merged the fix to `{}` with your unstaged changes",
+                path.display()
+            )),
+        }
     }
     for (path, saved) in &restored.conflicts {
-        let how = if saved.extension().is_some_and(|e| e == "patch") {
-            // The patch was made against the staged content, which is where it applies.
-            format!("stage it with `git apply --cached {}`", saved.display())
-        } else {
-            format!("copy it over `{}`", path.display())
-        };
-        printer.warn(Problem::hinted(
-            format!(
-                "the fix to `{}` conflicts with your unstaged changes, which were kept; the fix is saved in `{}`",
+        // The gate's own failure says what to do about a check that writes.
+        let problem = if let Some(checks) = writers(path) {
+            Problem::new(format!(
+                "{checks} wrote to `{}` while checking it; your unstaged changes were kept, and what it wrote is saved in `{}` (not staged)",
                 path.display(),
                 saved.display(),
-            ),
-            format!("review it, then {how}"),
-        ));
+            ))
+        } else {
+            let how = if saved.extension().is_some_and(|e| e == "patch") {
+                // The patch was made against the staged content, which is where it applies.
+                format!("stage it with `git apply --cached {}`", saved.display())
+            } else {
+                format!("copy it over `{}`", path.display())
+            };
+            Problem::hinted(
+                format!(
+                    "the fix to `{}` conflicts with your unstaged changes, which were kept; the fix is saved in `{}`",
+                    path.display(),
+                    saved.display(),
+                ),
+                format!("review it, then {how}"),
+            )
+        };
+        printer.warn(problem);
     }
 }
 

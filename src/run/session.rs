@@ -430,7 +430,7 @@ fn run_on(
             fixes::stage(printer, repo, &workspace.config, &mut outcomes, &keeper.affected())?;
         }
         let restored = keeper.restore()?;
-        fixes::tell_restored(printer, &restored);
+        fixes::tell_restored(printer, &restored, &outcomes);
     } else {
         fixes::keep_in_worktree(&mut outcomes);
     }

@@ -377,6 +377,14 @@ fn a_check_that_writes_while_edits_are_set_aside_is_caught() {
                 "b2\n",
                 "{what}: the index is as staged"
             );
+            // What a check wrote over a file set aside is no fix to stage.
+            assert!(!said(&commit).contains("the fix to"), "{what}: {commit:?}");
+            if file == "src/b.py" {
+                assert!(
+                    said(&commit).contains("`lint` wrote to `src/b.py` while checking it"),
+                    "{what}: {commit:?}"
+                );
+            }
         } else {
             assert_eq!(commit.code, 0, "{what}: {commit:?}");
             assert_eq!(repo.git(&["show", "HEAD:src/b.py"]), "b2\n", "{what}");
@@ -387,6 +395,29 @@ fn a_check_that_writes_while_edits_are_set_aside_is_caught() {
             "{what}: the unstaged edit is back"
         );
     }
+}
+
+/// A check's write that merges cleanly with the unstaged edit is merged like a fix would
+/// be (kept for review, as in a file without edits), and named as the check's.
+#[test]
+fn a_checks_write_merged_with_unstaged_edits_is_named_as_the_checks() {
+    let repo = TestRepo::new();
+    repo.tool("sneaky", "sed -i 's/^1$/one/' b.py");
+    repo.config("[gates.lint]\nkind = \"lint\"\nfiles = [\"*.py\"]\nrun = [\"sneaky\"]\n")
+        .write("b.py", "1\n2\n3\n4\n5\n6\n")
+        .commit_all("init");
+    repo.install("pre-commit");
+    repo.stage("b.py", "1\n2\n3\n4\n5\n6\n7\n")
+        .write("b.py", "1\n2\n3\n4\n5\n6\n7\n8 unstaged\n");
+    let commit = repo.git_run(&["commit", "-m", "edit"], None);
+    assert_ne!(commit.code, 0, "{commit:?}");
+    assert!(
+        said(&commit).contains("`lint` wrote to `b.py` while checking it; that change is merged"),
+        "{commit:?}"
+    );
+    assert!(!said(&commit).contains("the fix to"), "{commit:?}");
+    assert_eq!(repo.read("b.py"), "one\n2\n3\n4\n5\n6\n7\n8 unstaged\n");
+    assert_eq!(repo.git(&["show", ":b.py"]), "1\n2\n3\n4\n5\n6\n7\n", "never staged");
 }
 
 #[test]
