@@ -150,6 +150,15 @@ impl<'r> Keeper<'r> {
             .collect()
     }
 
+    /// What the set-aside put at `path` (in a pre-push run, the pushed commit's content,
+    /// which the index need not hold); `None` for a path it did not write.
+    pub(crate) fn put_at(&self, path: &Path) -> Option<&Content> {
+        let backup = self.backup.as_ref()?;
+        let bytes = path.as_os_str().as_bytes();
+        let n = backup.manifest.entries.iter().position(|e| e.path == bytes)?;
+        backup.put(n)
+    }
+
     /// Puts the user's edits back, merged with any fix, checks the result against the
     /// backup and only then deletes the backup.
     pub(crate) fn restore(mut self) -> Result<Restored> {

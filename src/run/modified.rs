@@ -18,6 +18,7 @@ use rayon::prelude::*;
 
 use crate::git::Repo;
 use crate::git::stat::Root;
+use crate::keeper::Keeper;
 use crate::keeper::content::Content;
 use crate::model::{FixedFile, Outcome, Problem, Status};
 use crate::run::watch::Watch;
@@ -68,9 +69,20 @@ pub(crate) struct Before {
 pub(crate) fn before(repo: &Repo, isolated: Option<&HashSet<PathBuf>>, watching: Option<Watch>) -> Result<Before> {
     let taken = SystemTime::now();
     if let Some(swapped) = isolated
-        && repo.fast_index()?.is_some()
+        && let Some(index) = repo.fast_index()?
     {
         let root = repo.root();
+        // A pre-push run puts back files of the pushed commit that the index no longer
+        // holds (deleted and staged): their directories are watched too.
+        let unindexed: Vec<&Path> = swapped
+            .iter()
+            .map(PathBuf::as_path)
+            .filter(|p| index.entry_by_path(p.as_os_str().as_bytes().into()).is_none())
+            .collect();
+        let watch = match watching {
+            Some(watch) if unindexed.is_empty() && watch.touched().is_some() => Some(watch),
+            _ => Watch::start(root, indexed_files(index).chain(unindexed.iter().copied())),
+        };
         return Ok(Before {
             taken,
             files: None,
@@ -78,10 +90,7 @@ pub(crate) fn before(repo: &Repo, isolated: Option<&HashSet<PathBuf>>, watching:
                 let tree = open(root)?;
                 swapped.iter().map(|p| (p.clone(), signature(&tree, p))).collect()
             },
-            watch: match watching {
-                Some(watch) if watch.touched().is_some() => Some(watch),
-                _ => watch(repo)?,
-            },
+            watch,
         });
     }
     scan(repo.root(), tracked(repo)?)
@@ -136,24 +145,18 @@ impl Before {
     }
 }
 
-/// A watch on the directories of the tracked files, read from the index where it can be.
-fn watch(repo: &Repo) -> Result<Option<Watch>> {
-    Ok(match repo.fast_index()? {
-        Some(index) => watch_index(repo.root(), index),
-        None => Watch::start(repo.root(), tracked(repo)?.iter().map(PathBuf::as_path)),
-    })
-}
-
 /// A watch on the directories of the files `index` holds.
 pub(crate) fn watch_index(root: &Path, index: &gix_index::File) -> Option<Watch> {
-    Watch::start(
-        root,
-        index
-            .entries()
-            .iter()
-            .filter(|e| crate::git::staged::holds_blob(e))
-            .map(|e| Path::new(std::ffi::OsStr::from_bytes(e.path(index)))),
-    )
+    Watch::start(root, indexed_files(index))
+}
+
+/// The files `index` holds in the working tree (not submodules), relative to the root.
+fn indexed_files(index: &gix_index::File) -> impl Iterator<Item = &Path> {
+    index
+        .entries()
+        .iter()
+        .filter(|e| crate::git::staged::holds_blob(e))
+        .map(|e| Path::new(std::ffi::OsStr::from_bytes(e.path(index))))
 }
 
 fn tracked(repo: &Repo) -> Result<Vec<PathBuf>> {
@@ -182,14 +185,14 @@ struct Change {
 
 /// Fails the gates that modified files, naming the files (and the other gates that could
 /// have done it). `fixing[i]`: gate `i` ran its fixer, whose own files are fixes, not faults.
-/// `isolated`: the working tree held exactly the index's content when the gates started,
-/// so the index has each file's content before.
+/// `set_aside`: the working tree held exactly the checked content when the gates started
+/// (the index's, and what the set-aside put), so each file's content before is known.
 pub(crate) fn blame(
     repo: &Repo,
     before: &Before,
     outcomes: &mut [Outcome],
     fixing: &[bool],
-    isolated: bool,
+    set_aside: Option<&Keeper<'_>>,
 ) -> Result<Vec<usize>> {
     // Nothing ran (all skipped or served from the cache): nothing can have written.
     if outcomes.iter().all(|o| o.processes == 0) {
@@ -199,7 +202,7 @@ pub(crate) fn blame(
         .iter()
         .flat_map(|o| o.fixed.iter().map(|f| f.path.as_path()))
         .collect();
-    let changes = changes(repo, before, &claimed, isolated)?;
+    let changes = changes(repo, before, &claimed, set_aside)?;
     let mut blamed = Vec::new();
     for change in changes {
         let suspects = suspects(outcomes, fixing, before.taken, change.when);
@@ -240,53 +243,15 @@ pub(crate) fn blame(
 }
 
 /// The tracked files whose content or mode changed since `before`, fixers' files aside.
-fn changes(repo: &Repo, before: &Before, claimed: &HashSet<&Path>, isolated: bool) -> Result<Vec<Change>> {
+fn changes(
+    repo: &Repo,
+    before: &Before,
+    claimed: &HashSet<&Path>,
+    set_aside: Option<&Keeper<'_>>,
+) -> Result<Vec<Change>> {
+    let isolated = set_aside.is_some();
     let root = repo.root();
-    let touched = before.watch.as_ref().and_then(Watch::touched);
-    let tree = open(root)?;
-    if touched.as_ref().is_some_and(HashSet::is_empty) {
-        return Ok(Vec::new());
-    }
-    let was_swapped = |path: &PathBuf| {
-        before
-            .swapped
-            .get(path)
-            .is_none_or(|was| signature(&tree, path) != *was)
-    };
-    let candidates: Vec<(PathBuf, Option<Signature>)> = match (&before.files, touched) {
-        (Some(files), touched) => files
-            .par_iter()
-            .filter(|(path, _)| touched.as_ref().is_none_or(|t| t.contains(path)))
-            .filter(|(path, was)| !claimed.contains(path.as_path()) && signature(&tree, path) != *was)
-            .cloned()
-            .collect(),
-        // Only what was written, of the files git keeps in the working tree.
-        (None, Some(touched)) => {
-            let index = repo.fast_index()?;
-            let tracked = |path: &PathBuf| {
-                index.is_none_or(|index| {
-                    index
-                        .entry_by_path(path.as_os_str().as_bytes().into())
-                        .is_some_and(crate::git::staged::holds_blob)
-                })
-            };
-            touched
-                .into_iter()
-                .filter(|path| tracked(path) && !claimed.contains(path.as_path()) && was_swapped(path))
-                .map(|path| (path, None))
-                .collect()
-        }
-        // The same comparison with the index as the set-aside made: stat data, then content.
-        (None, None) => match repo.fast_index()? {
-            Some(_) => repo
-                .differing_from_index()?
-                .into_iter()
-                .filter(|path| !claimed.contains(path.as_path()) && was_swapped(path))
-                .map(|path| (path, None))
-                .collect(),
-            None => Vec::new(),
-        },
-    };
+    let candidates = candidates(repo, before, claimed)?;
     if candidates.is_empty() {
         return Ok(Vec::new());
     }
@@ -312,19 +277,95 @@ fn changes(repo: &Repo, before: &Before, claimed: &HashSet<&Path>, isolated: boo
             && staged_bytes == after
             && staged.as_ref().map(|e| e.mode & 0o111 != 0) == now_mode.map(|m| m & 0o111 != 0);
         let was_mode = was.map(|s| s.mode);
+        // What the set-aside put there is what the file held before (the pushed commit's
+        // content in a pre-push run, which the index need not hold).
+        let put = set_aside.and_then(|keeper| keeper.put_at(path));
         // A file rewritten with its own bytes and mode is no change; when it held the
         // staged content before, staged content now means the same.
-        if same_as_staged && (isolated || was_mode == now_mode) {
+        let unchanged = match put {
+            Some(put) => Content::read(&full).is_ok_and(|now| now == *put),
+            None => same_as_staged && (isolated || was_mode == now_mode),
+        };
+        if unchanged {
             continue;
         }
+        let before_bytes = match put {
+            Some(Content::Missing) => None,
+            Some(put) => Some(put.data().to_vec()),
+            None if isolated => staged_bytes,
+            None => None,
+        };
         changes.push(Change {
             path: path.clone(),
             when: meta.and_then(|m| m.modified().ok()),
-            before: if isolated { staged_bytes } else { None },
+            before: before_bytes,
             after,
         });
     }
     Ok(changes)
+}
+
+/// The files whose stat data says they may have changed since `before`, fixers' files aside:
+/// those the watch names, or every one where it cannot tell.
+fn candidates(repo: &Repo, before: &Before, claimed: &HashSet<&Path>) -> Result<Vec<(PathBuf, Option<Signature>)>> {
+    let touched = before.watch.as_ref().and_then(Watch::touched);
+    let tree = open(repo.root())?;
+    if touched.as_ref().is_some_and(HashSet::is_empty) {
+        return Ok(Vec::new());
+    }
+    let was_swapped = |path: &PathBuf| {
+        before
+            .swapped
+            .get(path)
+            .is_none_or(|was| signature(&tree, path) != *was)
+    };
+    Ok(match (&before.files, touched) {
+        (Some(files), touched) => files
+            .par_iter()
+            .filter(|(path, _)| touched.as_ref().is_none_or(|t| t.contains(path)))
+            .filter(|(path, was)| !claimed.contains(path.as_path()) && signature(&tree, path) != *was)
+            .cloned()
+            .collect(),
+        // Only what was written, of the files git keeps in the working tree.
+        (None, Some(touched)) => {
+            let index = repo.fast_index()?;
+            let tracked = |path: &PathBuf| {
+                index.is_none_or(|index| {
+                    index
+                        .entry_by_path(path.as_os_str().as_bytes().into())
+                        .is_some_and(crate::git::staged::holds_blob)
+                })
+            };
+            touched
+                .into_iter()
+                .filter(|path| {
+                    (tracked(path) || before.swapped.contains_key(path))
+                        && !claimed.contains(path.as_path())
+                        && was_swapped(path)
+                })
+                .map(|path| (path, None))
+                .collect()
+        }
+        // The same comparison with the index as the set-aside made: stat data, then content;
+        // and what the set-aside put where the index holds nothing.
+        (None, None) => match repo.fast_index()? {
+            Some(index) => {
+                let unindexed = before
+                    .swapped
+                    .keys()
+                    .filter(|p| index.entry_by_path(p.as_os_str().as_bytes().into()).is_none())
+                    .cloned();
+                let mut paths = repo.differing_from_index()?;
+                paths.extend(unindexed);
+                paths
+                    .into_iter()
+                    .filter(|path| !claimed.contains(path.as_path()) && was_swapped(path))
+                    .map(|path| (path, None))
+                    .collect()
+            }
+            None => Vec::new(),
+        },
+    })
 }
 
 /// The gates that may have written a file at `when`: checks that were running then (or,

@@ -572,7 +572,7 @@ fn schedule(
         },
     )?;
     let fixing: Vec<bool> = plans.iter().map(|p| p.fixing).collect();
-    for gate in modified::blame(repo, &before, &mut outcomes, &fixing, keeper.is_some())? {
+    for gate in modified::blame(repo, &before, &mut outcomes, &fixing, keeper)? {
         reporters.event(Event::Finished {
             gate,
             outcome: &outcomes[gate],

@@ -118,6 +118,36 @@ fn pre_push_checks_the_pushed_commit_not_a_fix_left_in_the_working_tree() {
     assert_eq!(remote_ref(&remote, "main"), repo.git(&["rev-parse", "HEAD"]).trim());
 }
 
+/// A pre-push run of the checked-out commit puts back what the index no longer holds (a
+/// directory staged as deleted): a check that writes there is caught too, whether the watch
+/// names the file or (the directory made again) every file is compared.
+#[test]
+fn pre_push_catches_a_check_writing_a_file_only_the_pushed_commit_holds() {
+    for script in [
+        "printf 'y\\n' > sub/x.py",
+        "rm -r sub && mkdir sub && printf 'y\\n' > sub/x.py",
+    ] {
+        let repo = TestRepo::new();
+        repo.tool("sneaky", script);
+        repo.config("[gates.lint]\nkind = \"lint\"\nfiles = [\"*.py\"]\nrun = [\"sneaky\"]\nstages = [\"pre-push\"]\n")
+            .write("a.py", "a\n")
+            .write("sub/x.py", "x\n")
+            .commit_all("init");
+        let remote = tempfile::tempdir().unwrap();
+        repo.git(&["init", "-q", "--bare", remote.path().to_str().unwrap()]);
+        repo.git(&["remote", "add", "origin", remote.path().to_str().unwrap()]);
+        repo.install("pre-push");
+        repo.git(&["rm", "-q", "sub/x.py"]);
+        assert!(!repo.root().join("sub").exists());
+        let push = repo.git_run(&["push", "-q", "origin", "main"], None);
+        assert_ne!(push.code, 0, "{script}: {push:?}");
+        assert!(said(&push).contains("modified files: `sub/x.py`"), "{script}: {push:?}");
+        assert!(said(&push).contains("-x\n+y"), "{script}: {push:?}");
+        assert_eq!(remote_ref(&remote, "main"), "", "{script}");
+        assert_eq!(repo.git(&["status", "--porcelain"]), "D  sub/x.py\n", "{script}");
+    }
+}
+
 #[test]
 fn pushing_a_branch_that_is_not_checked_out_checks_that_branch() {
     let (repo, remote) = with_remote();
