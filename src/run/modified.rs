@@ -260,7 +260,11 @@ fn changes(
     for (path, was) in &candidates {
         let full = root.join(path);
         let meta = std::fs::symlink_metadata(&full).ok();
-        let after = read_state(&full);
+        let now = Content::read(&full).ok();
+        let after = match &now {
+            Some(Content::Missing) | None => None,
+            Some(content) => Some(content.data().to_vec()),
+        };
         let staged = index.get_path(path, 0);
         let staged_bytes = match &staged {
             Some(entry) => Some(
@@ -283,7 +287,7 @@ fn changes(
         // A file rewritten with its own bytes and mode is no change; when it held the
         // staged content before, staged content now means the same.
         let unchanged = match put {
-            Some(put) => Content::read(&full).is_ok_and(|now| now == *put),
+            Some(put) => now.as_ref() == Some(put),
             None => same_as_staged && (isolated || was_mode == now_mode),
         };
         if unchanged {
@@ -391,12 +395,4 @@ fn suspects(outcomes: &[Outcome], fixing: &[bool], taken: SystemTime, when: Opti
         }
     }
     if checks.is_empty() { all } else { checks }
-}
-
-/// A path's bytes (a link's target for a symlink), `None` when nothing is there.
-fn read_state(path: &Path) -> Option<Vec<u8>> {
-    match Content::read(path) {
-        Ok(Content::Missing) | Err(_) => None,
-        Ok(content) => Some(content.data().to_vec()),
-    }
 }
