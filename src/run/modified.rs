@@ -58,6 +58,9 @@ pub(crate) struct Before {
     /// In such a run, the files the set-aside wrote, as it left them: through git's
     /// filters (`core.autocrlf`) their bytes need not be the staged blob's.
     swapped: std::collections::HashMap<PathBuf, Option<Signature>>,
+    /// Of those, the files the set-aside put that the index does not hold (a pre-push run
+    /// puts back the pushed commit's files deleted and staged since).
+    unindexed: Vec<PathBuf>,
     /// What was written from here on, where the kernel can say.
     watch: Option<Watch>,
 }
@@ -66,30 +69,37 @@ pub(crate) struct Before {
 /// already says what every file holds, and only the files the set-aside wrote are read.
 /// `watching`: a watch started already, beside the set-aside's writes: their events are
 /// read and dropped here (a queue they filled, as thousands of files can, is started over).
-pub(crate) fn before(repo: &Repo, isolated: Option<&HashSet<PathBuf>>, watching: Option<Watch>) -> Result<Before> {
+pub(crate) fn before(repo: &Repo, set_aside: Option<&Keeper<'_>>, watching: Option<Watch>) -> Result<Before> {
     let taken = SystemTime::now();
-    if let Some(swapped) = isolated
+    if let Some(keeper) = set_aside
         && let Some(index) = repo.fast_index()?
     {
         let root = repo.root();
-        // A pre-push run puts back files of the pushed commit that the index no longer
-        // holds (deleted and staged): their directories are watched too.
-        let unindexed: Vec<&Path> = swapped
-            .iter()
-            .map(PathBuf::as_path)
+        // Only what the set-aside wrote: a path it left as it was may be under a link.
+        let unindexed: Vec<PathBuf> = keeper
+            .affected()
+            .into_iter()
             .filter(|p| index.entry_by_path(p.as_os_str().as_bytes().into()).is_none())
             .collect();
         let watch = match watching {
             Some(watch) if unindexed.is_empty() && watch.touched().is_some() => Some(watch),
-            _ => Watch::start(root, indexed_files(index).chain(unindexed.iter().copied())),
+            _ => Watch::start(root, indexed_files(index).chain(unindexed.iter().map(PathBuf::as_path))),
         };
         return Ok(Before {
             taken,
             files: None,
             swapped: {
                 let tree = open(root)?;
-                swapped.iter().map(|p| (p.clone(), signature(&tree, p))).collect()
+                keeper
+                    .differing()
+                    .into_iter()
+                    .map(|p| {
+                        let signature = signature(&tree, &p);
+                        (p, signature)
+                    })
+                    .collect()
             },
+            unindexed,
             watch,
         });
     }
@@ -129,6 +139,7 @@ fn scan(root: &Path, paths: Vec<PathBuf>) -> Result<Before> {
         taken,
         files: Some(files),
         swapped: std::collections::HashMap::new(),
+        unindexed: Vec::new(),
         watch,
     })
 }
@@ -140,6 +151,7 @@ impl Before {
             taken: SystemTime::now(),
             files: None,
             swapped: std::collections::HashMap::new(),
+            unindexed: Vec::new(),
             watch: None,
         }
     }
@@ -343,7 +355,7 @@ fn candidates(repo: &Repo, before: &Before, claimed: &HashSet<&Path>) -> Result<
             touched
                 .into_iter()
                 .filter(|path| {
-                    (tracked(path) || before.swapped.contains_key(path))
+                    (tracked(path) || before.unindexed.contains(path))
                         && !claimed.contains(path.as_path())
                         && was_swapped(path)
                 })
@@ -353,14 +365,9 @@ fn candidates(repo: &Repo, before: &Before, claimed: &HashSet<&Path>) -> Result<
         // The same comparison with the index as the set-aside made: stat data, then content;
         // and what the set-aside put where the index holds nothing.
         (None, None) => match repo.fast_index()? {
-            Some(index) => {
-                let unindexed = before
-                    .swapped
-                    .keys()
-                    .filter(|p| index.entry_by_path(p.as_os_str().as_bytes().into()).is_none())
-                    .cloned();
+            Some(_) => {
                 let mut paths = repo.differing_from_index()?;
-                paths.extend(unindexed);
+                paths.extend(before.unindexed.iter().cloned());
                 paths
                     .into_iter()
                     .filter(|path| !claimed.contains(path.as_path()) && was_swapped(path))

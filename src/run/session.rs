@@ -557,11 +557,10 @@ fn schedule(
         actions,
         masker,
     };
-    let swapped = keeper.map(Keeper::differing);
     let before = match scan.map(modified::Scan::finish).transpose()? {
         _ if !plans.iter().any(GatePlan::starts) => modified::Before::nothing_runs(),
         Some(scanned) => scanned,
-        None => modified::before(repo, swapped.as_ref(), watching)?,
+        None => modified::before(repo, keeper, watching)?,
     };
     let mut outcomes = scheduler::execute(
         repo.root(),
