@@ -8,6 +8,7 @@
 //! not handle (sparse or unreadable index, possible renames) returns `None`, and the
 //! caller falls back to libgit2's diff.
 
+use std::collections::HashSet;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -95,15 +96,21 @@ pub(crate) fn unstaged(index: &gix_index::File, root: &Path) -> Vec<PathBuf> {
     // Thousands of `lstat`s: spread over the cores, as git's preload-index does. A root
     // that cannot be opened leaves every file to be set aside (which then says why not).
     let tree = super::stat::Root::open(root).ok();
+    let path_of = |entry: &gix_index::Entry| Path::new(std::ffi::OsStr::from_bytes(entry.path(index)));
+    // A file beyond a directory that is now a link is not there (git's view): never read.
+    let linked = tree.as_ref().map_or_else(HashSet::new, |tree| {
+        super::stat::linked_directories(tree, index.entries().iter().filter(|e| holds_blob(e)).map(path_of))
+    });
     index
         .entries()
         .par_iter()
         .filter(|e| holds_blob(e))
         .filter_map(|entry| {
-            let path = Path::new(std::ffi::OsStr::from_bytes(entry.path(index)));
-            let same = tree
-                .as_ref()
-                .is_some_and(|tree| same_as_entry(index, entry, tree, root, path));
+            let path = path_of(entry);
+            let same = !super::stat::beyond_a_link(&linked, path)
+                && tree
+                    .as_ref()
+                    .is_some_and(|tree| same_as_entry(index, entry, tree, root, path));
             (!same).then(|| path.to_path_buf())
         })
         .collect()

@@ -11,9 +11,6 @@
 //! as with any inotify-based status (git's fsmonitor with watchman): a tracked file written
 //! through a hard link that lives outside the watched directories.
 
-use std::collections::HashSet;
-use std::path::{Path, PathBuf};
-
 /// Past this many directories the scan is cheaper than the watches, and inotify watches are
 /// a per-user budget other programs (editors, file watchers) need too.
 #[cfg_attr(not(target_os = "linux"), allow(dead_code, reason = "the watch is Linux's"))]
@@ -27,35 +24,16 @@ pub(crate) struct Watch;
 
 #[cfg(not(target_os = "linux"))]
 impl Watch {
-    pub(crate) fn start<'p>(_root: &Path, _files: impl Iterator<Item = &'p Path>) -> Option<Self> {
+    pub(crate) fn start<'p>(
+        _root: &std::path::Path,
+        _files: impl Iterator<Item = &'p std::path::Path>,
+    ) -> Option<Self> {
         None
     }
 
-    pub(crate) fn touched(&self) -> Option<HashSet<PathBuf>> {
+    pub(crate) fn touched(&self) -> Option<std::collections::HashSet<std::path::PathBuf>> {
         None
     }
-}
-
-/// Every directory of `files` (relative paths) and each of its parents, the root (empty
-/// path) included; `None` past `limit`.
-#[cfg_attr(not(target_os = "linux"), allow(dead_code, reason = "the watch is Linux's"))]
-fn directories<'p>(files: impl Iterator<Item = &'p Path>, limit: usize) -> Option<Vec<PathBuf>> {
-    let mut dirs: HashSet<&Path> = HashSet::new();
-    for file in files {
-        let mut dir = file.parent();
-        while let Some(at) = dir {
-            if !dirs.insert(at) {
-                break; // its parents are in already
-            }
-            if dirs.len() > limit {
-                return None;
-            }
-            dir = at.parent();
-        }
-    }
-    let mut dirs: Vec<PathBuf> = dirs.into_iter().map(Path::to_path_buf).collect();
-    dirs.sort();
-    Some(dirs)
 }
 
 #[cfg(target_os = "linux")]
@@ -80,7 +58,7 @@ mod linux {
     impl Watch {
         /// Watches the directories of `files` (relative to `root`); `None` when it cannot.
         pub(crate) fn start<'p>(root: &Path, files: impl Iterator<Item = &'p Path>) -> Option<Self> {
-            let dirs = super::directories(files, super::MAX_DIRECTORIES)?;
+            let dirs = crate::git::stat::directories(files, super::MAX_DIRECTORIES)?;
             let fd = inotify::init(CreateFlags::CLOEXEC | CreateFlags::NONBLOCK).ok()?;
             let flags = WatchFlags::MODIFY
                 | WatchFlags::ATTRIB
@@ -265,21 +243,9 @@ mod release {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashSet;
     use std::fs;
-
-    #[test]
-    fn directories_are_every_parent_once_and_bounded() {
-        let files = [
-            Path::new("a/b/c.py"),
-            Path::new("a/d.py"),
-            Path::new("e/f/g/h"),
-            Path::new("top"),
-        ];
-        let dirs = directories(files.into_iter(), 100).unwrap();
-        let names: Vec<&str> = dirs.iter().map(|d| d.to_str().unwrap()).collect();
-        assert_eq!(names, ["", "a", "a/b", "e", "e/f", "e/f/g"]);
-        assert!(directories(files.into_iter(), 5).is_none());
-    }
+    use std::path::Path;
 
     #[cfg(target_os = "linux")]
     fn tree() -> tempfile::TempDir {
