@@ -36,64 +36,41 @@ fn a_staged_file_that_is_now_a_symlink_is_never_written_through() {
     assert_eq!(repo.git(&["show", "HEAD:a.txt"]), "staged\n");
 }
 
+/// A tracked file under a directory that is now a link is, as git sees it, not in the
+/// working tree, whatever the link's target holds (even the committed bytes): gate never
+/// writes through the link, never takes the file beyond it for the tracked one, and says the
+/// file is not checked.
 #[test]
-fn a_parent_directory_that_is_now_a_symlink_is_never_written_through() {
-    let repo = TestRepo::new();
-    let outside = tempfile::tempdir().unwrap();
-    std::fs::write(outside.path().join("b.txt"), "outside\n").unwrap();
-    repo.tool("ok", "exit 0")
-        .config("[gates.lint]\nkind = \"lint\"\nfiles = [\"*.txt\"]\nrun = [\"ok\", \"{files}\"]\n")
-        .write("a/b.txt", "committed\n")
-        .write("c.txt", "c\n")
-        .commit_all("init");
-    repo.install("pre-commit");
-    repo.write("c.txt", "staged c\n");
-    repo.git(&["add", "c.txt"]);
-    std::fs::remove_dir_all(repo.root().join("a")).unwrap();
-    symlink(outside.path(), repo.root().join("a")).unwrap();
-    let commit = repo.git_run(&["commit", "-m", "c"], None);
-    assert_eq!(commit.code, 0, "{commit:?}");
-    assert_eq!(
-        std::fs::read_to_string(outside.path().join("b.txt")).unwrap(),
-        "outside\n"
-    );
-    assert!(
-        std::fs::symlink_metadata(repo.root().join("a"))
-            .unwrap()
-            .file_type()
-            .is_symlink()
-    );
-}
-
-/// As git sees it, a tracked file under a directory that is now a link is not in the working
-/// tree, whatever the link's target holds: gate never takes a file from beyond the link as
-/// the checked one (even a byte-identical one), and says the file is not checked.
-#[test]
-fn a_file_beyond_a_linked_directory_is_not_taken_for_the_tracked_one() {
-    let repo = TestRepo::new();
-    let outside = tempfile::tempdir().unwrap();
-    std::fs::write(outside.path().join("b.txt"), "committed\n").unwrap();
-    repo.tool("ok", "exit 0")
-        .config("[gates.lint]\nkind = \"lint\"\nfiles = [\"*.txt\"]\nrun = [\"ok\", \"{files}\"]\n")
-        .write("a/b.txt", "committed\n")
-        .write("c.txt", "c\n")
-        .commit_all("init");
-    repo.install("pre-commit");
-    repo.stage("c.txt", "staged c\n");
-    std::fs::remove_dir_all(repo.root().join("a")).unwrap();
-    symlink(outside.path(), repo.root().join("a")).unwrap();
-    let commit = repo.git_run(&["commit", "-m", "c"], None);
-    assert_eq!(commit.code, 0, "{commit:?}");
-    assert!(
-        commit
-            .stderr
-            .contains("`a/b.txt` is not checked: `a` is now a symbolic link"),
-        "{commit:?}"
-    );
-    assert_eq!(
-        std::fs::read_to_string(outside.path().join("b.txt")).unwrap(),
-        "committed\n"
-    );
+fn a_parent_directory_that_is_now_a_symlink_is_never_written_through_nor_read() {
+    for beyond in ["outside\n", "committed\n"] {
+        let repo = TestRepo::new();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("b.txt"), beyond).unwrap();
+        repo.tool("ok", "exit 0")
+            .config("[gates.lint]\nkind = \"lint\"\nfiles = [\"*.txt\"]\nrun = [\"ok\", \"{files}\"]\n")
+            .write("a/b.txt", "committed\n")
+            .write("c.txt", "c\n")
+            .commit_all("init");
+        repo.install("pre-commit");
+        repo.stage("c.txt", "staged c\n");
+        std::fs::remove_dir_all(repo.root().join("a")).unwrap();
+        symlink(outside.path(), repo.root().join("a")).unwrap();
+        let commit = repo.git_run(&["commit", "-m", "c"], None);
+        assert_eq!(commit.code, 0, "{beyond:?}: {commit:?}");
+        assert!(
+            commit
+                .stderr
+                .contains("`a/b.txt` is not checked: `a` is now a symbolic link"),
+            "{beyond:?}: {commit:?}"
+        );
+        assert_eq!(std::fs::read_to_string(outside.path().join("b.txt")).unwrap(), beyond);
+        assert!(
+            std::fs::symlink_metadata(repo.root().join("a"))
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+    }
 }
 
 #[test]
