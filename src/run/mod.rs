@@ -8,6 +8,7 @@
 //! - `modified`: checks must not write; the gates that did fail.
 //! - `watch`: what the gates wrote, from inotify, instead of scanning every file again.
 //! - `fixes`: what a fixer changed, and where fixes go afterwards.
+//! - `unchecked`: what a run cannot check (left by the set-aside, beyond a link), named.
 
 pub(crate) mod cached;
 pub(crate) mod fixes;
@@ -16,4 +17,5 @@ pub(crate) mod plan;
 pub(crate) mod process;
 pub(crate) mod scheduler;
 pub(crate) mod session;
+pub(crate) mod unchecked;
 pub(crate) mod watch;

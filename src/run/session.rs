@@ -22,7 +22,7 @@ use crate::run::cached::{self, Cache};
 use crate::run::plan::{self, Decision, GatePlan};
 use crate::run::scheduler::{self, Options};
 use crate::run::watch::Watch;
-use crate::run::{fixes, modified, process};
+use crate::run::{fixes, modified, process, unchecked};
 use crate::secrets::Masker;
 use crate::select;
 
@@ -412,9 +412,9 @@ fn run_on(
         env::var(env::GATE_FAULT).as_deref() != Some("panic-after-stash"),
         "injected fault: panic after setting unstaged changes aside"
     );
-    let changes = checkable(changes, keeper.as_ref());
-    // Paths the set-aside had to leave are not checked: plan again without them.
-    if keeper.as_ref().is_some_and(|k| !k.left().is_empty()) {
+    let changes = unchecked::checkable(printer, repo, changes, keeper.as_ref());
+    // Paths left unchecked: plan again without them.
+    if matches!(changes, std::borrow::Cow::Owned(_)) {
         plans = None;
     }
     let start = Instant::now();
@@ -463,23 +463,6 @@ fn lock(repo: &Repo, writes: bool, printer: Printer) -> Result<Option<RunLock>> 
         Ok(lock) => Ok(Some(lock)),
         Err(_) if stopped() => Ok(None),
         Err(err) => Err(err),
-    }
-}
-
-/// The change set without the paths the set-aside had to leave as they are (now a
-/// directory, under a link): they were named, and a tool would check something else.
-fn checkable<'c>(changes: &'c ChangeSet, keeper: Option<&Keeper<'_>>) -> std::borrow::Cow<'c, ChangeSet> {
-    match keeper.map(Keeper::left) {
-        Some(left) if !left.is_empty() => std::borrow::Cow::Owned(ChangeSet {
-            files: changes
-                .files
-                .iter()
-                .filter(|f| !left.contains(&f.path))
-                .cloned()
-                .collect(),
-            ..changes.clone()
-        }),
-        _ => std::borrow::Cow::Borrowed(changes),
     }
 }
 

@@ -73,6 +73,35 @@ fn a_parent_directory_that_is_now_a_symlink_is_never_written_through_nor_read() 
     }
 }
 
+/// By hand (`gate check --all`, nothing set aside) the same holds: a tracked file beyond a
+/// directory that is now a link is not handed to a tool (it would read outside the
+/// repository); the link is named with how many files it hides.
+#[test]
+fn check_all_hands_no_tool_a_file_beyond_a_linked_directory() {
+    let repo = TestRepo::new();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("b.txt"), "committed\n").unwrap();
+    std::fs::write(outside.path().join("d.txt"), "d\n").unwrap();
+    let log = repo.root().join(".git/handed.log");
+    repo.tool("record", &format!("printf '%s\\n' \"$@\" >> '{}'", log.display()))
+        .config("[gates.lint]\nkind = \"lint\"\nfiles = [\"*.txt\"]\nrun = [\"record\", \"{files}\"]\n")
+        .write("a/b.txt", "committed\n")
+        .write("a/d.txt", "d\n")
+        .write("c.txt", "c\n")
+        .commit_all("init");
+    std::fs::remove_dir_all(repo.root().join("a")).unwrap();
+    symlink(outside.path(), repo.root().join("a")).unwrap();
+    let run = repo.gate(&["check", "--all"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "`a` is now a symbolic link, and gate never reads through one: 2 tracked files in it are not checked"
+        ),
+        "{run:?}"
+    );
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "c.txt\n", "{run:?}");
+}
+
 #[test]
 fn backups_are_readable_by_the_user_alone() {
     let repo = TestRepo::new();
