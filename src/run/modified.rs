@@ -263,10 +263,14 @@ fn changes(
 ) -> Result<Vec<Change>> {
     let isolated = set_aside.is_some();
     let root = repo.root();
-    let candidates = candidates(repo, before, claimed)?;
+    let mut candidates = candidates(repo, before, claimed)?;
     if candidates.is_empty() {
         return Ok(Vec::new());
     }
+    // A file beyond a directory that is now a link is not the tracked one (git's view), and
+    // reading it would read outside the repository.
+    let linked = crate::git::stat::linked_directories(&open(root)?, candidates.iter().map(|(p, _)| p.as_path()));
+    candidates.retain(|(path, _)| !crate::git::stat::beyond_a_link(&linked, path));
     let index = repo.index()?;
     let mut changes = Vec::new();
     for (path, was) in &candidates {

@@ -83,12 +83,19 @@ fn check_all_hands_no_tool_a_file_beyond_a_linked_directory() {
     std::fs::write(outside.path().join("b.txt"), "committed\n").unwrap();
     std::fs::write(outside.path().join("d.txt"), "d\n").unwrap();
     let log = repo.root().join(".git/handed.log");
-    repo.tool("record", &format!("printf '%s\\n' \"$@\" >> '{}'", log.display()))
-        .config("[gates.lint]\nkind = \"lint\"\nfiles = [\"*.txt\"]\nrun = [\"record\", \"{files}\"]\n")
-        .write("a/b.txt", "committed\n")
-        .write("a/d.txt", "d\n")
-        .write("c.txt", "c\n")
-        .commit_all("init");
+    // It also writes beyond the link, which is outside the repository: not gate's to read.
+    repo.tool(
+        "record",
+        &format!(
+            "printf '%s\\n' \"$@\" >> '{}'; printf 'written\\n' > a/b.txt",
+            log.display()
+        ),
+    )
+    .config("[gates.lint]\nkind = \"lint\"\nfiles = [\"*.txt\"]\nrun = [\"record\", \"{files}\"]\n")
+    .write("a/b.txt", "committed\n")
+    .write("a/d.txt", "d\n")
+    .write("c.txt", "c\n")
+    .commit_all("init");
     std::fs::remove_dir_all(repo.root().join("a")).unwrap();
     symlink(outside.path(), repo.root().join("a")).unwrap();
     let run = repo.gate(&["check", "--all"]);
@@ -100,6 +107,10 @@ fn check_all_hands_no_tool_a_file_beyond_a_linked_directory() {
         "{run:?}"
     );
     assert_eq!(std::fs::read_to_string(&log).unwrap(), "c.txt\n", "{run:?}");
+    assert!(
+        !run.stdout.contains("written") && !run.stdout.contains("modified files"),
+        "{run:?}"
+    );
 }
 
 #[test]
