@@ -179,7 +179,8 @@ fn also_in_the_real_index(repo: &Repo, temporary: &git2::Index, outcomes: &[Outc
 }
 
 /// Says where fixes went when the user's unstaged edits came back.
-pub(crate) fn tell_restored(printer: Printer, restored: &Restored, outcomes: &[Outcome]) {
+/// `kept`: what was set aside, as the user knows it ("unstaged changes" in a pre-commit run).
+pub(crate) fn tell_restored(printer: Printer, restored: &Restored, outcomes: &[Outcome], kept: &str) {
     // A change a check made is no fix: it is named as the check's, never offered to stage.
     let writers = |path: &Path| {
         let names: Vec<String> = outcomes
@@ -192,11 +193,11 @@ pub(crate) fn tell_restored(printer: Printer, restored: &Restored, outcomes: &[O
     for path in &restored.merged {
         match writers(path) {
             Some(checks) => printer.warn(format_args!(
-                "{checks} wrote to `{}` while checking it; that change is merged with your unstaged changes in the working tree (not staged): review it",
+                "{checks} wrote to `{}` while checking it; that change is merged with your {kept} in the working tree (not staged): review it",
                 path.display()
             )),
             None => printer.note(format_args!(
-                "merged the fix to `{}` with your unstaged changes",
+                "merged the fix to `{}` with your {kept}",
                 path.display()
             )),
         }
@@ -205,7 +206,7 @@ pub(crate) fn tell_restored(printer: Printer, restored: &Restored, outcomes: &[O
         // The gate's own failure says what to do about a check that writes.
         let problem = if let Some(checks) = writers(path) {
             Problem::new(format!(
-                "{checks} wrote to `{}` while checking it; your unstaged changes were kept, and what it wrote is saved in `{}` (not staged)",
+                "{checks} wrote to `{}` while checking it; your {kept} were kept, and what it wrote is saved in `{}` (not staged)",
                 path.display(),
                 saved.display(),
             ))
@@ -218,7 +219,7 @@ pub(crate) fn tell_restored(printer: Printer, restored: &Restored, outcomes: &[O
             };
             Problem::hinted(
                 format!(
-                    "the fix to `{}` conflicts with your unstaged changes, which were kept; the fix is saved in `{}`",
+                    "the fix to `{}` conflicts with your {kept}, which were kept; the fix is saved in `{}`",
                     path.display(),
                     saved.display(),
                 ),

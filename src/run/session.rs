@@ -430,7 +430,11 @@ fn run_on(
             fixes::stage(printer, repo, &workspace.config, &mut outcomes, &keeper.affected())?;
         }
         let restored = keeper.restore()?;
-        fixes::tell_restored(printer, &restored, &outcomes);
+        let kept = match isolate {
+            Some(keeper::Target::Head) => "staged and unstaged changes",
+            _ => "unstaged changes",
+        };
+        fixes::tell_restored(printer, &restored, &outcomes, kept);
     } else {
         fixes::keep_in_worktree(&mut outcomes);
     }

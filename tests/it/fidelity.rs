@@ -143,6 +143,10 @@ fn pre_push_catches_a_check_writing_a_file_only_the_pushed_commit_holds() {
         assert_ne!(push.code, 0, "{script}: {push:?}");
         assert!(said(&push).contains("modified files: `sub/x.py`"), "{script}: {push:?}");
         assert!(said(&push).contains("-x\n+y"), "{script}: {push:?}");
+        assert!(
+            said(&push).contains("your staged and unstaged changes were kept"),
+            "{script}: {push:?}"
+        );
         assert_eq!(remote_ref(&remote, "main"), "", "{script}");
         assert_eq!(repo.git(&["status", "--porcelain"]), "D  sub/x.py\n", "{script}");
     }
