@@ -124,6 +124,14 @@ impl<'r> Keeper<'r> {
         Ok((keeper, Some(beside)))
     }
 
+    /// What was set aside, as the user knows it.
+    pub(crate) fn kept(&self) -> &'static str {
+        match self.target {
+            Target::Index => "unstaged changes",
+            Target::Head => "staged and unstaged changes",
+        }
+    }
+
     /// Paths left as they were because the checked content cannot be put there.
     pub(crate) fn left(&self) -> &[PathBuf] {
         &self.left

@@ -263,14 +263,10 @@ fn changes(
 ) -> Result<Vec<Change>> {
     let isolated = set_aside.is_some();
     let root = repo.root();
-    let mut candidates = candidates(repo, before, claimed)?;
+    let candidates = candidates(repo, before, claimed)?;
     if candidates.is_empty() {
         return Ok(Vec::new());
     }
-    // A file beyond a directory that is now a link is not the tracked one (git's view), and
-    // reading it would read outside the repository.
-    let linked = crate::git::stat::linked_directories(&open(root)?, candidates.iter().map(|(p, _)| p.as_path()));
-    candidates.retain(|(path, _)| !crate::git::stat::beyond_a_link(&linked, path));
     let index = repo.index()?;
     let mut changes = Vec::new();
     for (path, was) in &candidates {
@@ -326,7 +322,9 @@ fn changes(
 }
 
 /// The files whose stat data says they may have changed since `before`, fixers' files aside:
-/// those the watch names, or every one where it cannot tell.
+/// those the watch names, or every one where it cannot tell. A file beyond a directory that
+/// is now a link is not the tracked one (git's view), and is never read: reading it would
+/// read outside the repository.
 fn candidates(repo: &Repo, before: &Before, claimed: &HashSet<&Path>) -> Result<Vec<(PathBuf, Option<Signature>)>> {
     let touched = before.watch.as_ref().and_then(Watch::touched);
     let tree = open(repo.root())?;
@@ -339,7 +337,7 @@ fn candidates(repo: &Repo, before: &Before, claimed: &HashSet<&Path>) -> Result<
             .get(path)
             .is_none_or(|was| signature(&tree, path) != *was)
     };
-    Ok(match (&before.files, touched) {
+    let mut candidates: Vec<(PathBuf, Option<Signature>)> = match (&before.files, touched) {
         (Some(files), touched) => files
             .par_iter()
             .filter(|(path, _)| touched.as_ref().is_none_or(|t| t.contains(path)))
@@ -380,7 +378,12 @@ fn candidates(repo: &Repo, before: &Before, claimed: &HashSet<&Path>) -> Result<
             }
             None => Vec::new(),
         },
-    })
+    };
+    if !candidates.is_empty() {
+        let linked = crate::git::stat::linked_directories(&tree, candidates.iter().map(|(p, _)| p.as_path()));
+        candidates.retain(|(path, _)| !crate::git::stat::beyond_a_link(&linked, path));
+    }
+    Ok(candidates)
 }
 
 /// The gates that may have written a file at `when`: checks that were running then (or,

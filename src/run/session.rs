@@ -429,11 +429,8 @@ fn run_on(
         if matches!(isolate, Some(keeper::Target::Index)) {
             fixes::stage(printer, repo, &workspace.config, &mut outcomes, &keeper.affected())?;
         }
+        let kept = keeper.kept();
         let restored = keeper.restore()?;
-        let kept = match isolate {
-            Some(keeper::Target::Head) => "staged and unstaged changes",
-            _ => "unstaged changes",
-        };
         fixes::tell_restored(printer, &restored, &outcomes, kept);
     } else {
         fixes::keep_in_worktree(&mut outcomes);
