@@ -15,6 +15,7 @@
 pub(crate) mod backup;
 pub(crate) mod content;
 pub(crate) mod lock;
+mod spare;
 
 use std::collections::HashSet;
 use std::os::unix::ffi::OsStrExt;
@@ -26,6 +27,7 @@ use git2::build::CheckoutBuilder;
 
 use self::backup::Backup;
 use self::content::Content;
+use self::spare::Spares;
 use crate::git::Repo;
 use crate::git::path_from_bytes;
 use crate::model::Problem;
@@ -114,7 +116,10 @@ impl<'r> Keeper<'r> {
             let beside = scope.spawn(beside);
             let swapped = backup
                 .move_out(repo.root())
-                .and_then(|()| swap_in(repo, &affected, tree_index))
+                .and_then(|()| {
+                    let moved: Vec<bool> = backup.manifest.entries.iter().map(|e| e.moved).collect();
+                    swap_in(repo, &affected, &moved, tree_index)
+                })
                 .and_then(|put| backup.mark_swapped(put));
             (swapped, beside.join())
         });
@@ -233,16 +238,18 @@ fn obstacle(root: &Path, path: &Path) -> Option<String> {
 }
 
 /// Puts the content of `index` (the repository's own when `None`) at `paths`; a path the
-/// index does not hold is removed (its bytes are in the backup). Returns what each path holds.
-fn swap_in(repo: &Repo, paths: &[PathBuf], index: Option<git2::Index>) -> Result<Vec<Content>> {
+/// index does not hold is removed (its bytes are in the backup). `moved`: per path, whether
+/// the user's file was moved out (so a spare file can be moved in). Returns what each path
+/// holds.
+fn swap_in(repo: &Repo, paths: &[PathBuf], moved: &[bool], index: Option<git2::Index>) -> Result<Vec<Content>> {
     if !repo.may_filter_content()? {
         // The staged entries from the index gix read already (libgit2 would read and
         // checksum it again), or from the tree made into an index.
         return match (&index, repo.fast_index()?) {
-            (Some(index), _) => write_blobs(repo, paths, |path| {
+            (Some(index), _) => write_blobs(repo, paths, moved, |path| {
                 index.get_path(path, 0).map(|entry| (entry.id, entry.mode))
             }),
-            (None, Some(fast)) => write_blobs(repo, paths, |path| {
+            (None, Some(fast)) => write_blobs(repo, paths, moved, |path| {
                 let entry = fast.entry_by_path(path.as_os_str().as_bytes().into())?;
                 Some((Oid::from_bytes(entry.id.as_slice()).ok()?, entry.mode.bits()))
             }),
@@ -295,9 +302,15 @@ fn checkout(repo: &Repo, index: &mut git2::Index, paths: &[PathBuf]) -> Result<V
 /// are (a link its target), executable as the index says. libgit2's checkout compared the
 /// whole working tree with the index first, a second pass over every file; a unit test
 /// holds this to its result.
-fn write_blobs(repo: &Repo, paths: &[PathBuf], staged: impl Fn(&Path) -> Option<(Oid, u32)>) -> Result<Vec<Content>> {
+fn write_blobs(
+    repo: &Repo,
+    paths: &[PathBuf],
+    moved: &[bool],
+    staged: impl Fn(&Path) -> Option<(Oid, u32)>,
+) -> Result<Vec<Content>> {
     let mut put = Vec::with_capacity(paths.len());
-    for path in paths {
+    let mut spares = Spares::new(repo.git.path());
+    for (n, path) in paths.iter().enumerate() {
         let full = repo.root().join(path);
         let content = match staged(path) {
             Some((id, mode)) => {
@@ -318,9 +331,15 @@ fn write_blobs(repo: &Repo, paths: &[PathBuf], staged: impl Fn(&Path) -> Option<
             }
             None => Content::Missing,
         };
-        content
-            .write(&full)
-            .with_context(|| format!("failed to set `{}` aside", path.display()))?;
+        let filled = match &content {
+            Content::File { bytes, mode } if moved.get(n) == Some(&true) => spares.fill(&full, bytes, *mode),
+            _ => false,
+        };
+        if !filled {
+            content
+                .write(&full)
+                .with_context(|| format!("failed to set `{}` aside", path.display()))?;
+        }
         put.push(content);
     }
     Ok(put)
@@ -355,6 +374,7 @@ pub(crate) fn put_back(root: &Path, git_dir: &Path, backup: Backup, recovering: 
     let mut patch = String::new();
     let id = backup.manifest.id.clone();
     let (fixes_dir, recovered_dir) = (git_dir.join("gate/fixes"), git_dir.join("gate/recovered"));
+    let mut spares = Spares::new(git_dir);
     for n in 0..backup.manifest.entries.len() {
         let entry = &backup.manifest.entries[n];
         let relative = path_from_bytes(&entry.path);
@@ -366,15 +386,22 @@ pub(crate) fn put_back(root: &Path, git_dir: &Path, backup: Backup, recovering: 
             None => Back::Write(backup.worktree(n)?),
         };
         let current = Content::read(&full).with_context(|| format!("failed to read `{}`", full.display()))?;
+        let holds_put = backup.holds_put(n, &current)?;
         // Untouched since gate put the staged content there, or gate never got that far.
-        let untouched = backup.holds_put(n, &current)?
+        let untouched = holds_put
             || (entry.staged.is_none() && !recovering)
             || match &ours {
-                // Moved out, and the run stopped before anything was put there.
-                Back::Move(_) => entry.staged.is_none() && current == Content::Missing,
+                // Moved out, and the run stopped before anything was put there; or after a
+                // stop in the restore, which moves gate's file away first: nothing to keep.
+                Back::Move(_) => current == Content::Missing && (entry.staged.is_none() || recovering),
                 Back::Write(copy) => current == *copy,
             };
         let back = if untouched {
+            // Gate's own file, as gate put it, is kept for the next run to fill (only where
+            // the user's comes back by a move: the folder may be changed).
+            if holds_put && !recovering && matches!(ours, Back::Move(_)) && matches!(current, Content::File { .. }) {
+                spares.keep(&full, n);
+            }
             ours
         } else if recovering {
             let kept = keep_aside(&recovered_dir.join(&id), n, &relative, &current)?;
@@ -601,7 +628,7 @@ mod tests {
             .to_vec();
         let (ours, theirs) = (scratch(), scratch());
         let repo = Repo::open_at(ours.path()).unwrap();
-        swap_in(&repo, &paths, None).unwrap();
+        swap_in(&repo, &paths, &[], None).unwrap();
         let repo = Repo::open_at(theirs.path()).unwrap();
         checkout(&repo, &mut repo.index().unwrap(), &paths).unwrap();
         for path in &paths {
@@ -628,7 +655,13 @@ mod tests {
         let paths: Vec<PathBuf> = ["plain.txt", "tool.sh", "deep/new/file.txt", "gone.txt", "link"]
             .map(PathBuf::from)
             .to_vec();
-        for stop in ["created", "moved", "swapped, record lost", "swapped"] {
+        for stop in [
+            "created",
+            "moved",
+            "swapped, record lost",
+            "swapped",
+            "swapped, restoring",
+        ] {
             let dir = scratch();
             let root = dir.path();
             let git_dir = root.join(".git");
@@ -641,10 +674,15 @@ mod tests {
                 backup.move_out(root).unwrap();
             }
             if stop.starts_with("swapped") {
-                let put = swap_in(&repo, &paths, None).unwrap();
+                let moved: Vec<bool> = backup.manifest.entries.iter().map(|e| e.moved).collect();
+                let put = swap_in(&repo, &paths, &moved, None).unwrap();
                 assert_eq!(read(&paths[0]).data(), b"staged\n");
-                if stop == "swapped" {
+                if stop != "swapped, record lost" {
                     backup.mark_swapped(put).unwrap();
+                }
+                if stop == "swapped, restoring" {
+                    // The restore had moved gate's file into the spares, not the user's back.
+                    assert!(Spares::new(&git_dir).keep(&root.join("tool.sh"), 1));
                 }
                 std::fs::write(root.join("plain.txt"), "edited after the stop\n").unwrap();
             }

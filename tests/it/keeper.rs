@@ -103,6 +103,59 @@ fn a_file_with_unstaged_edits_comes_back_as_the_same_file() {
     no_backup_left(&repo);
 }
 
+/// The file gate put in the tree for one commit is filled again for the next (no new file:
+/// see `keeper/spare.rs`): the gate sees exactly the new staged bytes and mode, nothing of
+/// the longer content the file held before, and every user byte comes back.
+#[test]
+fn the_next_commit_fills_the_file_gate_put_before_with_exactly_the_staged_content() {
+    let repo = TestRepo::new();
+    let seen = repo.bin().join("seen");
+    repo.tool(
+        "look",
+        &format!(
+            "for f in \"$@\"; do stat -c '%n %a %i' \"$f\" >> '{0}'; cat \"$f\" >> '{0}'; done",
+            seen.display()
+        ),
+    );
+    repo.config(LOOK)
+        .write("a.txt", "a\n")
+        .write("b.txt", "b\n")
+        .commit_all("init");
+    repo.install("pre-commit");
+    let long = "a long staged line\n".repeat(50);
+    repo.stage("a.txt", &long).write("a.txt", format!("{long}a unstaged\n"));
+    let first = repo.git_run(&["commit", "-m", "a"], None);
+    assert_eq!(first.code, 0, "{first:?}");
+    let seen_a = std::fs::read_to_string(&seen).unwrap();
+    assert!(seen_a.starts_with("a.txt 644 "), "{seen_a}");
+    let inode = seen_a.lines().next().unwrap().rsplit(' ').next().unwrap().to_owned();
+    std::fs::remove_file(&seen).unwrap();
+
+    assert_eq!(repo.read("a.txt"), format!("{long}a unstaged\n"));
+    // `a.txt` has no unstaged edits now: only `b.txt` is set aside, and gets the spare.
+    repo.git(&["add", "a.txt"]);
+    repo.stage("b.txt", "b staged\n");
+    repo.git(&["update-index", "--chmod=+x", "b.txt"]);
+    repo.write("b.txt", "b staged\nb unstaged\n");
+    let second = repo.git_run(&["commit", "-m", "b"], None);
+    assert_eq!(second.code, 0, "{second:?}");
+    let seen_b = std::fs::read_to_string(&seen).unwrap();
+    assert!(
+        seen_b.ends_with(&format!("\nb.txt 755 {inode}\nb staged\n")),
+        "the same file as gate put for `a.txt`, holding b's staged bytes and mode only: {seen_b}"
+    );
+    assert_eq!(committed(&repo, "b.txt"), "b staged\n");
+    assert_eq!(repo.git(&["ls-files", "-s", "b.txt"]).split(' ').next(), Some("100755"));
+    assert_eq!(repo.read("b.txt"), "b staged\nb unstaged\n");
+    let mode = std::fs::metadata(repo.root().join("b.txt"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o644, "the user's file, not the staged mode");
+    no_backup_left(&repo);
+}
+
 /// With the git directory on another mount (here tmpfs, `--separate-git-dir`), files
 /// cannot be moved into the backup: their bytes are copied into it, and come back.
 #[test]
