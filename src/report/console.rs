@@ -107,6 +107,17 @@ impl Console {
         }
     }
 
+    /// Gate `gate` ended, but files were written meanwhile: its line waits for the end of
+    /// the run, when what wrote them is known; its spinner stops and says so.
+    pub(crate) fn held(&mut self, gate: usize) {
+        if let Some(bar) = self.live.as_mut().and_then(|live| live.running[gate].as_ref()) {
+            bar.finish_with_message(format!(
+                "{}: ended; files were written, so its result waits for the other gates",
+                self.names[gate]
+            ));
+        }
+    }
+
     /// The closing line: counts per status and the wall time.
     pub(crate) fn finish(&mut self, outcomes: &[Outcome], wall: Duration) {
         if let Some(live) = self.live.take() {

@@ -82,7 +82,7 @@ pub(crate) fn before(repo: &Repo, set_aside: Option<&Keeper<'_>>, watching: Opti
             .filter(|p| index.entry_by_path(p.as_os_str().as_bytes().into()).is_none())
             .collect();
         let watch = match watching {
-            Some(watch) if unindexed.is_empty() && watch.touched().is_some() => Some(watch),
+            Some(watch) if unindexed.is_empty() && watch.forget() => Some(watch),
             _ => Watch::start(root, indexed_files(index).chain(unindexed.iter().map(PathBuf::as_path))),
         };
         return Ok(Before {
@@ -145,6 +145,16 @@ fn scan(root: &Path, paths: Vec<PathBuf>) -> Result<Before> {
 }
 
 impl Before {
+    /// Whether anything but the files in `claimed` (fixes) was written since the gates
+    /// started, as far as the watch can tell now: a check that passed may yet be failed
+    /// for it. `false` where the watch cannot tell (only the comparison at the end can).
+    pub(crate) fn written_besides(&self, claimed: &HashSet<PathBuf>) -> bool {
+        self.watch
+            .as_ref()
+            .and_then(Watch::touched)
+            .is_some_and(|touched| touched.iter().any(|path| !claimed.contains(path)))
+    }
+
     /// When no gate starts anything: nothing to compare afterwards.
     pub(crate) fn nothing_runs() -> Self {
         Self {

@@ -1,6 +1,7 @@
 //! One run, start to end: lock → configuration → change set → keeper → plan → schedule
 //! → outcomes → fixes → reports. `gate check` and the hooks only build a [`Request`].
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -14,7 +15,7 @@ use crate::git::changes::{self, ChangeSet, Source};
 use crate::github::{self, Actions, StatusTarget, event::Range};
 use crate::keeper::lock::{Access, RunLock};
 use crate::keeper::{self, Keeper};
-use crate::model::{ChangedLines, Event, Outcome, Problem, Stage};
+use crate::model::{ChangedLines, Event, Outcome, Problem, Stage, Status};
 use crate::printer::Printer;
 use crate::report::console::Console;
 use crate::report::{self, Report, Target};
@@ -476,15 +477,32 @@ struct Reporters {
 }
 
 impl Reporters {
+    /// On the console and to GitHub.
     fn event(&mut self, event: Event<'_>) {
+        self.relay(event, true, true);
+    }
+
+    /// On the console only (GitHub hears of it later).
+    fn shown(&mut self, event: Event<'_>) {
+        self.relay(event, true, false);
+    }
+
+    /// To GitHub only (shown on the console already).
+    fn posted(&mut self, event: Event<'_>) {
+        self.relay(event, false, true);
+    }
+
+    fn relay(&mut self, event: Event<'_>, console: bool, github: bool) {
         match event {
             Event::Finished { gate, outcome } => {
                 let mut shown = outcome.clone();
                 self.masker.outcome(&mut shown);
-                if let Some(actions) = &self.actions {
+                if github && let Some(actions) = &self.actions {
                     actions.finished(&shown);
                 }
-                self.console.on_event(Event::Finished { gate, outcome: &shown });
+                if console {
+                    self.console.on_event(Event::Finished { gate, outcome: &shown });
+                }
             }
             started @ Event::Started { .. } => self.console.on_event(started),
         }
@@ -546,20 +564,46 @@ fn schedule(
         Some(scanned) => scanned,
         None => modified::before(repo, keeper, watching)?,
     };
+    // A check that passed is failed at the end if it wrote a file, so a pass is final only
+    // then: its GitHub status waits (a required check must never be green for a moment
+    // before it turns red), and so does its console line when a write was seen already.
+    let (mut passed, mut unshown, mut claimed) = (Vec::new(), Vec::new(), HashSet::new());
     let mut outcomes = scheduler::execute(
         repo.root(),
         scheduler::Planned { config, plans: &plans },
         &options,
         &mut |event| {
+            if let Event::Finished { gate, outcome } = event {
+                claimed.extend(outcome.fixed.iter().map(|f| f.path.clone()));
+                if outcome.status == Status::Passed && outcome.started.is_some() {
+                    passed.push(gate);
+                    if before.written_besides(&claimed) {
+                        unshown.push(gate);
+                        reporters.console.held(gate);
+                    } else {
+                        reporters.shown(event);
+                    }
+                    return;
+                }
+            }
             reporters.event(event);
         },
     )?;
     let fixing: Vec<bool> = plans.iter().map(|p| p.fixing).collect();
-    for gate in modified::blame(repo, &before, &mut outcomes, &fixing, keeper)? {
-        reporters.event(Event::Finished {
+    let blamed = modified::blame(repo, &before, &mut outcomes, &fixing, keeper)?;
+    let mut settled: Vec<usize> = blamed.iter().chain(&passed).copied().collect();
+    settled.sort_unstable();
+    settled.dedup();
+    for gate in settled {
+        let event = Event::Finished {
             gate,
             outcome: &outcomes[gate],
-        });
+        };
+        if blamed.contains(&gate) || unshown.contains(&gate) {
+            reporters.event(event);
+        } else {
+            reporters.posted(event);
+        }
     }
     // Reports, summaries, annotations and the caches (the remote one included) read these:
     // no secret in them either.

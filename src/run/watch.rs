@@ -34,6 +34,10 @@ impl Watch {
     pub(crate) fn touched(&self) -> Option<std::collections::HashSet<std::path::PathBuf>> {
         None
     }
+
+    pub(crate) fn forget(&self) -> bool {
+        false
+    }
 }
 
 #[cfg(target_os = "linux")]
@@ -44,6 +48,7 @@ mod linux {
     use std::os::fd::OwnedFd;
     use std::os::unix::ffi::OsStrExt;
     use std::path::{Path, PathBuf};
+    use std::sync::Mutex;
 
     use rustix::fs::inotify::{self, CreateFlags, ReadFlags, WatchFlags};
     use rustix::io::Errno;
@@ -53,6 +58,9 @@ mod linux {
         pub(super) fd: Option<OwnedFd>,
         /// Each watch's directory, relative to the root.
         dirs: HashMap<i32, PathBuf>,
+        /// What the events said so far: read as they come (a gate's result may wait on
+        /// them), kept until asked for; `None` once they cannot tell.
+        seen: Mutex<Option<HashSet<PathBuf>>>,
     }
 
     impl Watch {
@@ -81,22 +89,49 @@ mod linux {
             Some(Self {
                 fd: Some(fd),
                 dirs: watched,
+                seen: Mutex::new(Some(HashSet::new())),
             })
         }
 
         /// The paths (relative to the root) written, created, removed or renamed since the
-        /// watch started; `None` when the events cannot tell.
+        /// watch started (or since [`Watch::forget`]); `None` when the events cannot tell.
         pub(crate) fn touched(&self) -> Option<HashSet<PathBuf>> {
+            let mut seen = self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(set) = seen.as_mut()
+                && !self.read(set)
+            {
+                *seen = None;
+            }
+            seen.clone()
+        }
+
+        /// Drops what was seen so far (the set-aside's own writes); `false` when the events
+        /// can no longer tell.
+        pub(crate) fn forget(&self) -> bool {
+            let known = self.touched().is_some();
+            if let Some(set) = self
+                .seen
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .as_mut()
+            {
+                set.clear();
+            }
+            known
+        }
+
+        /// Adds the paths the queued events name to `touched`; `false` when they cannot tell.
+        fn read(&self, touched: &mut HashSet<PathBuf>) -> bool {
             let watched: HashSet<&Path> = self.dirs.values().map(PathBuf::as_path).collect();
             let mut buffer = vec![MaybeUninit::<u8>::uninit(); 64 << 10];
-            let mut reader = inotify::Reader::new(self.fd.as_ref()?, &mut buffer);
-            let mut touched = HashSet::new();
+            let Some(fd) = self.fd.as_ref() else { return false };
+            let mut reader = inotify::Reader::new(fd, &mut buffer);
             loop {
                 let event = match reader.next() {
                     Ok(event) => event,
-                    Err(Errno::AGAIN) => return Some(touched),
+                    Err(Errno::AGAIN) => return true,
                     Err(Errno::INTR) => continue,
-                    Err(_) => return None,
+                    Err(_) => return false,
                 };
                 let flags = event.events();
                 if flags.intersects(
@@ -106,16 +141,18 @@ mod linux {
                         | ReadFlags::UNMOUNT
                         | ReadFlags::IGNORED,
                 ) {
-                    return None;
+                    return false;
                 }
-                let dir = self.dirs.get(&event.wd())?;
+                let Some(dir) = self.dirs.get(&event.wd()) else {
+                    return false;
+                };
                 let Some(name) = event.file_name() else { continue };
                 let path = dir.join(OsStr::from_bytes(name.to_bytes()));
                 if flags.contains(ReadFlags::ISDIR) {
                     // A new or renamed-in directory holds no tracked file (one that did
                     // was removed or renamed away first, which ends up here too).
                     if flags.intersects(ReadFlags::DELETE | ReadFlags::MOVED_FROM) && watched.contains(path.as_path()) {
-                        return None;
+                        return false;
                     }
                     continue;
                 }

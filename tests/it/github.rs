@@ -214,6 +214,34 @@ fn a_pull_request_gets_one_status_per_gate_on_its_head_commit() {
     );
 }
 
+/// A check that exits 0 but wrote a file is failed once the gates end: its required status
+/// goes from pending to failure, never green for a moment before (auto-merge would take it).
+#[test]
+fn a_check_that_wrote_a_file_is_never_posted_as_a_success() {
+    let pr = pull_request();
+    pr.repo
+        .tool("lint", "for f in \"$@\"; do printf 'x = 1\\n' > \"$f\"; done; exit 0");
+    let api = FakeGithub::start(Vec::new());
+    let run = pr.check(&api.url, &[]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let lint: Vec<(String, String)> = api
+        .requests()
+        .iter()
+        .map(crate::common::server::Request::json)
+        .filter(|body| body["context"] == "gate/lint")
+        .map(|body| {
+            (
+                body["state"].as_str().unwrap().to_owned(),
+                body["description"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let states: Vec<&str> = lint.iter().map(|(state, _)| state.as_str()).collect();
+    assert_eq!(states, ["pending", "failure"], "{lint:#?}");
+    assert!(lint[1].1.contains("modified files"), "{lint:#?}");
+    assert_eq!(run.stdout.matches("lint ").count(), 1, "one line for lint: {run:?}");
+}
+
 #[test]
 fn a_read_only_token_warns_and_falls_back_to_annotations() {
     let pr = pull_request();
