@@ -155,6 +155,12 @@ impl Before {
             .is_some_and(|touched| touched.iter().any(|path| !claimed.contains(path)))
     }
 
+    /// Ends the watch (its holder must be told) and leaves the rest to the process's exit.
+    pub(crate) fn leave(mut self) {
+        drop(self.watch.take());
+        std::mem::forget(self);
+    }
+
     /// When no gate starts anything: nothing to compare afterwards.
     pub(crate) fn nothing_runs() -> Self {
         Self {
