@@ -509,6 +509,56 @@ impl Reporters {
     }
 }
 
+/// A check that passed is failed at the end if it wrote a file, so a pass is final only
+/// then: its GitHub status waits (a required check must never be green for a moment before
+/// it turns red), and so does its console line when a write was seen already.
+#[derive(Default)]
+struct Passes {
+    /// Gates that passed, in the order they ended.
+    passed: Vec<usize>,
+    /// Of those, the ones not shown yet.
+    unshown: Vec<usize>,
+    /// Files fixers wrote: fixes, not writes to blame.
+    claimed: HashSet<PathBuf>,
+}
+
+impl Passes {
+    fn relay(&mut self, event: Event<'_>, before: &modified::Before, reporters: &mut Reporters) {
+        if let Event::Finished { gate, outcome } = event {
+            self.claimed.extend(outcome.fixed.iter().map(|f| f.path.clone()));
+            if outcome.status == Status::Passed && outcome.started.is_some() {
+                self.passed.push(gate);
+                if before.written_besides(&self.claimed) {
+                    self.unshown.push(gate);
+                    reporters.console.held(gate);
+                } else {
+                    reporters.shown(event);
+                }
+                return;
+            }
+        }
+        reporters.event(event);
+    }
+
+    /// Relays the final outcome of every gate that passed or was blamed after the run.
+    fn settle(self, blamed: &[usize], outcomes: &[Outcome], reporters: &mut Reporters) {
+        let mut settled: Vec<usize> = blamed.iter().chain(&self.passed).copied().collect();
+        settled.sort_unstable();
+        settled.dedup();
+        for gate in settled {
+            let event = Event::Finished {
+                gate,
+                outcome: &outcomes[gate],
+            };
+            if blamed.contains(&gate) || self.unshown.contains(&gate) {
+                reporters.event(event);
+            } else {
+                reporters.posted(event);
+            }
+        }
+    }
+}
+
 /// Plans and runs the gates, then fails the checks that wrote files.
 /// Runs the gates on `changes` (planned already, or not yet).
 fn schedule(
@@ -564,47 +614,16 @@ fn schedule(
         Some(scanned) => scanned,
         None => modified::before(repo, keeper, watching)?,
     };
-    // A check that passed is failed at the end if it wrote a file, so a pass is final only
-    // then: its GitHub status waits (a required check must never be green for a moment
-    // before it turns red), and so does its console line when a write was seen already.
-    let (mut passed, mut unshown, mut claimed) = (Vec::new(), Vec::new(), HashSet::new());
+    let mut passes = Passes::default();
     let mut outcomes = scheduler::execute(
         repo.root(),
         scheduler::Planned { config, plans: &plans },
         &options,
-        &mut |event| {
-            if let Event::Finished { gate, outcome } = event {
-                claimed.extend(outcome.fixed.iter().map(|f| f.path.clone()));
-                if outcome.status == Status::Passed && outcome.started.is_some() {
-                    passed.push(gate);
-                    if before.written_besides(&claimed) {
-                        unshown.push(gate);
-                        reporters.console.held(gate);
-                    } else {
-                        reporters.shown(event);
-                    }
-                    return;
-                }
-            }
-            reporters.event(event);
-        },
+        &mut |event| passes.relay(event, &before, &mut reporters),
     )?;
     let fixing: Vec<bool> = plans.iter().map(|p| p.fixing).collect();
     let blamed = modified::blame(repo, &before, &mut outcomes, &fixing, keeper)?;
-    let mut settled: Vec<usize> = blamed.iter().chain(&passed).copied().collect();
-    settled.sort_unstable();
-    settled.dedup();
-    for gate in settled {
-        let event = Event::Finished {
-            gate,
-            outcome: &outcomes[gate],
-        };
-        if blamed.contains(&gate) || unshown.contains(&gate) {
-            reporters.event(event);
-        } else {
-            reporters.posted(event);
-        }
-    }
+    passes.settle(&blamed, &outcomes, &mut reporters);
     // Reports, summaries, annotations and the caches (the remote one included) read these:
     // no secret in them either.
     for outcome in &mut outcomes {
