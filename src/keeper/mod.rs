@@ -399,8 +399,9 @@ pub(crate) fn put_back(root: &Path, git_dir: &Path, backup: Backup, recovering: 
         let back = if untouched {
             // Gate's own file, as gate put it, is kept for the next run to fill (only where
             // the user's comes back by a move: the folder may be changed).
-            if holds_put && !recovering && matches!(ours, Back::Move(_)) && matches!(current, Content::File { .. }) {
-                spares.keep(&full, n);
+            if let (true, false, Back::Move(_), Content::File { bytes, .. }) = (holds_put, recovering, &ours, &current)
+            {
+                spares.keep(&full, bytes.len(), n);
             }
             ours
         } else if recovering {
@@ -682,7 +683,7 @@ mod tests {
                 }
                 if stop == "swapped, restoring" {
                     // The restore had moved gate's file into the spares, not the user's back.
-                    assert!(Spares::new(&git_dir).keep(&root.join("tool.sh"), 1));
+                    assert!(Spares::new(&git_dir).keep(&root.join("tool.sh"), 0, 1));
                 }
                 std::fs::write(root.join("plain.txt"), "edited after the stop\n").unwrap();
             }

@@ -77,33 +77,32 @@ impl Spares {
         false
     }
 
-    /// Moves the file at `full` (what gate put there, unchanged: the caller checked) into
-    /// the pool, when there is room; `n` names it uniquely within this run. Afterwards
-    /// nothing is at `full` if this returned `true`.
-    pub(crate) fn keep(&mut self, full: &Path, n: usize) -> bool {
-        let small = fs::symlink_metadata(full).is_ok_and(|m| m.is_file() && m.nlink() == 1 && m.len() <= MAX_BYTES);
+    /// Moves the file at `full` (what gate put there, unchanged, `len` bytes: the caller
+    /// checked) into the pool, when there is room; `n` names it uniquely within this run.
+    /// Afterwards nothing is at `full` if this returned `true`.
+    pub(crate) fn keep(&mut self, full: &Path, len: usize, n: usize) -> bool {
         self.free();
-        if !small || self.held >= MAX_FILES {
+        if len as u64 > MAX_BYTES || self.held >= MAX_FILES {
             return false;
         }
         if self.held == 0 && super::backup::private_dir(&self.dir).is_err() {
             return false;
         }
+        // A same-named spare of an earlier run with this process id is replaced (counted
+        // twice here: the pool only ever holds fewer than the bound).
         let name = self.dir.join(format!("{}-{n}", std::process::id()));
-        // A same-named spare of an earlier run with this process id is replaced: still one file.
-        let replaced = fs::symlink_metadata(&name).is_ok();
         if fs::rename(full, &name).is_err() {
             return false;
         }
-        if !replaced {
-            self.held += 1;
-        }
+        self.held += 1;
         true
     }
 }
 
-/// Truncates and fills `spare` and sets its mode. It is opened without following a link
-/// and refused unless it is a plain file with one name.
+/// Fills `spare` with `bytes` and gives it `mode`. It is opened without following a link
+/// and refused unless it is a plain file with one name. Its blocks are written over, not
+/// freed and taken again (a journaled file system logs both), and only what is left past
+/// the new end is cut.
 fn fill_one(spare: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     let nofollow = i32::try_from(rustix::fs::OFlags::NOFOLLOW.bits()).unwrap_or(0);
     let mut file = fs::OpenOptions::new().write(true).custom_flags(nofollow).open(spare)?;
@@ -111,9 +110,14 @@ fn fill_one(spare: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     if !meta.is_file() || meta.nlink() != 1 {
         return Err(io::Error::other("not a spare file"));
     }
-    file.set_len(0)?;
     file.write_all(bytes)?;
-    file.set_permissions(fs::Permissions::from_mode(mode))
+    if meta.len() > bytes.len() as u64 {
+        file.set_len(bytes.len() as u64)?;
+    }
+    if meta.mode() & 0o7777 != mode {
+        file.set_permissions(fs::Permissions::from_mode(mode))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -129,7 +133,7 @@ mod tests {
         fs::write(&put, "staged a\n").unwrap();
         let inode = fs::metadata(&put).unwrap().ino();
         let mut spares = Spares::new(&git_dir);
-        assert!(spares.keep(&put, 0));
+        assert!(spares.keep(&put, 9, 0));
         assert!(!put.exists());
 
         // The next run: the same inode, new bytes and mode, in a folder made for it.
@@ -142,7 +146,7 @@ mod tests {
         assert!(!spares.fill(&root.join("c.py"), b"c", 0o644), "the pool is empty");
 
         // A spare that gained a second name (a tool linked to it) is never filled.
-        assert!(spares.keep(&target, 1));
+        assert!(spares.keep(&target, 10, 1));
         let spare = fs::read_dir(git_dir.join("gate/spare"))
             .unwrap()
             .next()
@@ -156,7 +160,7 @@ mod tests {
         assert!(!root.join("d.py").exists(), "left for the caller to create");
         // Nor is a large file kept.
         fs::write(&put, vec![b'x'; 100_000]).unwrap();
-        assert!(!Spares::new(&git_dir).keep(&put, 2));
+        assert!(!Spares::new(&git_dir).keep(&put, 100_000, 2));
         assert!(put.exists());
     }
 }
