@@ -12,7 +12,10 @@ use crate::git::changes::ChangeSet;
 pub(crate) struct FileSet {
     /// Repository-relative, deleted files included: a deletion can still matter to a gate.
     pub(crate) matched: crate::model::Files,
-    /// Relative to the gate's `workdir`, deleted files left out: what `{files}` expands to.
+    /// Relative to the gate's `workdir`, deleted files and symbolic links left out: what
+    /// `{files}` expands to. A tool reads what a link points to, which is not the commit's
+    /// content and may be outside the repository (pre-commit's default `types: [file]`
+    /// leaves links out too); gate's own gates read links as links.
     pub(crate) args: crate::model::Files,
 }
 
@@ -41,7 +44,7 @@ pub(crate) fn select(config: &Config, changes: &ChangeSet) -> Vec<FileSet> {
         for (gate, (matched, args)) in distinct.iter().zip(lists.iter_mut()) {
             if let Some(relative) = matches(gate, &file.path, &candidate) {
                 matched.push(file.path.clone());
-                if file.exists() {
+                if file.exists() && !file.link {
                     args.push(relative.to_owned());
                 }
             }
@@ -113,6 +116,7 @@ mod tests {
                     path: PathBuf::from(path),
                     status: *status,
                     from: None,
+                    link: false,
                 })
                 .collect(),
         }

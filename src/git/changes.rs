@@ -40,7 +40,13 @@ pub(crate) struct ChangedFile {
     pub(crate) status: FileStatus,
     /// The old path of a rename.
     pub(crate) from: Option<PathBuf>,
+    /// A symbolic link (git's mode 120000, or the working tree's): the commit holds where
+    /// it points, not content a tool can check.
+    pub(crate) link: bool,
 }
+
+/// Git's mode of a symbolic link.
+pub(crate) const LINK_MODE: u32 = 0o120_000;
 
 impl ChangedFile {
     /// Deleted files are listed, but a tool is never handed a path that does not exist.
@@ -189,18 +195,17 @@ const STAGE_MASK: u16 = 0x3000;
 /// Every tracked file, as listed in the index (a conflicted file once).
 pub(crate) fn all(repo: &Repo) -> Result<ChangeSet> {
     // The index read once, the fast way, where gix can (libgit2 built a hash map of it).
-    let paths = match repo.fast_index()? {
+    let unchanged = |(path, mode)| ChangedFile {
+        path,
+        status: FileStatus::Unchanged,
+        from: None,
+        link: mode == LINK_MODE,
+    };
+    let files = match repo.fast_index()? {
         Some(index) => tracked_in(index),
         None => tracked_by_libgit2(repo)?,
     };
-    let files = paths
-        .into_iter()
-        .map(|path| ChangedFile {
-            path,
-            status: FileStatus::Unchanged,
-            from: None,
-        })
-        .collect();
+    let files = files.into_iter().map(unchanged).collect();
     let head = repo.head()?.map(|c| c.id());
     Ok(ChangeSet {
         source: Source::All,
@@ -210,19 +215,19 @@ pub(crate) fn all(repo: &Repo) -> Result<ChangeSet> {
     })
 }
 
-/// The paths a tool could read: no conflicts, submodules or entries outside a sparse
-/// checkout (not on disk).
-pub(crate) fn tracked_in(index: &gix_index::File) -> Vec<PathBuf> {
+/// The paths a tool could read, with their modes: no conflicts, submodules or entries
+/// outside a sparse checkout (not on disk).
+pub(crate) fn tracked_in(index: &gix_index::File) -> Vec<(PathBuf, u32)> {
     index
         .entries()
         .iter()
         .filter(|e| super::staged::in_worktree(e))
-        .map(|e| path_from_bytes(e.path(index)))
+        .map(|e| (path_from_bytes(e.path(index)), e.mode.bits()))
         .collect()
 }
 
 /// [`tracked_in`] through libgit2, for an index gix cannot read.
-pub(crate) fn tracked_by_libgit2(repo: &Repo) -> Result<Vec<PathBuf>> {
+pub(crate) fn tracked_by_libgit2(repo: &Repo) -> Result<Vec<(PathBuf, u32)>> {
     Ok(repo
         .index()?
         .iter()
@@ -231,7 +236,7 @@ pub(crate) fn tracked_by_libgit2(repo: &Repo) -> Result<Vec<PathBuf>> {
                 && entry.flags & STAGE_MASK == 0
                 && entry.flags_extended & SKIP_WORKTREE == 0
         })
-        .map(|entry| path_from_bytes(&entry.path))
+        .map(|entry| (path_from_bytes(&entry.path), entry.mode))
         .collect())
 }
 
@@ -284,6 +289,7 @@ pub(crate) fn explicit(repo: &Repo, cwd: &Path, paths: &[PathBuf]) -> Result<Cha
             path: relative,
             status: FileStatus::Modified,
             from: None,
+            link: std::fs::symlink_metadata(&on_disk).is_ok_and(|m| m.file_type().is_symlink()),
         });
     }
     let mut seen = std::collections::HashSet::new();
@@ -411,6 +417,7 @@ fn files_of(mut diff: Diff<'_>) -> Result<Vec<ChangedFile>> {
             from: (status == FileStatus::Renamed)
                 .then(|| delta.old_file().path_bytes().map(path_from_bytes))
                 .flatten(),
+            link: file.mode() == FileMode::Link,
         });
     }
     Ok(files)

@@ -171,7 +171,7 @@ impl Walk<'_> {
                 std::cmp::Ordering::Greater => {
                     let Some(group) = groups.next() else { return Ok(()) };
                     for entry in group.entries {
-                        self.push(entry.path, FileStatus::Added);
+                        self.push(entry.path, FileStatus::Added, entry.mode);
                     }
                 }
                 std::cmp::Ordering::Equal => {
@@ -193,7 +193,7 @@ impl Walk<'_> {
                     } else if let [entry] = group.entries {
                         let same = entry.id == old.id() && entry.mode == old.filemode() as u32;
                         if entry.conflicted || !same {
-                            self.push(entry.path, FileStatus::Modified);
+                            self.push(entry.path, FileStatus::Modified, entry.mode);
                         }
                     }
                 }
@@ -206,7 +206,7 @@ impl Walk<'_> {
         let mut path = prefix.to_vec();
         path.extend_from_slice(old.name_bytes());
         match old.kind() {
-            Some(ObjectType::Blob) => self.push(&path, FileStatus::Deleted),
+            Some(ObjectType::Blob) => self.push(&path, FileStatus::Deleted, old.filemode() as u32),
             Some(ObjectType::Tree) => {
                 let tree = self.repo.find_tree(old.id())?;
                 path.push(b'/');
@@ -221,7 +221,7 @@ impl Walk<'_> {
                     git2::TreeWalkResult::Ok
                 })?;
                 for file in files {
-                    self.push(&file, FileStatus::Deleted);
+                    self.push(&file, FileStatus::Deleted, 0);
                 }
             }
             _ => {} // submodules
@@ -229,11 +229,12 @@ impl Walk<'_> {
         Ok(())
     }
 
-    fn push(&mut self, path: &[u8], status: FileStatus) {
+    fn push(&mut self, path: &[u8], status: FileStatus, mode: u32) {
         self.changes.push(ChangedFile {
             path: path_from_bytes(path),
             status,
             from: None,
+            link: mode == super::changes::LINK_MODE,
         });
     }
 }
@@ -551,7 +552,7 @@ mod tests {
         let index = read_index(&root.join(".git/index")).unwrap();
         let repo = crate::git::Repo::open_at(root).unwrap();
         let fast = crate::git::changes::tracked_in(&index);
-        assert_eq!(fast, [PathBuf::from("keep/b.txt")]);
+        assert_eq!(fast, [(PathBuf::from("keep/b.txt"), 0o100_644)]);
         assert_eq!(fast, crate::git::changes::tracked_by_libgit2(&repo).unwrap());
     }
 

@@ -101,7 +101,14 @@ pub(crate) fn plan(
                     let fix = fix.as_ref().filter(|_| asked.fix);
                     let command = fix.unwrap_or(run);
                     if command.takes_files() && files.args.is_empty() && !gate.always {
-                        (Decision::Skip("only deleted files matched".to_owned()), false)
+                        // Links are left out of `{files}` (see `select`): say so when they were all.
+                        let links = changes
+                            .files
+                            .iter()
+                            .filter(|f| f.link && f.exists())
+                            .any(|f| files.matched.contains(&f.path));
+                        let what = if links { "symbolic links" } else { "deleted files" };
+                        (Decision::Skip(format!("only {what} matched")), false)
                     } else {
                         let decision = planner.commands(gate, command, &files);
                         let fixing = fix.is_some() && matches!(decision, Decision::Run(_));
@@ -497,6 +504,7 @@ mod tests {
                 path: "a.py".into(),
                 status: FileStatus::Modified,
                 from: None,
+                link: false,
             }],
         };
         let file_sets = crate::select::select(&config, &changes);

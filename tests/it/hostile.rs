@@ -113,6 +113,44 @@ fn check_all_hands_no_tool_a_file_beyond_a_linked_directory() {
     );
 }
 
+/// A tracked symbolic link is where it points, not content: no tool is handed it (it would
+/// read outside the repository, and the same commit could pass on one machine and fail on
+/// another), in every kind of run; a gate that matched only links says so.
+#[test]
+fn tools_are_never_handed_a_tracked_symbolic_link() {
+    let repo = TestRepo::new();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "not the repository's\n").unwrap();
+    let log = repo.root().join(".git/handed.log");
+    repo.tool("record", &format!("printf '%s\\n' \"$@\" >> '{}'", log.display()))
+        .config("[gates.lint]\nkind = \"lint\"\nfiles = [\"*.txt\"]\nrun = [\"record\", \"{files}\"]\n")
+        .write("a.txt", "a\n")
+        .commit_all("init");
+    repo.install("pre-commit");
+    let handed = || std::fs::read_to_string(&log).unwrap_or_default();
+    symlink(outside.path().join("secret.txt"), repo.root().join("leak.txt")).unwrap();
+    symlink("a.txt", repo.root().join("alias.txt")).unwrap();
+    repo.git(&["add", "leak.txt", "alias.txt"]);
+    let commit = repo.git_run(&["commit", "-m", "links"], None);
+    assert_eq!(commit.code, 0, "{commit:?}");
+    assert!(
+        commit.stderr.contains("skipped  lint: only symbolic links matched"),
+        "{commit:?}"
+    );
+    assert_eq!(handed(), "", "{commit:?}");
+    for args in [
+        &["check", "--all"][..],
+        &["check", "--files", "leak.txt", "a.txt"],
+        &["check", "--base", "HEAD~1"],
+    ] {
+        let _ = std::fs::remove_file(&log);
+        let run = repo.gate(args);
+        assert_eq!(run.code, 0, "{args:?}: {run:?}");
+        let expected = if args[1] == "--base" { "" } else { "a.txt\n" };
+        assert_eq!(handed(), expected, "{args:?}: {run:?}");
+    }
+}
+
 #[test]
 fn backups_are_readable_by_the_user_alone() {
     let repo = TestRepo::new();
