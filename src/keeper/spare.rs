@@ -56,13 +56,18 @@ impl Spares {
     /// by filling a spare and moving it there. `false` when no spare could be used; the
     /// caller then creates the file as usual.
     pub(crate) fn fill(&mut self, full: &Path, bytes: &[u8], mode: u32) -> bool {
+        let mut refused = 0;
         while let Some(spare) = self.free().pop() {
             if let Err(err) = fill_one(&spare, bytes, mode) {
-                // Not ours to fill (linked, replaced): dropped from the pool.
-                if err.kind() != io::ErrorKind::NotFound && fs::remove_file(&spare).is_err() {
-                    continue;
+                // Not ours to fill (linked, replaced, another user's): dropped from the
+                // pool; a pool that keeps refusing is not tried again this run.
+                if err.kind() == io::ErrorKind::NotFound || fs::remove_file(&spare).is_ok() {
+                    self.held = self.held.saturating_sub(1);
                 }
-                self.held -= 1;
+                refused += 1;
+                if refused >= 4 {
+                    self.free = Some(Vec::new());
+                }
                 continue;
             }
             let parent = full.parent().filter(|p| !p.as_os_str().is_empty());
@@ -71,7 +76,7 @@ impl Spares {
             if parent.is_some_and(|p| fs::create_dir_all(p).is_err()) || fs::rename(&spare, full).is_err() {
                 return false;
             }
-            self.held -= 1;
+            self.held = self.held.saturating_sub(1);
             return true;
         }
         false
@@ -92,6 +97,7 @@ impl Spares {
         // twice here: the pool only ever holds fewer than the bound).
         let name = self.dir.join(format!("{}-{n}", std::process::id()));
         if fs::rename(full, &name).is_err() {
+            self.held = MAX_FILES; // a pool that cannot take files is not tried again this run
             return false;
         }
         self.held += 1;
@@ -100,12 +106,14 @@ impl Spares {
 }
 
 /// Fills `spare` with `bytes` and gives it `mode`. It is opened without following a link
-/// and refused unless it is a plain file with one name. Its blocks are written over, not
+/// or waiting (a FIFO put there fails at once) and refused unless it is a plain file with
+/// one name. Its blocks are written over, not
 /// freed and taken again (a journaled file system logs both), and only what is left past
 /// the new end is cut.
 fn fill_one(spare: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
-    let nofollow = i32::try_from(rustix::fs::OFlags::NOFOLLOW.bits()).unwrap_or(0);
-    let mut file = fs::OpenOptions::new().write(true).custom_flags(nofollow).open(spare)?;
+    let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+    let flags = i32::try_from(flags.bits()).unwrap_or(0);
+    let mut file = fs::OpenOptions::new().write(true).custom_flags(flags).open(spare)?;
     let meta = file.metadata()?;
     if !meta.is_file() || meta.nlink() != 1 {
         return Err(io::Error::other("not a spare file"));
@@ -158,6 +166,18 @@ mod tests {
         assert!(!spares.fill(&root.join("d.py"), b"d", 0o644));
         assert_eq!(fs::read(dir.path().join("linked")).unwrap(), b"#!/bin/sh\n");
         assert!(!root.join("d.py").exists(), "left for the caller to create");
+        // A FIFO someone put in the pool is no spare, and never waited on.
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            git_dir.join("gate/spare/fifo"),
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        let mut spares = Spares::new(&git_dir);
+        assert!(!spares.fill(&root.join("e.py"), b"e", 0o644));
+        assert!(!git_dir.join("gate/spare/fifo").exists(), "dropped from the pool");
         // Nor is a large file kept.
         fs::write(&put, vec![b'x'; 100_000]).unwrap();
         assert!(!Spares::new(&git_dir).keep(&put, 100_000, 2));
