@@ -269,6 +269,24 @@ fn secrets(spec: &crate::config::SecretsSpec, tree: &Tree<'_>, changes: &ChangeS
     })))
 }
 
+/// The directory of `workdir` (relative to `root`) that is a symbolic link now, when the
+/// workdir then lies outside the repository: a tool run there would run wherever the link
+/// points. A link to another directory of the repository is fine.
+fn linked_prefix(root: &Path, workdir: &Path) -> Option<PathBuf> {
+    let mut prefix = PathBuf::new();
+    for part in workdir.components() {
+        prefix.push(part);
+        if std::fs::symlink_metadata(root.join(&prefix)).is_ok_and(|m| m.file_type().is_symlink()) {
+            let inside = match (root.join(workdir).canonicalize(), root.canonicalize()) {
+                (Ok(real), Ok(root)) => real.starts_with(root),
+                _ => false,
+            };
+            return (!inside).then_some(prefix);
+        }
+    }
+    None
+}
+
 /// What every gate's commands are built from.
 struct Planner<'a> {
     root: &'a Path,
@@ -320,6 +338,16 @@ impl Planner<'_> {
     /// The processes that run `command` of `gate` over its files.
     fn commands(&self, gate: &Gate, command: &Program, files: &FileSet) -> Decision {
         let (root, placeholders, budget) = (self.root, &self.placeholders, self.budget);
+        if let Some(link) = linked_prefix(root, &gate.workdir) {
+            return Decision::Error(Problem::hinted(
+                format!(
+                    "`workdir` of gate `{}` lies through `{}`, a symbolic link out of the repository: gate runs tools only inside it",
+                    gate.name,
+                    link.display()
+                ),
+                "point `workdir` at the directory itself",
+            ));
+        }
         let cwd = root.join(&gate.workdir);
         let colour = gate
             .color_flag

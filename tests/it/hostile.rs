@@ -151,6 +151,35 @@ fn tools_are_never_handed_a_tracked_symbolic_link() {
     }
 }
 
+/// A gate's `workdir` through a symbolic link out of the repository is an error, and the
+/// tool never starts there; through a link to another directory of the repository it runs.
+#[test]
+fn a_workdir_through_a_link_out_of_the_repository_is_an_error() {
+    let repo = TestRepo::new();
+    let outside = tempfile::tempdir().unwrap();
+    let log = repo.root().join(".git/ran.log");
+    repo.tool("where", &format!("pwd >> '{}'", log.display()))
+        .config(
+            "[gates.out]\nkind = \"lint\"\nworkdir = \"away/sub\"\nalways = true\nrun = [\"where\"]\n\
+             [gates.in]\nkind = \"lint\"\nworkdir = \"alias\"\nalways = true\nrun = [\"where\"]\n",
+        )
+        .write("real/a.txt", "a\n")
+        .commit_all("init");
+    std::fs::create_dir(outside.path().join("sub")).unwrap();
+    symlink(outside.path(), repo.root().join("away")).unwrap();
+    symlink("real", repo.root().join("alias")).unwrap();
+    let run = repo.gate(&["check", "--all"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("`workdir` of gate `out` lies through `away`, a symbolic link out of the repository"),
+        "{run:?}"
+    );
+    let ran = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(ran.lines().count(), 1, "{ran}");
+    assert!(ran.trim_end().ends_with("/real"), "{ran}");
+}
+
 #[test]
 fn backups_are_readable_by_the_user_alone() {
     let repo = TestRepo::new();
