@@ -216,12 +216,12 @@ impl Walk<'_> {
                         let mut file = path.clone();
                         file.extend_from_slice(dir.as_bytes());
                         file.extend_from_slice(entry.name_bytes());
-                        files.push(file);
+                        files.push((file, entry.filemode() as u32));
                     }
                     git2::TreeWalkResult::Ok
                 })?;
-                for file in files {
-                    self.push(&file, FileStatus::Deleted, 0);
+                for (file, mode) in files {
+                    self.push(&file, FileStatus::Deleted, mode);
                 }
             }
             _ => {} // submodules
@@ -345,7 +345,14 @@ mod tests {
             let lines = |files: Vec<ChangedFile>| {
                 let mut lines: Vec<String> = files
                     .iter()
-                    .map(|f| format!("{:?} {}", f.status, f.path.display()))
+                    .map(|f| {
+                        format!(
+                            "{:?} {}{}",
+                            f.status,
+                            f.path.display(),
+                            if f.link { " (link)" } else { "" }
+                        )
+                    })
                     .collect();
                 lines.sort();
                 lines
@@ -371,7 +378,12 @@ mod tests {
                     } else {
                         d.new_file()
                     };
-                    format!("{status} {}", file.path().unwrap().display())
+                    let link = if file.mode() == git2::FileMode::Link {
+                        " (link)"
+                    } else {
+                        ""
+                    };
+                    format!("{status} {}{link}", file.path().unwrap().display())
                 })
                 .collect::<Vec<_>>();
             let mut slow: Vec<String> = slow.into_iter().filter(|line| line != "Added ita.txt").collect();
@@ -437,6 +449,41 @@ mod tests {
         let (fast, slow) = repo.both();
         assert_eq!(fast.as_ref(), Some(&slow));
         assert_eq!(slow, ["Deleted dir/sub/c.txt", "Deleted x/y/z.txt", "Modified keep/k1"]);
+    }
+
+    #[test]
+    fn links_added_changed_and_deleted_match_libgit2() {
+        use std::os::unix::fs::symlink;
+        let repo = Scratch::new();
+        repo.write("d/target.txt", "t");
+        let root = repo.dir.path();
+        symlink("target.txt", root.join("d/old-link")).unwrap();
+        symlink("d/target.txt", root.join("was-link")).unwrap();
+        repo.git(&["add", "-A"]);
+        repo.git(&["commit", "-qm", "links"]);
+        symlink("/etc/hostname", root.join("new-link")).unwrap();
+        std::fs::remove_file(root.join("was-link")).unwrap();
+        repo.write("was-link", "a file now");
+        repo.git(&["add", "-A"]);
+        let (fast, slow) = repo.both();
+        assert_eq!(fast.as_ref(), Some(&slow));
+        assert_eq!(slow, ["Added new-link (link)", "Modified was-link"]);
+        // Deleted, on its own and with its directory (additions beside deletions would leave
+        // the answer to libgit2's rename detection).
+        repo.git(&["commit", "-qm", "more"]);
+        repo.remove("d");
+        repo.remove("new-link");
+        repo.git(&["add", "-A"]);
+        let (fast, slow) = repo.both();
+        assert_eq!(fast.as_ref(), Some(&slow));
+        assert_eq!(
+            slow,
+            [
+                "Deleted d/old-link (link)",
+                "Deleted d/target.txt",
+                "Deleted new-link (link)"
+            ]
+        );
     }
 
     #[test]
