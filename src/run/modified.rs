@@ -151,8 +151,8 @@ impl Before {
     pub(crate) fn written_besides(&self, claimed: &HashSet<PathBuf>) -> bool {
         self.watch
             .as_ref()
-            .and_then(Watch::touched)
-            .is_some_and(|touched| touched.iter().any(|path| !claimed.contains(path)))
+            .and_then(|watch| watch.with_touched(|touched| touched.iter().any(|path| !claimed.contains(path))))
+            .unwrap_or(false)
     }
 
     /// Ends the watch (its holder must be told) and leaves the rest to the process's exit.

@@ -35,6 +35,13 @@ impl Watch {
         None
     }
 
+    pub(crate) fn with_touched<R>(
+        &self,
+        _ask: impl FnOnce(&mut std::collections::HashSet<std::path::PathBuf>) -> R,
+    ) -> Option<R> {
+        None
+    }
+
     pub(crate) fn forget(&self) -> bool {
         false
     }
@@ -96,33 +103,29 @@ mod linux {
         /// The paths (relative to the root) written, created, removed or renamed since the
         /// watch started (or since [`Watch::forget`]); `None` when the events cannot tell.
         pub(crate) fn touched(&self) -> Option<HashSet<PathBuf>> {
+            self.with_touched(|touched| touched.clone())
+        }
+
+        /// `ask` of what [`Watch::touched`] would say, without a copy of it (asked as each
+        /// gate ends).
+        pub(crate) fn with_touched<R>(&self, ask: impl FnOnce(&mut HashSet<PathBuf>) -> R) -> Option<R> {
             let mut seen = self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             if let Some(set) = seen.as_mut()
                 && !self.read(set)
             {
                 *seen = None;
             }
-            seen.clone()
+            seen.as_mut().map(ask)
         }
 
         /// Drops what was seen so far (the set-aside's own writes); `false` when the events
         /// can no longer tell.
         pub(crate) fn forget(&self) -> bool {
-            let known = self.touched().is_some();
-            if let Some(set) = self
-                .seen
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .as_mut()
-            {
-                set.clear();
-            }
-            known
+            self.with_touched(HashSet::clear).is_some()
         }
 
         /// Adds the paths the queued events name to `touched`; `false` when they cannot tell.
         fn read(&self, touched: &mut HashSet<PathBuf>) -> bool {
-            let watched: HashSet<&Path> = self.dirs.values().map(PathBuf::as_path).collect();
             let mut buffer = vec![MaybeUninit::<u8>::uninit(); 64 << 10];
             let Some(fd) = self.fd.as_ref() else { return false };
             let mut reader = inotify::Reader::new(fd, &mut buffer);
@@ -151,7 +154,10 @@ mod linux {
                 if flags.contains(ReadFlags::ISDIR) {
                     // A new or renamed-in directory holds no tracked file (one that did
                     // was removed or renamed away first, which ends up here too).
-                    if flags.intersects(ReadFlags::DELETE | ReadFlags::MOVED_FROM) && watched.contains(path.as_path()) {
+                    // (Rare: the watched directories are looked through only then.)
+                    if flags.intersects(ReadFlags::DELETE | ReadFlags::MOVED_FROM)
+                        && self.dirs.values().any(|watched| *watched == path)
+                    {
                         return false;
                     }
                     continue;
