@@ -7,10 +7,10 @@ use anyhow::{Context, Result};
 use super::Globals;
 use crate::cli::SecretsArgs;
 use crate::config::{Action, SecretsSpec};
-use crate::gates::secrets::{Baseline, Recorded, SecretsJob};
+use crate::gates::secrets::{Baseline, Found, IN_HISTORY, Recorded, SecretsJob, cut_short};
 use crate::git::changes::Source;
 use crate::run::session::{ChangeSource, ConfigAt, Workspace};
-use crate::secrets::{fingerprint, mask};
+use crate::secrets::fingerprint;
 
 pub(crate) fn secrets(globals: &Globals, args: &SecretsArgs) -> Result<i32> {
     let source = if args.staged {
@@ -48,26 +48,33 @@ pub(crate) fn secrets(globals: &Globals, args: &SecretsArgs) -> Result<i32> {
         let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
         Some(crate::git::lines::changed_lines_of(&workspace.repo, &changes, &paths)?)
     };
+    // By hand every changed file counts, as for the tip.
+    let history = crate::git::history::of_change(&workspace.repo, &changes, &|_| true)?;
+    let cut = cut_short(&history);
     let job = SecretsJob {
         spec,
         root: root.to_path_buf(),
         files,
         lines,
+        history: (!history.is_empty()).then(|| (history, workspace.repo.git.commondir().to_path_buf())),
     };
     let (found, allowed) = job.scan()?;
     if let Some(path) = &args.baseline {
         return write_baseline(globals, path, &found);
     }
     let mut out = globals.printer.stdout();
-    for (path, finding) in &found {
+    for found in &found {
         writeln!(
             out,
-            "{path}:{}:{}: {}: {}",
-            finding.line,
-            finding.column,
-            finding.rule,
-            mask(&finding.secret)
+            "{}:{}:{}: {}",
+            found.path,
+            found.finding.line,
+            found.finding.column,
+            found.describe()
         )?;
+    }
+    if found.iter().any(|f| f.commit.is_some()) {
+        globals.printer.note(IN_HISTORY);
     }
     writeln!(
         out,
@@ -79,6 +86,10 @@ pub(crate) fn secrets(globals: &Globals, args: &SecretsArgs) -> Result<i32> {
             String::new()
         }
     )?;
+    if let Some(cut) = cut {
+        globals.printer.error(&cut.into());
+        return Ok(2);
+    }
     Ok(i32::from(!found.is_empty()))
 }
 
@@ -102,19 +113,15 @@ fn configured(workspace: &Workspace) -> SecretsSpec {
 }
 
 /// `--baseline FILE`: every finding by fingerprint, never the secret.
-fn write_baseline(
-    globals: &Globals,
-    path: &std::path::Path,
-    found: &[(String, crate::secrets::Finding)],
-) -> Result<i32> {
+fn write_baseline(globals: &Globals, path: &std::path::Path, found: &[Found]) -> Result<i32> {
     let baseline = Baseline {
         version: 1,
         findings: found
             .iter()
-            .map(|(path, f)| Recorded {
-                rule: f.rule.clone(),
-                path: path.clone(),
-                fingerprint: fingerprint(&f.rule, path, &f.secret),
+            .map(|found| Recorded {
+                rule: found.finding.rule.clone(),
+                path: found.path.clone(),
+                fingerprint: fingerprint(&found.finding.rule, &found.path, &found.finding.secret),
             })
             .collect(),
     };

@@ -2,12 +2,14 @@
 //!
 //! - `blobs`: the working tree's content as git blob ids, vouched for by the index.
 //! - `changes`: the change sets (staged, worktree, base, push, all, explicit files).
+//! - `history`: what each commit of a range added (a push sends them all).
 //! - `lines`: the lines a change touched in one file (for annotations and patch coverage).
 //! - `stat`: `lstat` relative to the root, and the index's stat data from it.
 //! - `staged`: the fast path for the staged change set, through the index's cache-tree.
 
 pub(crate) mod blobs;
 pub(crate) mod changes;
+pub(crate) mod history;
 pub(crate) mod lines;
 pub(crate) mod staged;
 pub(crate) mod stat;

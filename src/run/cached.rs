@@ -342,6 +342,15 @@ fn secrets_key(
         format!("{sorted:?}")
     });
     builder.text("lines", lines.as_deref().unwrap_or("every line"));
+    // What the earlier commits added: their blobs and lines (a cut history is never a pass).
+    if let Some((history, _)) = &job.history {
+        let added: Vec<_> = history
+            .introduced
+            .iter()
+            .map(|a| (a.commit, &a.path, a.blob, &a.lines))
+            .collect();
+        builder.text("history", &format!("{added:?} {:?}", history.cut));
+    }
     files.extend(job.files.iter().cloned());
     files.extend(spec.baseline.iter().cloned());
 }

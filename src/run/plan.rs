@@ -13,7 +13,8 @@ use crate::gates::BuiltinJob;
 use crate::gates::audit::AuditJob;
 use crate::gates::coverage::CoverageJob;
 use crate::gates::hygiene::HygieneJob;
-use crate::git::changes::ChangeSet;
+use crate::git::changes::{ChangeSet, Source};
+use crate::git::history::History;
 use crate::model::{ChangedLines, Problem, Stage};
 use crate::run::process::Cmd;
 use crate::select::FileSet;
@@ -63,7 +64,12 @@ pub(crate) struct Tree<'a> {
     pub(crate) tracked: &'a dyn Fn() -> anyhow::Result<Vec<String>>,
     /// The lines the change added to these files (for the secrets gate).
     pub(crate) lines: &'a dyn Fn(&[&str]) -> anyhow::Result<ChangedLines>,
+    /// What a range's earlier commits added to the files a gate takes (for the secrets
+    /// gate), and the git directory holding them.
+    pub(crate) history: &'a HistoryOf<'a>,
 }
+
+pub(crate) type HistoryOf<'a> = dyn Fn(&dyn Fn(&Path) -> bool) -> anyhow::Result<(History, PathBuf)> + 'a;
 
 pub(crate) fn plan(
     config: &Config,
@@ -95,7 +101,18 @@ pub(crate) fn plan(
                         .map_err(|err| Problem::from_error(&err.context("failed to list the tracked files")))
                 })
             };
-            let (decision, fixing) = match (skip_reason(gate, &files, wanted, asked), &gate.action) {
+            // A range's earlier commits can hold a secret that no file of its tip shows.
+            let history = match &gate.action {
+                Action::Secrets(_) if wanted && matches!(changes.source, Source::Base | Source::Push) => Some((tree
+                    .history)(
+                    &|path| !config.settings.exclude.is_match(path) && crate::select::takes(gate, path),
+                )),
+                _ => None,
+            };
+            let more = history
+                .as_ref()
+                .is_some_and(|h| h.as_ref().map_or(true, |(h, _)| !h.is_empty()));
+            let (decision, fixing) = match (skip_reason(gate, &files, more, wanted, asked), &gate.action) {
                 (Some(reason), _) => (Decision::Skip(reason), false),
                 (None, Action::Command { run, fix }) => {
                     let fix = fix.as_ref().filter(|_| asked.fix);
@@ -141,7 +158,7 @@ pub(crate) fn plan(
                     ),
                 },
                 (None, Action::Hygiene(spec)) => planner.hygiene(*spec, gate, &files, asked.fix, &tracked),
-                (None, Action::Secrets(spec)) => (secrets(spec, tree, changes, &files), false),
+                (None, Action::Secrets(spec)) => (secrets(spec, tree, changes, &files, history), false),
             };
             GatePlan {
                 decision,
@@ -152,8 +169,9 @@ pub(crate) fn plan(
         .collect()
 }
 
-/// Why a gate does not run at all, if it does not.
-fn skip_reason(gate: &Gate, files: &FileSet, wanted: bool, asked: &Asked<'_>) -> Option<String> {
+/// Why a gate does not run at all, if it does not. `more`: it has something to check
+/// besides its files.
+fn skip_reason(gate: &Gate, files: &FileSet, more: bool, wanted: bool, asked: &Asked<'_>) -> Option<String> {
     if !wanted {
         Some("not selected with `--gate`".to_owned())
     } else if asked.skip.iter().any(|name| name == &gate.name) {
@@ -163,7 +181,7 @@ fn skip_reason(gate: &Gate, files: &FileSet, wanted: bool, asked: &Asked<'_>) ->
             Some(stage) => format!("not in stage `{stage}`"),
             None => "runs only in its stages".to_owned(),
         })
-    } else if files.matched.is_empty() && !gate.always {
+    } else if files.matched.is_empty() && !gate.always && !more {
         Some("no matching files".to_owned())
     } else {
         None
@@ -239,16 +257,31 @@ impl Placeholders {
 }
 
 /// The secrets gate's job: the matched files that exist, and the lines the change added
-/// to them (every line when the change set is every file, or files named by hand).
-fn secrets(spec: &crate::config::SecretsSpec, tree: &Tree<'_>, changes: &ChangeSet, files: &FileSet) -> Decision {
-    use crate::git::changes::Source;
+/// to them (every line when the change set is every file, or files named by hand), and what
+/// a range's earlier commits added.
+fn secrets(
+    spec: &crate::config::SecretsSpec,
+    tree: &Tree<'_>,
+    changes: &ChangeSet,
+    files: &FileSet,
+    history: Option<anyhow::Result<(History, PathBuf)>>,
+) -> Decision {
+    let history = match history {
+        Some(Err(err)) => {
+            return Decision::Error(Problem::from_error(
+                &err.context("failed to read the commits of the range"),
+            ));
+        }
+        Some(Ok((history, git_dir))) if !history.is_empty() => Some((history, git_dir)),
+        _ => None,
+    };
     let existing: Vec<PathBuf> = files
         .matched
         .iter()
         .filter(|p| tree.root.join(p).symlink_metadata().is_ok())
         .cloned()
         .collect();
-    if existing.is_empty() {
+    if existing.is_empty() && history.is_none() {
         return Decision::Skip("only deleted files matched".to_owned());
     }
     let lines = if matches!(changes.source, Source::All | Source::Files) {
@@ -266,6 +299,7 @@ fn secrets(spec: &crate::config::SecretsSpec, tree: &Tree<'_>, changes: &ChangeS
         root: tree.root.to_path_buf(),
         files: existing,
         lines,
+        history,
     })))
 }
 
@@ -538,10 +572,12 @@ mod tests {
         let file_sets = crate::select::select(&config, &changes);
         let tracked = || anyhow::bail!("the index is locked");
         let lines = |_: &[&str]| Ok(ChangedLines::new());
+        let history = |_: &dyn Fn(&Path) -> bool| Ok((History::default(), PathBuf::new()));
         let tree = Tree {
             root: dir.path(),
             tracked: &tracked,
             lines: &lines,
+            history: &history,
         };
         let asked = Asked {
             stage: Some(Stage::Manual),

@@ -268,10 +268,15 @@ impl Workspace {
         };
         let tracked = || crate::git::changes::tracked_paths(&self.repo);
         let lines = |paths: &[&str]| crate::git::lines::changed_lines_of(&self.repo, changes, paths);
+        let history = |wanted: &dyn Fn(&Path) -> bool| {
+            crate::git::history::of_change(&self.repo, changes, wanted)
+                .map(|history| (history, self.repo.git.commondir().to_path_buf()))
+        };
         let tree = plan::Tree {
             root: self.repo.root(),
             tracked: &tracked,
             lines: &lines,
+            history: &history,
         };
         plan::plan(&self.config, &tree, changes, file_sets, &asked)
     }

@@ -349,3 +349,192 @@ fn gate_secrets_works_with_no_config_and_no_tools() {
         "masked: {run:?}"
     );
 }
+
+/// A repository with a bare remote holding its first commit, and the pre-push hook.
+fn pushed(extra: &str) -> (TestRepo, tempfile::TempDir) {
+    let repo = repo(extra);
+    let remote = tempfile::tempdir().unwrap();
+    repo.git(&["init", "-q", "--bare", remote.path().to_str().unwrap()]);
+    repo.git(&["remote", "add", "origin", remote.path().to_str().unwrap()]);
+    repo.install("pre-push");
+    let push = repo.git_run(&["push", "-q", "origin", "main"], None);
+    assert_eq!(push.code, 0, "{push:?}");
+    (repo, remote)
+}
+
+fn commit_unchecked(repo: &TestRepo, message: &str) -> String {
+    repo.add_all();
+    repo.git(&["commit", "-q", "--no-verify", "-m", message]);
+    repo.git(&["rev-parse", "--short", "HEAD"]).trim().to_owned()
+}
+
+#[test]
+fn a_secret_one_pushed_commit_adds_and_the_next_removes_is_still_found() {
+    let (repo, remote) = pushed("");
+    let token = format!("ghp_{}", fake(ALNUM, 36, 11));
+    repo.write("creds.py", format!("import os\nTOKEN = \"{token}\"\n"));
+    let added = commit_unchecked(&repo, "add creds");
+    repo.git(&["rm", "-q", "creds.py"]);
+    commit_unchecked(&repo, "remove creds");
+    // Neither end of the push holds it, and no file differs between them: it is in the
+    // history the push sends all the same, for good.
+    let push = repo.git_run(&["push", "-q", "origin", "main"], None);
+    assert_ne!(push.code, 0, "{push:?}");
+    let said = format!("{}{}", push.stdout, push.stderr);
+    assert!(
+        said.contains(&format!(
+            "creds.py:2:10: error: github-pat: ghp_… (40 characters), added by commit {added}: gone from the tip there, still in the history"
+        )),
+        "names the file, the line and the commit that added it: {push:?}"
+    );
+    assert!(!said.contains(&token), "{push:?}");
+    let remote_main = std::process::Command::new("git")
+        .args(["--git-dir", remote.path().to_str().unwrap(), "rev-parse", "main"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&remote_main.stdout).trim(),
+        repo.git(&["rev-parse", "HEAD~2"]).trim(),
+        "nothing pushed"
+    );
+    // CI and by hand on the same commits say the same.
+    let ci = repo.gate(&["check", "--base", "origin/main"]);
+    assert_eq!(ci.code, 1, "{ci:?}");
+    assert!(ci.stdout.contains(&added), "{ci:?}");
+    let by_hand = repo.gate(&["secrets", "--base", "origin/main"]);
+    assert_eq!(by_hand.code, 1, "{by_hand:?}");
+    assert!(by_hand.stdout.contains("creds.py:2:10"), "{by_hand:?}");
+
+    // Beside other changes, found once; a secret the tip still holds is named at the tip.
+    repo.write("app.py", format!("print(1)\nKEY = \"{token}\"\n"));
+    commit_unchecked(&repo, "again");
+    let run = repo.gate(&["check", "--base", "origin/main"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout.contains("app.py:2:8") && run.stdout.contains("creds.py:2:10"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn only_what_each_pushed_commit_adds_counts_and_renames_add_nothing() {
+    let (repo, _remote) = pushed("");
+    let old = format!("ghp_{}", fake(ALNUM, 36, 12));
+    repo.write("old.py", format!("TOKEN = \"{old}\"\n"));
+    commit_unchecked(&repo, "old");
+    assert_eq!(
+        repo.git_run(&["push", "-q", "--no-verify", "origin", "main"], None)
+            .code,
+        0
+    );
+    // Already on the remote: moved, then edited, it adds nothing the remote lacks.
+    repo.git(&["mv", "old.py", "moved.py"]);
+    commit_unchecked(&repo, "move");
+    repo.write("moved.py", format!("TOKEN = \"{old}\"\nprint(3)\n"));
+    commit_unchecked(&repo, "edit");
+    let push = repo.git_run(&["push", "-q", "origin", "main"], None);
+    assert_eq!(push.code, 0, "{push:?}");
+}
+
+#[test]
+fn a_merge_adds_only_what_none_of_its_parents_held() {
+    let (repo, _remote) = pushed("");
+    let token = format!("ghp_{}", fake(ALNUM, 36, 13));
+    // A side branch that added a secret and removed it, merged: its commits are sent too.
+    repo.git(&["checkout", "-q", "-b", "topic"]);
+    repo.write("side.py", format!("T = \"{token}\"\n"));
+    let added = commit_unchecked(&repo, "side secret");
+    repo.write("side.py", "T = None\n");
+    commit_unchecked(&repo, "side fixed");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("main.py", "m = 1\n");
+    commit_unchecked(&repo, "main work");
+    repo.git(&["merge", "-q", "--no-verify", "--no-edit", "topic"]);
+    repo.write("after.py", "a = 1\n");
+    commit_unchecked(&repo, "after the merge");
+    let run = repo.gate(&["secrets", "--base", "origin/main"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout.contains(&format!(
+            "side.py:1:6: github-pat: ghp_… (40 characters), added by commit {added}"
+        )),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains("1 secret found"),
+        "the merge itself adds nothing: {run:?}"
+    );
+    assert_eq!(
+        repo.git_run(&["push", "-q", "--no-verify", "origin", "main"], None)
+            .code,
+        0
+    );
+
+    // A merge whose resolution adds one (an "evil merge") is its only author.
+    let other = format!("ghp_{}", fake(ALNUM, 36, 14));
+    repo.git(&["checkout", "-q", "-b", "second"]);
+    repo.write("x.py", "x = 1\n");
+    commit_unchecked(&repo, "second");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("y.py", "y = 1\n");
+    commit_unchecked(&repo, "main again");
+    repo.git(&["merge", "-q", "--no-verify", "--no-commit", "second"]);
+    repo.write("x.py", format!("x = 1\nK = \"{other}\"\n"));
+    let merge = commit_unchecked(&repo, "evil merge");
+    repo.write("x.py", "x = 1\n");
+    commit_unchecked(&repo, "clean up");
+    let run = repo.gate(&["secrets", "--base", "origin/main"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout.contains(&format!(
+            "x.py:2:6: github-pat: ghp_… (40 characters), added by commit {merge}"
+        )),
+        "{run:?}"
+    );
+    assert!(run.stdout.contains("1 secret found"), "{run:?}");
+}
+
+#[test]
+fn a_shallow_clone_that_lacks_commits_of_the_range_is_never_a_pass() {
+    let (repo, remote) = pushed("");
+    // A side branch of two commits merged after one on main: cloned three deep, the
+    // side's second commit is there without its parent.
+    repo.git(&["checkout", "-q", "-b", "side"]);
+    for i in 0..2 {
+        repo.write(format!("s{i}.py"), format!("s = {i}\n"));
+        commit_unchecked(&repo, &format!("s{i}"));
+    }
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("c.py", "c = 1\n");
+    commit_unchecked(&repo, "c");
+    let base = repo.git(&["rev-parse", "HEAD"]).trim().to_owned();
+    repo.git(&["merge", "-q", "--no-verify", "--no-edit", "side"]);
+    repo.write("t.py", "t = 1\n");
+    commit_unchecked(&repo, "t");
+    assert_eq!(
+        repo.git_run(&["push", "-q", "--no-verify", "origin", "main"], None)
+            .code,
+        0
+    );
+    let shallow = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", remote.path().display());
+    let clone = std::process::Command::new("git")
+        .args(["clone", "-q", "--depth", "3", "--branch", "main", &url])
+        .arg(shallow.path().join("c"))
+        .output()
+        .unwrap();
+    assert!(clone.status.success(), "{clone:?}");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_gate"))
+        .current_dir(shallow.path().join("c"))
+        .args(["check", "--base", &base])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(2), "not a pass: {run:?}");
+    assert!(
+        stdout.contains("secrets ................ error") && stdout.contains("1 commit of the range not scanned"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("git fetch --unshallow"), "{stdout}");
+}
