@@ -325,14 +325,20 @@ pub(crate) fn push(repo: &Repo, remote: &str, input: impl BufRead) -> Result<Vec
         if local.is_zero() {
             continue; // a deleted branch sends no content
         }
-        let head = repo
+        // An annotated tag is pushed as the tag object: what is checked is its commit.
+        let object = repo
             .git
-            .find_commit(local)
-            .with_context(|| format!("pushed commit `{local}` not found"))?;
+            .find_object(local, None)
+            .with_context(|| format!("pushed object `{local}` not found"))?;
+        let Ok(head) = object.peel_to_commit() else {
+            continue; // a tag of a tree or a blob sends no commit
+        };
+        let local = head.id();
         let remote_commit = Oid::from_str(remote_sha)
             .ok()
             .filter(|oid| !oid.is_zero())
-            .and_then(|oid| repo.git.find_commit(oid).ok());
+            .and_then(|oid| repo.git.find_object(oid, None).ok())
+            .and_then(|object| object.peel_to_commit().ok());
         let base = match remote_commit {
             Some(remote_commit) => Some(
                 repo.git

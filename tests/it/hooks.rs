@@ -250,3 +250,44 @@ fn pre_push_checks_the_pushed_commits_only() {
     assert_eq!(push.code, 0, "{push:?}");
     assert!(files_seen(&log).is_empty());
 }
+
+#[test]
+fn pushing_a_tag_checks_the_commit_it_names() {
+    let (repo, log) = hooked_repo();
+    let remote = tempfile::tempdir().unwrap();
+    repo.git(&["init", "-q", "--bare", remote.path().to_str().unwrap()]);
+    repo.git(&["remote", "add", "origin", remote.path().to_str().unwrap()]);
+    assert_eq!(repo.git_run(&["push", "-q", "origin", "main"], None).code, 0);
+
+    // An annotated tag is a tag object, not a commit: git hands the hook its id.
+    repo.git(&["tag", "-a", "v1", "-m", "release 1"]);
+    let push = repo.git_run(&["push", "origin", "v1"], None);
+    assert_eq!(push.code, 0, "the commit is on the remote already: {push:?}");
+    assert!(push.stderr.contains("nothing to check"), "{push:?}");
+
+    // A tag on a commit the remote lacks: that commit is checked, and can stop the push.
+    crate::common::clear_recorded(&log);
+    repo.write("b.py", "bad\n");
+    repo.add_all();
+    repo.git(&["commit", "-q", "--no-verify", "-m", "b"]);
+    repo.git(&["tag", "-a", "v2", "-m", "release 2"]);
+    let push = repo.git_run(&["push", "origin", "v2"], None);
+    assert_ne!(push.code, 0, "{push:?}");
+    assert!(
+        push.stdout.contains("lint") && push.stdout.contains("failed"),
+        "{push:?}"
+    );
+    assert_eq!(files_seen(&log), ["b.py"]);
+    repo.write("b.py", "good\n");
+    repo.add_all();
+    repo.git(&["commit", "-q", "--no-verify", "-m", "b fixed"]);
+    repo.git(&["tag", "-f", "-a", "v2", "-m", "release 2"]);
+    let push = repo.git_run(&["push", "origin", "main", "v2"], None);
+    assert_eq!(push.code, 0, "{push:?}");
+
+    // A tag of something that is not a commit sends no commit to check.
+    let blob = repo.git(&["hash-object", "-w", "a.py"]);
+    repo.git(&["tag", "-a", "blobtag", "-m", "a blob", blob.trim()]);
+    let push = repo.git_run(&["push", "origin", "blobtag"], None);
+    assert_eq!(push.code, 0, "{push:?}");
+}
