@@ -9,6 +9,7 @@
 //! - `watch`: what the gates wrote, from inotify, instead of scanning every file again.
 //! - `fixes`: what a fixer changed, and where fixes go afterwards.
 //! - `unchecked`: what a run cannot check (left by the set-aside, beyond a link), named.
+//! - `untracked`: the untracked files a gate that reads the whole project sees, named.
 
 pub(crate) mod cached;
 pub(crate) mod fixes;
@@ -18,4 +19,5 @@ pub(crate) mod process;
 pub(crate) mod scheduler;
 pub(crate) mod session;
 pub(crate) mod unchecked;
+pub(crate) mod untracked;
 pub(crate) mod watch;

@@ -597,6 +597,10 @@ fn schedule(
         };
         Cache::lookup((store, remote), config, &mut plans, &inputs)
     });
+    // The working tree holds the commit's content, but for its untracked files.
+    if keeper.is_some() {
+        super::untracked::name(printer, repo, config, &plans);
+    }
     let options = scheduler_options(&request.overrides, &config.settings, printer);
     if request.reports.iter().any(|t| t.format == report::Format::Timings) {
         process::MEASURE_MEMORY.store(true, std::sync::atomic::Ordering::Relaxed);

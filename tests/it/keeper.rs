@@ -250,6 +250,53 @@ fn a_failing_gate_leaves_index_and_working_tree_exactly_as_they_were() {
 }
 
 #[test]
+fn a_gate_that_reads_the_whole_project_names_the_untracked_files_it_sees() {
+    let repo = TestRepo::new();
+    // The suite imports `helper.py`: it passes only while that untracked file is there,
+    // though the commit lacks it.
+    repo.tool(
+        "suite",
+        "[ -f helper.py ] || { echo 'ModuleNotFoundError: helper'; exit 1; }",
+    )
+    .tool("lint", "exit 0");
+    repo.config("[gates.suite]\nkind = \"test\"\nfiles = [\"*.py\"]\nrun = [\"suite\"]\n[gates.lint]\nkind = \"lint\"\nfiles = [\"*.py\"]\nrun = [\"lint\", \"{files}\"]\n")
+        .write(".gitignore", "ignored.py\n")
+        .write("app.py", "print(1)\n")
+        .write("helper.py", "X = 1\n")
+        .commit_all("init");
+    repo.install("pre-commit");
+    repo.git(&["rm", "-q", "--cached", "helper.py"]);
+    repo.write("app.py", "import helper\n")
+        .write("ignored.py", "")
+        .write("notes.txt", "todo\n")
+        .write("pkg/new.py", "Y = 2\n");
+    repo.git(&["add", "app.py"]);
+    let commit = repo.git_run(&["commit", "-q", "-m", "use helper"], None);
+    assert_eq!(
+        commit.code, 0,
+        "a note, not a failure (as with pre-commit's stash): {commit:?}"
+    );
+    let said = format!("{}{}", commit.stdout, commit.stderr);
+    assert!(
+        said.contains("note: `suite` reads the whole project, which holds untracked files the commit lacks: `helper.py`, `pkg/new.py`; `git add` them, or ignore them"),
+        "{said}"
+    );
+    assert!(!said.contains("ignored.py") && !said.contains("notes.txt"), "{said}");
+    assert_eq!(repo.read("helper.py"), "X = 1\n", "untracked files stay where they are");
+
+    // Gates handed only the staged files see no untracked file: nothing to say.
+    repo.config("[gates.lint]\nkind = \"lint\"\nfiles = [\"*.py\"]\nrun = [\"lint\", \"{files}\"]\n");
+    repo.write("app.py", "print(2)\n");
+    repo.git(&["add", "app.py", "gates.toml"]);
+    let commit = repo.git_run(&["commit", "-q", "-m", "lint only"], None);
+    assert_eq!(commit.code, 0, "{commit:?}");
+    assert!(
+        !format!("{}{}", commit.stdout, commit.stderr).contains("untracked"),
+        "{commit:?}"
+    );
+}
+
+#[test]
 fn untracked_ignored_and_clean_files_are_never_touched_and_other_edits_come_back() {
     let repo = TestRepo::new();
     seeing_gate(&repo, 0);
