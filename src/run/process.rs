@@ -149,7 +149,7 @@ impl Cmd {
     }
 
     fn spawn_and_wait(&self) -> std::io::Result<Finished> {
-        let (mut reader, writer) = std::io::pipe()?;
+        let (reader, writer) = std::io::pipe()?;
         let mut command = Command::new(&self.program);
         for name in &self.env_remove {
             command.env_remove(name);
@@ -173,20 +173,22 @@ impl Cmd {
             kill_group(group, libc::SIGKILL);
         }
         let sampler = MemorySampler::start(group);
-        let (output, timed_out) = match self.timeout {
-            None => (read_capped(&mut reader), false),
-            Some(limit) => {
-                let (send, receive) = mpsc::channel();
-                std::thread::spawn(move || send.send(read_capped(&mut reader)));
-                if let Ok(output) = receive.recv_timeout(limit) {
-                    (output, false)
-                } else {
-                    kill_group(group, libc::SIGKILL);
-                    // A grandchild that left the group may hold the pipe; do not wait on it long.
-                    (receive.recv_timeout(Duration::from_secs(1)).unwrap_or_default(), true)
-                }
-            }
+        let (mut output, ending) = match rustix::process::pidfd_open(
+            rustix::process::Pid::from_child(&child),
+            rustix::process::PidfdFlags::empty(),
+        ) {
+            Ok(exits) => gather(&reader, &exits, group, self.timeout),
+            Err(_) => gather_to_end(reader, group, self.timeout),
         };
+        if ending == Ending::LeftOpen {
+            output.extend_from_slice(
+                format!(
+                    "\n[gate: `{self}` exited, but processes it started kept its output open: gate stopped them]\n"
+                )
+                .as_bytes(),
+            );
+        }
+        let timed_out = ending == Ending::TimedOut;
         let waited = child.wait();
         let peak_rss = sampler.and_then(MemorySampler::stop);
         if let Ok(mut running) = RUNNING.lock() {
@@ -267,22 +269,137 @@ fn group_pages(group: i32) -> u64 {
         .sum()
 }
 
+/// How long a command's output may stay open after it exited, for what its last children
+/// print; then what still holds it (a server a test script started and left) is stopped.
+const LINGER: Duration = Duration::from_secs(1);
+
+/// How long to wait for the output to close once its holders were killed: a process that
+/// left the group may hold it still.
+const LAST_WORDS: Duration = Duration::from_secs(1);
+
+/// How the output of a command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    /// Every holder closed it.
+    Closed,
+    /// The timeout passed: the whole group was killed.
+    TimedOut,
+    /// The command exited but processes it started kept it open: they were stopped.
+    LeftOpen,
+}
+
+/// Reads the command's output until every holder closed it, watching `exits` (the
+/// command's pidfd) so that neither a timeout nor a process it left behind holding the
+/// output can make the run wait for ever.
+fn gather(
+    reader: &std::io::PipeReader,
+    exits: &std::os::fd::OwnedFd,
+    group: i32,
+    timeout: Option<Duration>,
+) -> (Vec<u8>, Ending) {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    let start = std::time::Instant::now();
+    let mut output = Capped::default();
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut exited = None;
+    // Once holders are being stopped: since when, why, and whether SIGKILL followed SIGTERM.
+    let mut stopping: Option<(std::time::Instant, Ending, bool)> = None;
+    loop {
+        let deadline = match (stopping, exited, timeout) {
+            (Some((at, _, killed)), _, _) => Some(at + if killed { LAST_WORDS } else { GRACE }),
+            (None, Some(at), _) => Some(at + LINGER),
+            (None, None, Some(limit)) => Some(start + limit),
+            (None, None, None) => None,
+        };
+        let wait = deadline.map(|d| Timespec::try_from(d.saturating_duration_since(std::time::Instant::now())));
+        let wait = match wait {
+            Some(Ok(wait)) => Some(wait),
+            Some(Err(_)) | None => None,
+        };
+        let mut fds = [PollFd::new(reader, PollFlags::IN), PollFd::new(exits, PollFlags::IN)];
+        let watched = if exited.is_none() { 2 } else { 1 };
+        match poll(&mut fds[..watched], wait.as_ref()) {
+            Ok(_) | Err(rustix::io::Errno::INTR) => {}
+            Err(_) => return (output.finish(), Ending::Closed),
+        }
+        if !fds[0].revents().is_empty() {
+            match (&*reader).read(&mut buffer) {
+                Ok(0) => return (output.finish(), stopping.map_or(Ending::Closed, |(_, why, _)| why)),
+                Ok(n) => output.push(&buffer[..n]),
+                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return (output.finish(), Ending::Closed),
+            }
+        }
+        if exited.is_none() && watched == 2 && !fds[1].revents().is_empty() {
+            exited = Some(std::time::Instant::now());
+        }
+        let now = std::time::Instant::now();
+        if deadline.is_none_or(|d| now < d) {
+            continue;
+        }
+        stopping = match stopping {
+            // A process that left the group holds it still: what it says is not waited for.
+            Some((_, why, true)) => return (output.finish(), why),
+            Some((_, why, false)) => {
+                kill_group(group, libc::SIGKILL);
+                Some((now, why, true))
+            }
+            None if exited.is_some() => {
+                kill_group(group, libc::SIGTERM);
+                Some((now, Ending::LeftOpen, false))
+            }
+            None => {
+                kill_group(group, libc::SIGKILL);
+                Some((now, Ending::TimedOut, true))
+            }
+        };
+    }
+}
+
+/// [`gather`] without a pidfd (kernels before 5.3): to the end of the output, bounded only
+/// by the timeout.
+fn gather_to_end(mut reader: std::io::PipeReader, group: i32, timeout: Option<Duration>) -> (Vec<u8>, Ending) {
+    let Some(limit) = timeout else {
+        return (read_capped(&mut reader), Ending::Closed);
+    };
+    let (send, receive) = mpsc::channel();
+    std::thread::spawn(move || send.send(read_capped(&mut reader)));
+    if let Ok(output) = receive.recv_timeout(limit) {
+        return (output, Ending::Closed);
+    }
+    kill_group(group, libc::SIGKILL);
+    // A grandchild that left the group may hold the pipe; do not wait on it long.
+    (receive.recv_timeout(LAST_WORDS).unwrap_or_default(), Ending::TimedOut)
+}
+
+/// Output kept up to [`MAX_OUTPUT`]; the rest is read and dropped so the tool never blocks.
+#[derive(Default)]
+struct Capped(Vec<u8>);
+
+impl Capped {
+    fn push(&mut self, bytes: &[u8]) {
+        let room = MAX_OUTPUT.saturating_sub(self.0.len());
+        self.0.extend_from_slice(&bytes[..bytes.len().min(room)]);
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        if self.0.len() >= MAX_OUTPUT {
+            self.0.extend_from_slice(b"\n[gate: output cut at 16 MiB]\n");
+        }
+        self.0
+    }
+}
+
 fn read_capped(reader: &mut impl Read) -> Vec<u8> {
-    let mut output = Vec::new();
+    let mut output = Capped::default();
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
         match reader.read(&mut buffer) {
             Ok(0) | Err(_) => break,
-            Ok(n) => {
-                let room = MAX_OUTPUT.saturating_sub(output.len());
-                output.extend_from_slice(&buffer[..n.min(room)]);
-            }
+            Ok(n) => output.push(&buffer[..n]),
         }
     }
-    if output.len() >= MAX_OUTPUT {
-        output.extend_from_slice(b"\n[gate: output cut at 16 MiB]\n");
-    }
-    output
+    output.finish()
 }
 
 #[cfg(test)]
@@ -315,6 +432,45 @@ mod tests {
         let finished = sh("sleep 30 & sleep 30; echo never", Some(Duration::from_millis(300))).run();
         assert_eq!(finished.exit, Exit::TimedOut(Duration::from_millis(300)));
         assert!(start.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn what_a_child_prints_just_after_the_command_exits_is_kept() {
+        let finished = sh("(sleep 0.2; echo late) & echo early", None).run();
+        assert_eq!(finished.exit, Exit::Code(0));
+        assert_eq!(String::from_utf8_lossy(&finished.output), "early\nlate\n");
+    }
+
+    #[test]
+    fn a_leftover_holding_the_output_is_stopped_and_named() {
+        let start = Instant::now();
+        let finished = sh("sleep 30 & echo done; exit 4", Some(Duration::from_mins(1))).run();
+        assert!(start.elapsed() < Duration::from_secs(10), "{:?}", start.elapsed());
+        assert_eq!(finished.exit, Exit::Code(4), "the command's own exit");
+        let output = String::from_utf8_lossy(&finished.output);
+        assert!(output.starts_with("done\n"), "{output}");
+        assert!(output.contains("kept its output open: gate stopped them"), "{output}");
+    }
+
+    #[test]
+    fn a_leftover_that_ignores_sigterm_is_killed() {
+        let start = Instant::now();
+        let finished = sh("(trap '' TERM; sleep 30) & echo done", None).run();
+        assert!(start.elapsed() < Duration::from_secs(10), "{:?}", start.elapsed());
+        assert_eq!(finished.exit, Exit::Code(0));
+        assert!(String::from_utf8_lossy(&finished.output).contains("gate stopped them"));
+    }
+
+    #[test]
+    fn without_a_pidfd_the_output_is_read_to_its_end_or_the_timeout() {
+        let (reader, mut writer) = std::io::pipe().unwrap();
+        std::io::Write::write_all(&mut writer, b"all of it").unwrap();
+        drop(writer);
+        assert_eq!(gather_to_end(reader, 0, None), (b"all of it".to_vec(), Ending::Closed));
+        let (reader, writer) = std::io::pipe().unwrap();
+        let (output, ending) = gather_to_end(reader, i32::MAX, Some(Duration::from_millis(50)));
+        assert_eq!((output.len(), ending), (0, Ending::TimedOut));
+        drop(writer);
     }
 
     #[test]

@@ -160,6 +160,31 @@ fn a_timeout_kills_the_process_tree_and_is_an_error() {
     assert!(!process_alive(pid.trim()), "the grandchild `sleep` must be killed too");
 }
 
+#[test]
+fn a_process_left_holding_a_gates_output_never_hangs_the_run() {
+    let repo = TestRepo::new();
+    let pid_file = repo.root().join("child.pid");
+    // The tool exits at once; what it started in the background keeps its output open.
+    repo.tool(
+        "starts-server",
+        &format!("sleep 60 & echo $! > '{}'; echo 'tests passed'", pid_file.display()),
+    );
+    repo.config(&gate_toml("suite", "run = [\"starts-server\"]\nalways = true"))
+        .commit_all("init");
+    let start = Instant::now();
+    let run = repo.gate(&["check", "-v"]);
+    assert!(start.elapsed() < Duration::from_secs(30), "took {:?}", start.elapsed());
+    assert_eq!(run.code, 0, "the tool's own exit decides: {run:?}");
+    assert!(run.stdout.contains("tests passed"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("exited, but processes it started kept its output open: gate stopped them"),
+        "{run:?}"
+    );
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    assert!(!process_alive(pid.trim()), "the leftover `sleep` is stopped");
+}
+
 fn process_alive(pid: &str) -> bool {
     // A zombie has exited; only a live process counts.
     std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| !stat.contains(") Z "))
