@@ -38,6 +38,16 @@ impl CoverageJob {
             } else {
                 (self.root.join(report), report)
             };
+            if crate::git::stat::leads_out(&self.root, &path) {
+                return Err(Problem::hinted(
+                    format!(
+                        "the coverage report `{}` is a link out of the repository",
+                        report.display()
+                    ),
+                    "gate reads only files inside the repository: have the tests write the report there",
+                )
+                .into());
+            }
             let modified = std::fs::metadata(&path).and_then(|m| m.modified());
             let Ok(modified) = modified else {
                 return Err(Problem::hinted(

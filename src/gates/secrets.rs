@@ -111,6 +111,13 @@ impl SecretsJob {
     pub(crate) fn scan(&self) -> Result<(Vec<Found>, usize)> {
         let scanner = Scanner::with(&self.spec.rules).map_err(anyhow::Error::msg)?;
         let baseline = match &self.spec.baseline {
+            Some(path) if crate::git::stat::leads_out(&self.root, path) => {
+                return Err(Problem::hinted(
+                    format!("the baseline `{}` is a link out of the repository", path.display()),
+                    "gate reads only files inside the repository: keep the baseline there",
+                )
+                .into());
+            }
             Some(path) => load_baseline(&self.root.join(path))?,
             None => HashSet::new(),
         };

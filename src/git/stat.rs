@@ -67,6 +67,16 @@ pub(crate) fn linked_directories<'p>(root: &Root, files: impl Iterator<Item = &'
     linked
 }
 
+/// Whether `path` (relative to `root`) lies outside the repository once links are followed:
+/// a link in it may point anywhere, and gate reads nothing outside because a file in it says
+/// so. A path that does not resolve (nothing there) leads nowhere.
+pub(crate) fn leads_out(root: &Path, path: &Path) -> bool {
+    match (root.join(path).canonicalize(), root.canonicalize()) {
+        (Ok(real), Ok(root)) => !real.starts_with(root),
+        _ => false,
+    }
+}
+
 /// Whether `path` lies in one of `linked` (see [`linked_directories`]).
 pub(crate) fn beyond_a_link(linked: &HashSet<PathBuf>, path: &Path) -> bool {
     !linked.is_empty() && path.parent().is_some_and(|parent| linked.contains(parent))

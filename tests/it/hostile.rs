@@ -261,6 +261,58 @@ fn requirement_includes_never_read_outside_the_repository() {
 }
 
 #[test]
+fn a_report_or_baseline_the_configuration_names_is_never_read_outside_the_repository() {
+    let repo = TestRepo::new();
+    let outside = tempfile::tempdir().unwrap();
+    // A baseline that would let every finding through, and an LCOV report, both outside.
+    std::fs::write(outside.path().join("baseline.json"), "{\"version\":1,\"findings\":[]}").unwrap();
+    std::fs::write(outside.path().join("lcov.info"), "SF:a.py\nDA:1,1\nend_of_record\n").unwrap();
+    repo.write("a.py", "x = 1\n").commit_all("init");
+    let far = outside.path().display().to_string();
+    let cases = [
+        (
+            "[gates.s]\nkind = \"secrets\"\nbaseline = \"../b.json\"\n",
+            "error: gates.toml:3:12: `baseline`",
+        ),
+        (
+            &format!("[gates.s]\nkind = \"secrets\"\nbaseline = \"{far}/baseline.json\"\n"),
+            "error: gates.toml:3:12: `baseline`",
+        ),
+        (
+            &format!("[gates.c]\nkind = \"coverage\"\nreport = [\"ok.info\", \"{far}/lcov.info\"]\nalways = true\n"),
+            "error: gates.toml:3:10: `report`",
+        ),
+        (
+            "[gates.c]\nkind = \"coverage\"\nreport = \"build/../../lcov.info\"\nalways = true\n",
+            "error: gates.toml:3:10: `report`",
+        ),
+    ];
+    for (config, said) in cases {
+        repo.config(config);
+        let run = repo.gate(&["check", "--all"]);
+        assert_eq!(run.code, 2, "{config}: {run:?}");
+        assert!(run.stderr.contains(said), "{config}: {run:?}");
+        assert!(run.stderr.contains("must be a path inside the repository"), "{run:?}");
+    }
+    // A link in the repository to them: not followed out.
+    symlink(outside.path().join("lcov.info"), repo.root().join("lcov.info")).unwrap();
+    symlink(outside.path().join("baseline.json"), repo.root().join("baseline.json")).unwrap();
+    repo.config("[gates.c]\nkind = \"coverage\"\nreport = \"lcov.info\"\nalways = true\n[gates.s]\nkind = \"secrets\"\nbaseline = \"baseline.json\"\nalways = true\n");
+    let run = repo.gate(&["check", "--all"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.line("c")
+            .contains("the coverage report `lcov.info` is a link out of the repository"),
+        "{run:?}"
+    );
+    assert!(
+        run.line("s")
+            .contains("the baseline `baseline.json` is a link out of the repository"),
+        "{run:?}"
+    );
+}
+
+#[test]
 fn a_read_only_run_waits_for_a_live_pre_commit_run() {
     let repo = TestRepo::new();
     repo.tool("slow", "sleep 1")

@@ -44,7 +44,11 @@ fn secrets(raw: &RawGate) -> Result<SecretsSpec, Failure> {
         allow_paths: glob_set(allow.map(|a| a.paths.as_slice()).unwrap_or_default())?,
         allow_regexes,
         stopwords: allow.map(|a| a.stopwords.clone()).unwrap_or_default(),
-        baseline: raw.baseline.as_ref().map(|b| std::path::PathBuf::from(b.get_ref())),
+        baseline: raw
+            .baseline
+            .as_ref()
+            .map(|b| super::inside("baseline", b.get_ref(), b.span()))
+            .transpose()?,
     })
 }
 
@@ -170,9 +174,9 @@ fn coverage(name: &str, raw: &RawGate, gate_span: Range<usize>) -> Result<Covera
             .get_ref()
             .clone()
             .into_vec()
-            .into_iter()
-            .map(Into::into)
-            .collect(),
+            .iter()
+            .map(|path| super::inside("report", path, report.span()))
+            .collect::<Result<_, _>>()?,
         min_total: thresholds[0],
         min_patch: thresholds[1],
         path_map: raw

@@ -554,24 +554,7 @@ fn version(command: &Spanned<CommandLine>) -> Result<Vec<String>, Failure> {
 }
 
 fn workdir(dir: &Spanned<String>, root: &Path) -> Result<PathBuf, Failure> {
-    let path = Path::new(dir.get_ref());
-    if path
-        .components()
-        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
-    {
-        return Err((
-            dir.span(),
-            format!(
-                "`workdir` must be a path inside the repository, relative to its root, not `{}`",
-                dir.get_ref()
-            )
-            .into(),
-        ));
-    }
-    let relative: PathBuf = path
-        .components()
-        .filter(|c| matches!(c, Component::Normal(_)))
-        .collect();
+    let relative = inside("workdir", dir.get_ref(), dir.span())?;
     if !root.join(&relative).is_dir() {
         return Err((
             dir.span(),
@@ -579,6 +562,25 @@ fn workdir(dir: &Spanned<String>, root: &Path) -> Result<PathBuf, Failure> {
         ));
     }
     Ok(relative)
+}
+
+/// A path the configuration names (`key`'s value) as one inside the repository: relative,
+/// and never climbing out. A file in the repository never makes gate read outside it.
+pub(super) fn inside(key: &str, value: &str, span: Range<usize>) -> Result<PathBuf, Failure> {
+    let path = Path::new(value);
+    if path
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+    {
+        return Err((
+            span,
+            format!("`{key}` must be a path inside the repository, relative to its root, not `{value}`").into(),
+        ));
+    }
+    Ok(path
+        .components()
+        .filter(|c| matches!(c, Component::Normal(_)))
+        .collect())
 }
 
 /// The patterns as one set; errors point at the pattern.
