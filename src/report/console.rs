@@ -135,11 +135,13 @@ impl Console {
         ] {
             let count = outcomes.iter().filter(|o| o.status == status).count();
             if count > 0 {
-                parts.push(
-                    style(status)
-                        .apply_to(format!("{count} {}", status.as_str()))
-                        .to_string(),
-                );
+                // The other words are participles: "2 passed", but "2 errors".
+                let word = if status == Status::Error && count > 1 {
+                    "errors"
+                } else {
+                    status.as_str()
+                };
+                parts.push(style(status).apply_to(format!("{count} {word}")).to_string());
             }
         }
         let gates = if outcomes.len() == 1 { "gate" } else { "gates" };

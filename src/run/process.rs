@@ -54,6 +54,9 @@ pub(crate) enum Exit {
     TimedOut(Duration),
     Interrupted,
     SpawnFailed(String),
+    /// Stopped by the kernel for reading the terminal (a prompt), and killed: a gate's
+    /// process can never be answered.
+    AskedTheTerminal,
 }
 
 #[derive(Debug, Clone)]
@@ -189,6 +192,7 @@ impl Cmd {
             );
         }
         let timed_out = ending == Ending::TimedOut;
+        let asked = ending == Ending::AskedTheTerminal;
         let waited = child.wait();
         let peak_rss = sampler.and_then(MemorySampler::stop);
         if let Ok(mut running) = RUNNING.lock() {
@@ -197,6 +201,8 @@ impl Cmd {
         let status = waited?;
         let exit = if timed_out {
             Exit::TimedOut(self.timeout.unwrap_or_default())
+        } else if asked {
+            Exit::AskedTheTerminal
         } else if INTERRUPTED.load(Ordering::SeqCst) && status.code().is_none() {
             Exit::Interrupted
         } else if let Some(code) = status.code() {
@@ -252,21 +258,42 @@ impl MemorySampler {
     }
 }
 
-/// Resident pages of every process in `group`, from `/proc/<pid>/stat`.
+/// Resident pages of every process in `group`.
 fn group_pages(group: i32) -> u64 {
+    let mut pages = 0;
+    in_group(group, &mut |_, rss| pages += rss);
+    pages
+}
+
+/// Whether a process of `group` is stopped: a process outside the terminal's foreground
+/// group that reads it (a password or host-key prompt) is stopped by the kernel (SIGTTIN)
+/// and would wait for ever, where gate's live view holds the terminal.
+fn asked_the_terminal(group: i32) -> bool {
+    let mut stopped = false;
+    in_group(group, &mut |state, _| stopped |= state == 'T');
+    stopped
+}
+
+/// Each process of `group`, with its state and resident pages, from `/proc/<pid>/stat`.
+fn in_group(group: i32, each: &mut dyn FnMut(char, u64)) {
     let Ok(entries) = std::fs::read_dir("/proc") else {
-        return 0;
+        return;
     };
-    entries
+    for stat in entries
         .flatten()
         .filter(|e| e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))
         .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
-        .filter_map(|stat| {
-            // After the command name in parentheses: state, ppid, pgrp, … rss (the 22nd).
-            let fields: Vec<&str> = stat[stat.rfind(')')? + 1..].split_whitespace().collect();
-            (fields.get(2)?.parse::<i32>().ok()? == group).then(|| fields.get(21)?.parse::<u64>().ok())?
-        })
-        .sum()
+    {
+        // After the command name in parentheses: state, ppid, pgrp, … rss (the 22nd).
+        let Some(after) = stat.rfind(')').map(|at| &stat[at + 1..]) else {
+            continue;
+        };
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        if fields.get(2).and_then(|g| g.parse::<i32>().ok()) == Some(group) {
+            let state = fields.first().and_then(|s| s.chars().next()).unwrap_or('?');
+            each(state, fields.get(21).and_then(|r| r.parse().ok()).unwrap_or(0));
+        }
+    }
 }
 
 /// How long a command's output may stay open after it exited, for what its last children
@@ -286,7 +313,13 @@ enum Ending {
     TimedOut,
     /// The command exited but processes it started kept it open: they were stopped.
     LeftOpen,
+    /// A process of the command's group was stopped for reading the terminal: the group
+    /// was killed.
+    AskedTheTerminal,
 }
+
+/// How often a running command's group is looked at for a process the terminal stopped.
+const LOOK: Duration = Duration::from_secs(1);
 
 /// Reads the command's output until every holder closed it, watching `exits` (the
 /// command's pidfd) so that neither a timeout nor a process it left behind holding the
@@ -304,6 +337,7 @@ fn gather(
     let mut exited = None;
     // Once holders are being stopped: since when, why, and whether SIGKILL followed SIGTERM.
     let mut stopping: Option<(std::time::Instant, Ending, bool)> = None;
+    let mut next_look = start + LOOK;
     loop {
         let deadline = match (stopping, exited, timeout) {
             (Some((at, _, killed)), _, _) => Some(at + if killed { LAST_WORDS } else { GRACE }),
@@ -311,7 +345,14 @@ fn gather(
             (None, None, Some(limit)) => Some(start + limit),
             (None, None, None) => None,
         };
-        let wait = deadline.map(|d| Timespec::try_from(d.saturating_duration_since(std::time::Instant::now())));
+        // While it runs, its group is looked at now and then (see `asked_the_terminal`).
+        let looking = stopping.is_none() && exited.is_none();
+        let wake = match deadline {
+            Some(deadline) if looking => Some(deadline.min(next_look)),
+            Some(deadline) => Some(deadline),
+            None => looking.then_some(next_look),
+        };
+        let wait = wake.map(|d| Timespec::try_from(d.saturating_duration_since(std::time::Instant::now())));
         let wait = match wait {
             Some(Ok(wait)) => Some(wait),
             Some(Err(_)) | None => None,
@@ -334,6 +375,14 @@ fn gather(
             exited = Some(std::time::Instant::now());
         }
         let now = std::time::Instant::now();
+        if looking && now >= next_look {
+            next_look = now + LOOK;
+            if asked_the_terminal(group) {
+                kill_group(group, libc::SIGKILL);
+                stopping = Some((now, Ending::AskedTheTerminal, true));
+                continue;
+            }
+        }
         if deadline.is_none_or(|d| now < d) {
             continue;
         }
@@ -471,6 +520,16 @@ mod tests {
         let (output, ending) = gather_to_end(reader, i32::MAX, Some(Duration::from_millis(50)));
         assert_eq!((output.len(), ending), (0, Ending::TimedOut));
         drop(writer);
+    }
+
+    #[test]
+    fn a_stopped_command_is_killed_instead_of_waited_for() {
+        // What the kernel does to a background process that reads the terminal.
+        let start = Instant::now();
+        let finished = sh("echo asking; kill -STOP $$; echo never", None).run();
+        assert!(start.elapsed() < Duration::from_secs(10), "{:?}", start.elapsed());
+        assert_eq!(finished.exit, Exit::AskedTheTerminal);
+        assert_eq!(String::from_utf8_lossy(&finished.output), "asking\n");
     }
 
     #[test]

@@ -513,6 +513,38 @@ fn completions_and_the_man_page_come_from_the_command_line_definition() {
 }
 
 #[test]
+fn a_tool_that_asks_the_terminal_for_input_is_an_error_not_a_hang() {
+    let repo = TestRepo::new();
+    // Both the command itself and a process it starts: a tool's prompt (ssh, a password)
+    // reads the terminal directly, and a gate's process cannot answer it.
+    repo.tool("asks", "echo 'Password:'; read answer < /dev/tty; echo \"got $answer\"");
+    repo.tool("runs-asks", "asks; echo done");
+    repo.config(&format!(
+        "{}{}",
+        gate_toml("direct", "run = [\"asks\"]\nalways = true"),
+        gate_toml("nested", "run = [\"runs-asks\"]\nalways = true")
+    ))
+    .commit_all("init");
+    let command = format!("{} check", crate::common::GATE);
+    let start = Instant::now();
+    let output = repo
+        .command("timeout", &["60", "script", "-qec", &command, "/dev/null"])
+        .output()
+        .expect("`script` (util-linux) is needed for this test");
+    assert!(start.elapsed() < Duration::from_secs(30), "took {:?}", start.elapsed());
+    let text = strip(&String::from_utf8_lossy(&output.stdout).replace('\r', ""));
+    for gate in ["direct", "nested"] {
+        let start = text.find(&format!("{gate} .")).unwrap_or_else(|| panic!("{text}"));
+        let line = text[start..].lines().next().unwrap();
+        assert!(
+            line.contains("error") && line.contains("stopped to wait for input from the terminal"),
+            "{line} in {text}"
+        );
+    }
+    assert!(text.contains("2 gates: 2 errors"), "{text}");
+}
+
+#[test]
 fn on_a_terminal_finished_gates_are_real_lines() {
     let repo = TestRepo::new();
     repo.config(&format!(

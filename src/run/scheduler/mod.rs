@@ -577,6 +577,13 @@ fn process_result(outcome: &mut Outcome, finished: &Finished, fail_fast: bool) -
         }
         Exit::Interrupted => (Status::Error, Some(Problem::new("interrupted".to_owned()))),
         Exit::SpawnFailed(message) => (Status::Error, Some(Problem::new(message.clone()))),
+        Exit::AskedTheTerminal => (
+            Status::Error,
+            Some(Problem::hinted(
+                "stopped to wait for input from the terminal, which a gate cannot give",
+                "give the tool its non-interactive flag, or set up what it asked for (a credential, a host key) beforehand",
+            )),
+        ),
     }
 }
 
