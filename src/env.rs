@@ -40,6 +40,8 @@ pub(crate) const GITHUB_TOKEN: &str = "GITHUB_TOKEN";
 /// Where the default vulnerability database lives: `$XDG_CACHE_HOME/gate/osv`, else
 /// `$HOME/.cache/gate/osv`.
 pub(crate) const XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
+/// Where git keeps its global attributes file when `core.attributesFile` is not set.
+pub(crate) const XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";
 pub(crate) const HOME: &str = "HOME";
 /// The search path for the programs gates run.
 pub(crate) const PATH: &str = "PATH";

@@ -26,7 +26,7 @@ use crate::env;
 use crate::model::Problem;
 
 /// How long to wait for another git process to release `index.lock`.
-const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+pub(crate) const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub(crate) struct Repo {
     pub(crate) git: Repository,
@@ -108,25 +108,6 @@ impl Repo {
         Ok(index)
     }
 
-    /// Writes the index, waiting a little while another git process holds `index.lock`.
-    pub(crate) fn write_index(index: &mut Index) -> Result<()> {
-        let start = std::time::Instant::now();
-        loop {
-            match index.write() {
-                Ok(()) => return Ok(()),
-                Err(err) if err.code() == git2::ErrorCode::Locked && start.elapsed() < LOCK_WAIT => {
-                    std::thread::sleep(std::time::Duration::from_millis(50));
-                }
-                Err(err) => {
-                    return Err(err).context(Problem::hinted(
-                        "failed to write the index",
-                        "another git process may hold `index.lock`; if none runs, remove it",
-                    ));
-                }
-            }
-        }
-    }
-
     /// The index read the fast way; `None` if gix cannot read it (libgit2 then does the work).
     /// Read once: callers that change the index use [`Repo::index`].
     pub(crate) fn fast_index(&self) -> Result<Option<&gix_index::File>> {
@@ -181,6 +162,8 @@ impl Repo {
             .is_some_and(|c| c.get_bool("core.autocrlf").unwrap_or_else(|_| set("core.autocrlf")));
         autocrlf
             || set("core.eol")
+            || set("core.attributesFile")
+            || global_attributes().is_some_and(|file| file.is_file())
             || self.git.path().join("info/attributes").is_file()
             || index
                 .entries()
@@ -286,6 +269,16 @@ impl Repo {
 /// A path as git stores it (bytes) to a `PathBuf`, keeping non-UTF-8 names intact.
 pub(crate) fn path_from_bytes(bytes: &[u8]) -> PathBuf {
     PathBuf::from(OsStr::from_bytes(bytes))
+}
+
+/// The attributes file git reads for every repository when `core.attributesFile` is not
+/// set: `$XDG_CONFIG_HOME/git/attributes`, else `~/.config/git/attributes`.
+fn global_attributes() -> Option<PathBuf> {
+    let config = env::var_os(env::XDG_CONFIG_HOME)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| env::var_os(env::HOME).map(|home| PathBuf::from(home).join(".config")))?;
+    Some(config.join("git").join("attributes"))
 }
 
 /// `a/./b/../c` to `a/c` without touching the file system (the file may not exist).

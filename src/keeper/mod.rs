@@ -15,6 +15,7 @@
 pub(crate) mod backup;
 pub(crate) mod content;
 pub(crate) mod lock;
+mod smudge;
 mod spare;
 
 use std::collections::HashSet;
@@ -288,6 +289,7 @@ fn checkout(repo: &Repo, index: &mut git2::Index, paths: &[PathBuf]) -> Result<V
         repo.git
             .checkout_index(Some(index), Some(&mut checkout))
             .context("failed to put the checked content into the working tree")?;
+        smudge::smudge(repo, index, paths)?;
     }
     paths
         .iter()

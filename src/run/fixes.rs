@@ -101,7 +101,7 @@ pub(crate) fn stage(
             unreviewed.entry(path.clone()).or_default().push(outcome.name.clone());
         }
     }
-    let mut index = repo.index()?;
+    let mut to_stage = Vec::new();
     for (outcome, _) in outcomes.iter_mut().zip(&wants_stage).filter(|(_, wants)| **wants) {
         let mut held_back = Vec::new();
         let mut also_changed_by = Vec::new();
@@ -111,10 +111,8 @@ pub(crate) fn stage(
             } else if let Some(others) = unreviewed.get(&file.path) {
                 held_back.push(format!("`{}`", file.path.display()));
                 also_changed_by.extend(others.iter().map(|o| format!("`{o}`")));
-            } else if file.after.is_some() {
-                index.add_path(&file.path)?;
             } else {
-                index.remove_path(&file.path)?;
+                to_stage.push(file.path.clone());
             }
         }
         let staged = outcome.fixed.len() - held_back.len();
@@ -146,8 +144,43 @@ pub(crate) fn stage(
         };
         outcome.reason = Some(reason);
     }
-    Repo::write_index(&mut index)?;
-    also_in_the_real_index(repo, &index, outcomes)
+    git_add(repo, &to_stage)?;
+    also_in_the_real_index(repo, &repo.index()?, outcomes)
+}
+
+/// Stages `paths` (rewritten or deleted) with git itself, into the index this commit uses
+/// (`GIT_INDEX_FILE`): git's clean filters make the blob, as for any `git add` (a `filter`
+/// driver such as git-lfs or git-crypt; libgit2 runs only its built-in ones, and would
+/// commit a file's checked-out form, an LFS file's whole content instead of its pointer).
+fn git_add(repo: &Repo, paths: &[PathBuf]) -> Result<()> {
+    let start = std::time::Instant::now();
+    // Well under any argument limit, whatever the paths' length.
+    for chunk in paths.chunks(512) {
+        loop {
+            let output = std::process::Command::new("git")
+                .args(["--literal-pathspecs", "add", "--all", "--"])
+                .args(chunk)
+                .current_dir(repo.root())
+                .stdin(std::process::Stdio::null())
+                .output()
+                .context("failed to run `git add` for the fixed files")?;
+            if output.status.success() {
+                break;
+            }
+            let said = String::from_utf8_lossy(&output.stderr);
+            // Another git process (an editor's `git status`) holds the index a moment.
+            if said.contains(".lock': File exists") && start.elapsed() < crate::git::LOCK_WAIT {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                continue;
+            }
+            return Err(Problem::hinted(
+                format!("`git add` of the fixed files failed: {}", said.trim()),
+                "the fixes are in the working tree: review them, then `git add` them and commit again",
+            )
+            .into());
+        }
+    }
+    Ok(())
 }
 
 /// `git commit PATH` checks a temporary index (`GIT_INDEX_FILE=.git/next-index-*.lock`)

@@ -391,6 +391,48 @@ fn on_fix_stage_puts_the_fix_into_the_commit() {
 }
 
 #[test]
+fn content_filter_drivers_apply_both_ways_as_git_applies_them() {
+    // A filter driver (as git-lfs and git-crypt are): the blob holds each line reversed,
+    // the working tree the line as written.
+    let repo = TestRepo::new();
+    repo.git(&["config", "filter.rev.clean", "rev"]);
+    repo.git(&["config", "filter.rev.smudge", "rev"]);
+    let seen = repo.bin().join("seen");
+    repo.tool("ok", &format!("cat \"$@\" >> '{}'", seen.display()))
+        .tool("upper", crate::common::UPPERCASE);
+    repo.config("[gates.up]\nkind = \"format\"\nfiles = [\"*.txt\"]\nrun = [\"ok\", \"{files}\"]\nfix = [\"upper\", \"{files}\"]\non_fix = \"stage\"\n[gates.look]\nkind = \"lint\"\nfiles = [\"*.txt\"]\nrun = [\"ok\", \"{files}\"]\n")
+        .write(".gitattributes", "*.txt filter=rev\n")
+        .write("a.txt", "one\n")
+        .write("b.txt", "bee\n")
+        .commit_all("init");
+    assert_eq!(repo.git(&["show", "HEAD:a.txt"]), "eno\n", "the blob is the clean form");
+    repo.install("pre-commit");
+    // A fix staged: what goes into the commit is the clean form of the fixed file.
+    repo.write("a.txt", "one\ntwo\n");
+    repo.git(&["add", "a.txt"]);
+    let commit = repo.git_run(&["commit", "-q", "-m", "fix"], None);
+    assert_eq!(commit.code, 0, "{commit:?}");
+    assert_eq!(repo.git(&["show", "HEAD:a.txt"]), "ENO\nOWT\n", "{commit:?}");
+    assert_eq!(repo.read("a.txt"), "ONE\nTWO\n");
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+    // Staged content put in place of unstaged edits is what a checkout writes.
+    repo.config("[gates.look]\nkind = \"lint\"\nfiles = [\"*.txt\"]\nrun = [\"ok\", \"{files}\"]\n");
+    repo.write("b.txt", "bee\nstaged\n");
+    repo.git(&["add", "b.txt", "gates.toml"]);
+    repo.write("b.txt", "bee\nstaged\nunstaged\n");
+    let _ = std::fs::remove_file(&seen);
+    let commit = repo.git_run(&["commit", "-q", "-m", "b"], None);
+    assert_eq!(commit.code, 0, "{commit:?}");
+    assert_eq!(
+        std::fs::read_to_string(&seen).unwrap(),
+        "bee\nstaged\n",
+        "the tool saw the checked-out form"
+    );
+    assert_eq!(repo.read("b.txt"), "bee\nstaged\nunstaged\n");
+    assert_eq!(repo.git(&["show", "HEAD:b.txt"]), "eeb\ndegats\n");
+}
+
+#[test]
 fn a_fix_to_a_partially_staged_file_is_merged_but_not_staged() {
     let repo = fixer_repo("stage");
     repo.write("a.txt", "changed\ntwo\nthree\n");
