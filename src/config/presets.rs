@@ -23,7 +23,14 @@ pub(crate) struct Preset {
     /// The tool's own flag to keep its colours, put right after the program when gate's
     /// output has colour (for tools that do not read `FORCE_COLOR`).
     pub(crate) color: Option<&'static str>,
+    /// What else its result depends on, for the result cache (`inputs`): the tool's own
+    /// configuration, and for test runners every tracked file (tests read their data).
+    /// A pass kept before the tool's configuration changed is never served after it.
+    pub(crate) inputs: &'static [&'static str],
 }
+
+/// Every tracked file: a test reads fixtures, snapshots and data no glob can foresee.
+const EVERYTHING: &[&str] = &["**"];
 
 /// A preset's command: an argv, or a script for `sh -c` where the tool's exit status alone
 /// does not say whether the check failed.
@@ -111,6 +118,7 @@ const fn preset(name: &'static str, kind: Kind, files: &'static [&'static str], 
         problem_format: None,
         install: "",
         color: None,
+        inputs: &[],
     }
 }
 
@@ -139,6 +147,11 @@ impl Preset {
         self.install = how;
         self
     }
+
+    const fn inputs(mut self, inputs: &'static [&'static str]) -> Self {
+        self.inputs = inputs;
+        self
+    }
 }
 
 use Command::{Argv, Shell};
@@ -154,6 +167,7 @@ pub(crate) const PRESETS: &[Preset] = &[
     )
     .fix(&["ruff", "check", "--fix", "{files}"])
     .format("json")
+    .inputs(&["pyproject.toml", "ruff.toml", ".ruff.toml"])
     .install("pip install ruff"),
     preset(
         "ruff-format",
@@ -163,11 +177,13 @@ pub(crate) const PRESETS: &[Preset] = &[
     )
     .fix(&["ruff", "format", "{files}"])
     .format("json")
+    .inputs(&["pyproject.toml", "ruff.toml", ".ruff.toml"])
     .install("pip install ruff"),
     preset("black", Kind::Format, PYTHON, Argv(&["black", "--check", "{files}"]))
         .fix(&["black", "{files}"])
         .format(formats::BLACK)
         .color("--color")
+        .inputs(&["pyproject.toml"])
         .install("pip install black"),
     preset(
         "isort",
@@ -177,10 +193,12 @@ pub(crate) const PRESETS: &[Preset] = &[
     )
     .fix(&["isort", "{files}"])
     .format(formats::ISORT)
+    .inputs(&["pyproject.toml", ".isort.cfg", "setup.cfg", "tox.ini", ".editorconfig"])
     .install("pip install isort"),
     preset("flake8", Kind::Lint, PYTHON, Argv(&["flake8", "{files}"]))
         .format(formats::FLAKE8)
         .color("--color=always")
+        .inputs(&["setup.cfg", "tox.ini", ".flake8"])
         .install("pip install flake8"),
     preset(
         "mypy",
@@ -190,12 +208,15 @@ pub(crate) const PRESETS: &[Preset] = &[
     )
     .format("gnu")
     .color("--color-output")
+    .inputs(&["mypy.ini", ".mypy.ini", "pyproject.toml", "setup.cfg"])
     .install("pip install mypy"),
     preset("pyright", Kind::Typecheck, PYTHON_PROJECT, Argv(&["pyright"]))
         .format(formats::PYRIGHT)
+        .inputs(&["pyrightconfig.json", "pyproject.toml"])
         .install("pip install pyright, or npm install --save-dev pyright"),
     preset("pytest", Kind::Test, PYTEST, Argv(&["pytest", "-q"]))
         .color("--color=yes")
+        .inputs(EVERYTHING)
         .install("pip install pytest"),
     // JavaScript and TypeScript
     preset(
@@ -206,6 +227,13 @@ pub(crate) const PRESETS: &[Preset] = &[
     )
     .fix(&["eslint", "--fix", "{files}"])
     .format("json")
+    .inputs(&[
+        "eslint.config.*",
+        ".eslintrc",
+        ".eslintrc.*",
+        "package.json",
+        "tsconfig*.json",
+    ])
     .install("npm install --save-dev eslint"),
     preset(
         "prettier",
@@ -215,6 +243,14 @@ pub(crate) const PRESETS: &[Preset] = &[
     )
     .fix(&["prettier", "--write", "{files}"])
     .format(formats::PRETTIER)
+    .inputs(&[
+        ".prettierrc",
+        ".prettierrc.*",
+        "prettier.config.*",
+        "package.json",
+        ".editorconfig",
+        ".prettierignore",
+    ])
     .install("npm install --save-dev prettier"),
     preset(
         "tsc",
@@ -223,11 +259,15 @@ pub(crate) const PRESETS: &[Preset] = &[
         Argv(&["tsc", "--noEmit", "--pretty", "false"]),
     )
     .format(formats::TSC)
+    .inputs(&["*.json"])
     .install("npm install --save-dev typescript"),
     preset("jest", Kind::Test, SCRIPT_PROJECT, Argv(&["jest", "--ci"]))
         .color("--colors")
+        .inputs(EVERYTHING)
         .install("npm install --save-dev jest"),
-    preset("vitest", Kind::Test, SCRIPT_PROJECT, Argv(&["vitest", "run"])).install("npm install --save-dev vitest"),
+    preset("vitest", Kind::Test, SCRIPT_PROJECT, Argv(&["vitest", "run"]))
+        .inputs(EVERYTHING)
+        .install("npm install --save-dev vitest"),
     preset(
         "biome",
         Kind::Lint,
@@ -236,6 +276,7 @@ pub(crate) const PRESETS: &[Preset] = &[
     )
     .fix(&["biome", "check", "--write", "{files}"])
     .format(formats::BIOME)
+    .inputs(&["biome.json", "biome.jsonc"])
     .install("npm install --save-dev @biomejs/biome"),
     // Rust
     preset(
@@ -246,6 +287,7 @@ pub(crate) const PRESETS: &[Preset] = &[
     )
     .fix(&["cargo", "fmt", "--all"])
     .format(formats::RUSTFMT)
+    .inputs(&["rustfmt.toml", ".rustfmt.toml", "rust-toolchain", "rust-toolchain.toml"])
     .install("rustup component add rustfmt"),
     preset(
         "clippy",
@@ -262,12 +304,21 @@ pub(crate) const PRESETS: &[Preset] = &[
         ]),
     )
     .format("json")
+    .inputs(&[
+        "clippy.toml",
+        ".clippy.toml",
+        "rust-toolchain",
+        "rust-toolchain.toml",
+        ".cargo/config.toml",
+    ])
     .install("rustup component add clippy"),
     preset("cargo-test", Kind::Test, RUST, Argv(&["cargo", "test"]))
         .color("--color=always")
+        .inputs(EVERYTHING)
         .install("rustup (cargo comes with Rust)"),
     preset("cargo-nextest", Kind::Test, RUST, Argv(&["cargo", "nextest", "run"]))
         .color("--color=always")
+        .inputs(EVERYTHING)
         .install("cargo install cargo-nextest --locked"),
     // Go
     preset(
@@ -287,8 +338,11 @@ pub(crate) const PRESETS: &[Preset] = &[
         .install("install Go"),
     preset("golangci-lint", Kind::Lint, GO, Argv(&["golangci-lint", "run"]))
         .format("gnu")
+        .inputs(&[".golangci.yml", ".golangci.yaml", ".golangci.toml", ".golangci.json"])
         .install("see golangci-lint.run for install"),
-    preset("go-test", Kind::Test, GO, Argv(&["go", "test", "./..."])).install("install Go"),
+    preset("go-test", Kind::Test, GO, Argv(&["go", "test", "./..."]))
+        .inputs(EVERYTHING)
+        .install("install Go"),
     // Other
     preset(
         "shellcheck",
@@ -297,10 +351,12 @@ pub(crate) const PRESETS: &[Preset] = &[
         Argv(&["shellcheck", "--format=gcc", "{files}"]),
     )
     .format("gnu")
+    .inputs(&[".shellcheckrc"])
     .install("apt-get install shellcheck, or brew install shellcheck"),
     preset("shfmt", Kind::Format, SHELL, Argv(&["shfmt", "-d", "{files}"]))
         .fix(&["shfmt", "-w", "{files}"])
         .format(formats::SHFMT)
+        .inputs(&[".editorconfig"])
         .install("apt-get install shfmt, or go install mvdan.cc/sh/v3/cmd/shfmt@latest"),
     preset(
         "actionlint",
@@ -309,6 +365,7 @@ pub(crate) const PRESETS: &[Preset] = &[
         Argv(&["actionlint", "-oneline", "-no-color", "{files}"]),
     )
     .format("gnu")
+    .inputs(&[".github/actionlint.yaml", ".github/actionlint.yml"])
     .install("go install github.com/rhysd/actionlint/cmd/actionlint@latest"),
     preset(
         "hadolint",
@@ -317,6 +374,7 @@ pub(crate) const PRESETS: &[Preset] = &[
         Argv(&["hadolint", "--no-color", "{files}"]),
     )
     .format(formats::HADOLINT)
+    .inputs(&[".hadolint.yaml", ".hadolint.yml"])
     .install("see github.com/hadolint/hadolint for a binary"),
     preset(
         "markdownlint",
@@ -326,6 +384,7 @@ pub(crate) const PRESETS: &[Preset] = &[
     )
     .fix(&["markdownlint", "--fix", "{files}"])
     .format(formats::MARKDOWNLINT)
+    .inputs(&[".markdownlint.*", ".markdownlintrc"])
     .install("npm install --save-dev markdownlint-cli"),
     preset(
         "yamllint",
@@ -334,6 +393,7 @@ pub(crate) const PRESETS: &[Preset] = &[
         Argv(&["yamllint", "--format", "parsable", "{files}"]),
     )
     .format(formats::YAMLLINT)
+    .inputs(&[".yamllint", ".yamllint.yaml", ".yamllint.yml"])
     .install("pip install yamllint"),
 ];
 
@@ -356,6 +416,9 @@ mod tests {
                 ProblemFormat::parse(format).unwrap_or_else(|err| panic!("{}: {err}", preset.name));
             }
             assert!(!preset.install.is_empty(), "{} says how to install it", preset.name);
+            for input in preset.inputs {
+                crate::config::raw::Pattern::parse(input).unwrap_or_else(|err| panic!("{}: {err}", preset.name));
+            }
             // A check never rewrites files: no fix flag in `run`.
             if let Argv(run) = preset.run {
                 assert!(

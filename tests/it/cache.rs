@@ -284,3 +284,36 @@ fn a_secrets_gate_is_cached_on_the_lines_it_scanned() {
     let hook = repo.gate(&["hook", "pre-commit"]);
     assert_eq!(hook.code, 0, "{hook:?}");
 }
+
+#[test]
+fn a_presets_configuration_and_a_test_suites_data_are_part_of_the_key() {
+    let repo = TestRepo::new();
+    let log = repo.bin().join("tools.log");
+    // Stand-ins for ruff and pytest: ruff fails once its configuration asks for more,
+    // pytest when its data says so.
+    repo.tool(
+        "ruff",
+        &format!("{}\nif grep -q strict pyproject.toml; then echo '[{{\"code\":\"E1\",\"message\":\"strict\",\"filename\":\"a.py\",\"location\":{{\"row\":1,\"column\":1}}}}]'; exit 1; fi\necho '[]'", recorder(&log)),
+    )
+    .tool("pytest", &format!("{}\n! grep -q bad tests/data.json", recorder(&log)));
+    repo.config("[gates.ruff]\npreset = \"ruff-check\"\n[gates.pytest]\npreset = \"pytest\"\n")
+        .write("a.py", "x = 1\n")
+        .write("pyproject.toml", "[tool.ruff]\n")
+        .write("tests/data.json", "{\"ok\": 1}\n")
+        .commit_all("init");
+    let check = || repo.gate(&["check", "--all"]);
+    assert_eq!(check().code, 0);
+    assert_eq!(check().code, 0);
+    assert_eq!(runs(&log), 2, "both passed once and were served after");
+    // The linter's configuration changes, not the file it is handed.
+    repo.write("pyproject.toml", "[tool.ruff]\n# strict\n");
+    let run = check();
+    assert_eq!(run.code, 1, "never the pass kept under the old configuration: {run:?}");
+    assert!(run.line("ruff").contains("failed"), "{run:?}");
+    // A test's data changes, none of its code.
+    repo.write("pyproject.toml", "[tool.ruff]\n");
+    repo.write("tests/data.json", "{\"bad\": 1}\n");
+    let run = check();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.line("pytest").contains("failed"), "{run:?}");
+}

@@ -403,6 +403,14 @@ fn apply_preset(raw: &mut RawGate, name: &Spanned<String>) -> Result<(), Failure
     if raw.problem_format.is_none() {
         raw.problem_format = preset.problem_format.map(|f| Spanned::new(span.clone(), f.to_owned()));
     }
+    // Added to the gate's own: a gate that names more inputs still depends on the tool's
+    // configuration.
+    raw.inputs.extend(
+        preset
+            .inputs
+            .iter()
+            .map(|i| Spanned::new(span.clone(), (*i).to_owned())),
+    );
     Ok(())
 }
 
