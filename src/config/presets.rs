@@ -29,7 +29,9 @@ pub(crate) struct Preset {
     pub(crate) inputs: &'static [&'static str],
 }
 
-/// Every tracked file: a test reads fixtures, snapshots and data no glob can foresee.
+/// Every tracked file: a test reads fixtures, snapshots and data no glob can foresee, so a
+/// test runner runs when anything in its `workdir` changes (as pre-commit's pytest hooks
+/// run with `always_run`), and its pass is kept for the whole repository's content.
 const EVERYTHING: &[&str] = &["**"];
 
 /// A preset's command: an argv, or a script for `sh -c` where the tool's exit status alone
@@ -42,7 +44,6 @@ pub(crate) enum Command {
 
 const PYTHON: &[&str] = &["*.py", "*.pyi"];
 const PYTHON_PROJECT: &[&str] = &["*.py", "*.pyi", "pyproject.toml", "setup.cfg", "mypy.ini", ".mypy.ini"];
-const PYTEST: &[&str] = &["*.py", "pyproject.toml", "pytest.ini", "setup.cfg", "tox.ini"];
 const SCRIPT: &[&str] = &["*.js", "*.jsx", "*.mjs", "*.cjs", "*.ts", "*.tsx", "*.mts", "*.cts"];
 const SCRIPT_PROJECT: &[&str] = &[
     "*.js",
@@ -214,7 +215,7 @@ pub(crate) const PRESETS: &[Preset] = &[
         .format(formats::PYRIGHT)
         .inputs(&["pyrightconfig.json", "pyproject.toml"])
         .install("pip install pyright, or npm install --save-dev pyright"),
-    preset("pytest", Kind::Test, PYTEST, Argv(&["pytest", "-q"]))
+    preset("pytest", Kind::Test, EVERYTHING, Argv(&["pytest", "-q"]))
         .color("--color=yes")
         .inputs(EVERYTHING)
         .install("pip install pytest"),
@@ -261,11 +262,11 @@ pub(crate) const PRESETS: &[Preset] = &[
     .format(formats::TSC)
     .inputs(&["*.json"])
     .install("npm install --save-dev typescript"),
-    preset("jest", Kind::Test, SCRIPT_PROJECT, Argv(&["jest", "--ci"]))
+    preset("jest", Kind::Test, EVERYTHING, Argv(&["jest", "--ci"]))
         .color("--colors")
         .inputs(EVERYTHING)
         .install("npm install --save-dev jest"),
-    preset("vitest", Kind::Test, SCRIPT_PROJECT, Argv(&["vitest", "run"]))
+    preset("vitest", Kind::Test, EVERYTHING, Argv(&["vitest", "run"]))
         .inputs(EVERYTHING)
         .install("npm install --save-dev vitest"),
     preset(
@@ -312,14 +313,19 @@ pub(crate) const PRESETS: &[Preset] = &[
         ".cargo/config.toml",
     ])
     .install("rustup component add clippy"),
-    preset("cargo-test", Kind::Test, RUST, Argv(&["cargo", "test"]))
+    preset("cargo-test", Kind::Test, EVERYTHING, Argv(&["cargo", "test"]))
         .color("--color=always")
         .inputs(EVERYTHING)
         .install("rustup (cargo comes with Rust)"),
-    preset("cargo-nextest", Kind::Test, RUST, Argv(&["cargo", "nextest", "run"]))
-        .color("--color=always")
-        .inputs(EVERYTHING)
-        .install("cargo install cargo-nextest --locked"),
+    preset(
+        "cargo-nextest",
+        Kind::Test,
+        EVERYTHING,
+        Argv(&["cargo", "nextest", "run"]),
+    )
+    .color("--color=always")
+    .inputs(EVERYTHING)
+    .install("cargo install cargo-nextest --locked"),
     // Go
     preset(
         "gofmt",
@@ -340,7 +346,7 @@ pub(crate) const PRESETS: &[Preset] = &[
         .format("gnu")
         .inputs(&[".golangci.yml", ".golangci.yaml", ".golangci.toml", ".golangci.json"])
         .install("see golangci-lint.run for install"),
-    preset("go-test", Kind::Test, GO, Argv(&["go", "test", "./..."]))
+    preset("go-test", Kind::Test, EVERYTHING, Argv(&["go", "test", "./..."]))
         .inputs(EVERYTHING)
         .install("install Go"),
     // Other

@@ -171,6 +171,23 @@ fn pytest_fails_on_a_failing_test_and_passes_on_a_passing_one() {
 }
 
 #[test]
+fn a_test_runner_runs_when_only_its_data_changes() {
+    let repo = repo_with("[gates.test]\npreset = \"pytest\"\n");
+    repo.write(
+        "test_data.py",
+        "import json, pathlib\n\ndef test_data():\n    assert json.loads(pathlib.Path('expected.json').read_text())['ok']\n",
+    )
+    .write("expected.json", "{\"ok\": true}\n")
+    .commit_all("init");
+    // A commit that touches no Python file can still break the suite.
+    repo.write("expected.json", "{\"ok\": false}\n");
+    repo.git(&["add", "expected.json"]);
+    let run = repo.gate(&["check", "--staged"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.status("test"), "failed", "{run:?}");
+}
+
+#[test]
 fn eslint_diagnostics_come_from_its_json_and_show_as_lines() {
     let repo = repo_with("[gates.eslint]\npreset = \"eslint\"\n");
     repo.write(
