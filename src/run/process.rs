@@ -261,29 +261,32 @@ impl MemorySampler {
 /// Resident pages of every process in `group`.
 fn group_pages(group: i32) -> u64 {
     let mut pages = 0;
-    in_group(group, &mut |_, rss| pages += rss);
+    in_group(group, &mut |_, _, rss| pages += rss);
     pages
 }
 
-/// Whether a process of `group` is stopped: a process outside the terminal's foreground
+/// The processes of `group` that are stopped. A process outside the terminal's foreground
 /// group that reads it (a password or host-key prompt) is stopped by the kernel (SIGTTIN)
 /// and would wait for ever, where gate's live view holds the terminal.
-fn asked_the_terminal(group: i32) -> bool {
-    let mut stopped = false;
-    in_group(group, &mut |state, _| stopped |= state == 'T');
+fn stopped_in(group: i32) -> Vec<u32> {
+    let mut stopped = Vec::new();
+    in_group(group, &mut |pid, state, _| {
+        if state == 'T' {
+            stopped.push(pid);
+        }
+    });
     stopped
 }
 
-/// Each process of `group`, with its state and resident pages, from `/proc/<pid>/stat`.
-fn in_group(group: i32, each: &mut dyn FnMut(char, u64)) {
+/// Each process of `group`, with its pid, state and resident pages, from `/proc/<pid>/stat`.
+fn in_group(group: i32, each: &mut dyn FnMut(u32, char, u64)) {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return;
     };
-    for stat in entries
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))
-        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
-    {
+    for (pid, stat) in entries.flatten().filter_map(|e| {
+        let pid = e.file_name().to_str()?.parse::<u32>().ok()?;
+        Some((pid, std::fs::read_to_string(e.path().join("stat")).ok()?))
+    }) {
         // After the command name in parentheses: state, ppid, pgrp, … rss (the 22nd).
         let Some(after) = stat.rfind(')').map(|at| &stat[at + 1..]) else {
             continue;
@@ -291,7 +294,7 @@ fn in_group(group: i32, each: &mut dyn FnMut(char, u64)) {
         let fields: Vec<&str> = after.split_whitespace().collect();
         if fields.get(2).and_then(|g| g.parse::<i32>().ok()) == Some(group) {
             let state = fields.first().and_then(|s| s.chars().next()).unwrap_or('?');
-            each(state, fields.get(21).and_then(|r| r.parse().ok()).unwrap_or(0));
+            each(pid, state, fields.get(21).and_then(|r| r.parse().ok()).unwrap_or(0));
         }
     }
 }
@@ -319,7 +322,7 @@ enum Ending {
 }
 
 /// How often a running command's group is looked at for a process the terminal stopped.
-const LOOK: Duration = Duration::from_secs(1);
+const LOOK: Duration = Duration::from_millis(500);
 
 /// Reads the command's output until every holder closed it, watching `exits` (the
 /// command's pidfd) so that neither a timeout nor a process it left behind holding the
@@ -338,6 +341,9 @@ fn gather(
     // Once holders are being stopped: since when, why, and whether SIGKILL followed SIGTERM.
     let mut stopping: Option<(std::time::Instant, Ending, bool)> = None;
     let mut next_look = start + LOOK;
+    // Stopped at the last look: only a process still stopped at the next one counts (a test
+    // suite may stop its own children for a moment).
+    let mut stopped_before: Vec<u32> = Vec::new();
     loop {
         let deadline = match (stopping, exited, timeout) {
             (Some((at, _, killed)), _, _) => Some(at + if killed { LAST_WORDS } else { GRACE }),
@@ -345,7 +351,7 @@ fn gather(
             (None, None, Some(limit)) => Some(start + limit),
             (None, None, None) => None,
         };
-        // While it runs, its group is looked at now and then (see `asked_the_terminal`).
+        // While it runs, its group is looked at now and then (see `stopped_in`).
         let looking = stopping.is_none() && exited.is_none();
         let wake = match deadline {
             Some(deadline) if looking => Some(deadline.min(next_look)),
@@ -377,7 +383,10 @@ fn gather(
         let now = std::time::Instant::now();
         if looking && now >= next_look {
             next_look = now + LOOK;
-            if asked_the_terminal(group) {
+            let stopped = stopped_in(group);
+            let still = stopped.iter().any(|pid| stopped_before.contains(pid));
+            stopped_before = stopped;
+            if still {
                 kill_group(group, libc::SIGKILL);
                 stopping = Some((now, Ending::AskedTheTerminal, true));
                 continue;
