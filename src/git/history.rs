@@ -143,7 +143,7 @@ fn added_lines(
                 let (_, lines) = added
                     .entry(path.to_path_buf())
                     .or_insert_with(|| (file.id(), BTreeSet::new()));
-                lines.extend(hunk.new_start()..hunk.new_start() + hunk.new_lines());
+                lines.extend(hunk.new_start()..hunk.new_start().saturating_add(hunk.new_lines()));
             }
             true
         }),
@@ -158,7 +158,7 @@ fn ranges(lines: &BTreeSet<u32>) -> Vec<LineRange> {
     let mut ranges: Vec<LineRange> = Vec::new();
     for &line in lines {
         match ranges.last_mut() {
-            Some(range) if range.last + 1 == line => range.last = line,
+            Some(range) if range.last.checked_add(1) == Some(line) => range.last = line,
             _ => ranges.push(LineRange {
                 first: line,
                 last: line,
