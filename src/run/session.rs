@@ -598,9 +598,7 @@ fn schedule(
         Cache::lookup((store, remote), config, &mut plans, &inputs)
     });
     // The working tree holds the commit's content, but for its untracked files.
-    if keeper.is_some() {
-        super::untracked::name(printer, repo, config, &plans);
-    }
+    let untracked = keeper.and_then(|_| super::untracked::Untracked::start(repo, config, &plans));
     let options = scheduler_options(&request.overrides, &config.settings, printer);
     if request.reports.iter().any(|t| t.format == report::Format::Timings) {
         process::MEASURE_MEMORY.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -630,6 +628,9 @@ fn schedule(
         &options,
         &mut |event| passes.relay(event, &before, &mut reporters),
     )?;
+    if let Some(untracked) = untracked {
+        untracked.name(printer, config);
+    }
     let fixing: Vec<bool> = plans.iter().map(|p| p.fixing).collect();
     let blamed = modified::blame(repo, &before, &mut outcomes, &fixing, keeper)?;
     passes.settle(&blamed, &outcomes, &mut reporters);

@@ -3,7 +3,7 @@
 //! with them. A gate handed the staged files never sees them, but one that reads the whole
 //! project (a test suite, a type checker: no `{files}`) does, though the commit lacks them:
 //! a module nobody added makes the suite pass and the commit broken. Those files are named
-//! before the gates run, per gate by its own `files` and `workdir`.
+//! with the run's result, per gate by its own `files` and `workdir`.
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
@@ -17,58 +17,134 @@ use crate::run::plan::{Decision, GatePlan};
 /// How many files a note names before it counts the rest.
 const SHOWN: usize = 5;
 
-/// Names the untracked files each gate that reads the whole project can see.
-pub(crate) fn name(printer: Printer, repo: &Repo, config: &Config, plans: &[GatePlan]) {
-    let readers: Vec<&Gate> = config
-        .gates
-        .iter()
-        .zip(plans)
-        .filter(|(gate, plan)| reads_the_project(gate, plan))
-        .map(|(gate, _)| gate)
-        .collect();
-    if readers.is_empty() {
-        return;
-    }
-    let untracked = match list(repo.root()) {
-        Ok(untracked) => untracked,
-        Err(err) => {
-            printer.warn(format_args!(
-                "could not list the untracked files the gates that read the whole project may see: {err}"
-            ));
-            return;
-        }
-    };
-    // Gates that see the same files are named together.
-    let mut notes: Vec<(Vec<&str>, Vec<&Path>)> = Vec::new();
-    for gate in readers {
-        let seen: Vec<&Path> = untracked
+/// How long the idle listing may go on once the gates are done, before it is made again at
+/// the normal priority.
+const LAST_CHANCE: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The untracked files, listed beside the gates, and the gates that read the whole project.
+/// The listing walks the whole working tree (about 15 ms of CPU at 20,000 files): beside the
+/// gates it runs only on cores they leave idle (`SCHED_IDLE`), so it never slows them; one
+/// not done shortly after they end (other work keeps every core busy) is stopped and made
+/// again at the normal priority, so a busy machine never makes the run wait long on it.
+pub(crate) struct Untracked {
+    readers: Vec<usize>,
+    root: PathBuf,
+    since: std::time::SystemTime,
+    /// The idle listing's process, once started, to stop it.
+    process: Holder,
+    listing: std::thread::JoinHandle<anyhow::Result<Vec<PathBuf>>>,
+}
+
+impl Untracked {
+    /// Starts the listing when a gate that reads the whole project will run.
+    pub(crate) fn start(repo: &Repo, config: &Config, plans: &[GatePlan]) -> Option<Self> {
+        let readers: Vec<usize> = config
+            .gates
             .iter()
-            .map(PathBuf::as_path)
-            .filter(|path| !config.settings.exclude.is_match(path) && crate::select::takes(gate, path))
+            .zip(plans)
+            .enumerate()
+            .filter(|(_, (gate, plan))| reads_the_project(gate, plan))
+            .map(|(at, _)| at)
             .collect();
-        if seen.is_empty() {
-            continue;
+        if readers.is_empty() {
+            return None;
         }
-        match notes.iter_mut().find(|(_, files)| *files == seen) {
-            Some((gates, _)) => gates.push(&gate.name),
-            None => notes.push((vec![&gate.name], seen)),
-        }
+        let root = repo.root().to_path_buf();
+        let process = Holder::default();
+        let (at, started) = (root.clone(), std::sync::Arc::clone(&process));
+        Some(Self {
+            readers,
+            root,
+            since: std::time::SystemTime::now(),
+            process,
+            listing: std::thread::spawn(move || list(&at, Some(&started))),
+        })
     }
-    for (gates, files) in notes {
-        let gates: Vec<String> = gates.iter().map(|g| format!("`{g}`")).collect();
-        let (verb, gates) = match gates.split_last() {
-            Some((last, [])) => ("reads", last.clone()),
-            Some((last, rest)) => ("read", format!("{} and {last}", rest.join(", "))),
-            None => continue,
-        };
-        let mut shown: Vec<String> = files.iter().take(SHOWN).map(|f| format!("`{}`", f.display())).collect();
-        if files.len() > SHOWN {
-            shown.push(format!("{} more", files.len() - SHOWN));
+
+    /// The listing, without what the gates created meanwhile (a cache, a report: theirs,
+    /// not yours).
+    fn finish(self) -> (Vec<usize>, anyhow::Result<Vec<PathBuf>>) {
+        // With the gates done the cores are idle, unless other work keeps them busy.
+        let waited = std::time::Instant::now();
+        while !self.listing.is_finished() && waited.elapsed() < LAST_CHANCE {
+            std::thread::sleep(std::time::Duration::from_millis(2));
         }
-        printer.note(format_args!(
-            "{gates} {verb} the whole project, which holds untracked files the commit lacks: {}; `git add` them, or ignore them",
-            shown.join(", ")
-        ));
+        if !self.listing.is_finished()
+            && let Some(pidfd) = self
+                .process
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .as_ref()
+        {
+            // Through its pidfd: never another process that got its number since.
+            let _ = rustix::process::pidfd_send_signal(pidfd, rustix::process::Signal::KILL);
+        }
+        let listed = match self.listing.join() {
+            Ok(Ok(listed)) => Ok(listed),
+            _ => list(&self.root, None),
+        };
+        let (root, since) = (self.root, self.since);
+        let listed = listed.map(|mut listed| {
+            listed.retain(|path| {
+                std::fs::symlink_metadata(root.join(path)).is_ok_and(|meta| {
+                    use std::os::unix::fs::MetadataExt;
+                    let changed = std::time::UNIX_EPOCH
+                        + std::time::Duration::new(
+                            u64::try_from(meta.ctime()).unwrap_or(0),
+                            u32::try_from(meta.ctime_nsec()).unwrap_or(0),
+                        );
+                    changed < since
+                })
+            });
+            listed
+        });
+        (self.readers, listed)
+    }
+
+    /// Names, per gate (gates that see the same files together), the untracked files its
+    /// `files` and `workdir` take.
+    pub(crate) fn name(self, printer: Printer, config: &Config) {
+        let (readers, untracked) = self.finish();
+        let untracked = match untracked {
+            Ok(untracked) => untracked,
+            Err(err) => {
+                printer.warn(format_args!(
+                    "could not list the untracked files the gates that read the whole project may see: {err}"
+                ));
+                return;
+            }
+        };
+        let mut notes: Vec<(Vec<&str>, Vec<&Path>)> = Vec::new();
+        for gate in readers.iter().filter_map(|&at| config.gates.get(at)) {
+            let seen: Vec<&Path> = untracked
+                .iter()
+                .map(PathBuf::as_path)
+                .filter(|path| !config.settings.exclude.is_match(path) && crate::select::takes(gate, path))
+                .collect();
+            if seen.is_empty() {
+                continue;
+            }
+            match notes.iter_mut().find(|(_, files)| *files == seen) {
+                Some((gates, _)) => gates.push(&gate.name),
+                None => notes.push((vec![&gate.name], seen)),
+            }
+        }
+        for (gates, files) in notes {
+            let gates: Vec<String> = gates.iter().map(|g| format!("`{g}`")).collect();
+            let (verb, gates) = match gates.split_last() {
+                Some((last, [])) => ("reads", last.clone()),
+                Some((last, rest)) => ("read", format!("{} and {last}", rest.join(", "))),
+                None => continue,
+            };
+            let mut shown: Vec<String> = files.iter().take(SHOWN).map(|f| format!("`{}`", f.display())).collect();
+            if files.len() > SHOWN {
+                shown.push(format!("{} more", files.len() - SHOWN));
+            }
+            printer.note(format_args!(
+                "{gates} {verb} the whole project, which holds untracked files the commit lacks: {}; `git add` them, or ignore them",
+                shown.join(", ")
+            ));
+        }
     }
 }
 
@@ -91,13 +167,40 @@ fn reads_the_project(gate: &Gate, plan: &GatePlan) -> bool {
 
 /// The untracked files git would show (`.gitignore`, `info/exclude` and the global excludes
 /// honoured), against the index git set for this commit (`GIT_INDEX_FILE`) if any.
-fn list(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let output = std::process::Command::new("git")
+/// Where an idle listing leaves its process's pidfd.
+type Holder = std::sync::Arc<std::sync::Mutex<Option<std::os::fd::OwnedFd>>>;
+
+/// `idle`: run on idle cores only, leaving the process's pidfd there.
+fn list(root: &Path, idle: Option<&Holder>) -> anyhow::Result<Vec<PathBuf>> {
+    use std::os::unix::process::CommandExt;
+    let mut command = std::process::Command::new("git");
+    command
         .args(["ls-files", "--others", "--exclude-standard", "-z"])
         .current_dir(root)
         .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .output()?;
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    if idle.is_some() {
+        // SAFETY: sched_setscheduler is async-signal-safe and changes only the child's own
+        // scheduling, with a parameter on the stack.
+        unsafe {
+            command.pre_exec(|| {
+                let param = libc::sched_param { sched_priority: 0 };
+                libc::sched_setscheduler(0, libc::SCHED_IDLE, &raw const param);
+                Ok(())
+            });
+        }
+    }
+    let child = command.spawn()?;
+    if let Some(idle) = idle
+        && let Ok(pidfd) = rustix::process::pidfd_open(
+            rustix::process::Pid::from_child(&child),
+            rustix::process::PidfdFlags::empty(),
+        )
+    {
+        *idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(pidfd);
+    }
+    let output = child.wait_with_output()?;
     if !output.status.success() {
         anyhow::bail!("{}", String::from_utf8_lossy(&output.stderr).trim());
     }
