@@ -211,3 +211,75 @@ fn list(root: &Path, idle: Option<&Holder>) -> anyhow::Result<Vec<PathBuf>> {
         .map(|p| PathBuf::from(OsStr::from_bytes(p)))
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repo() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let git = |args: &[&str]| {
+            let status = std::process::Command::new("git")
+                .args(args)
+                .current_dir(dir.path())
+                .output()
+                .unwrap();
+            assert!(status.status.success(), "{status:?}");
+        };
+        git(&["init", "-q"]);
+        std::fs::write(dir.path().join(".gitignore"), "ignored.py\n").unwrap();
+        std::fs::write(dir.path().join("tracked.py"), "").unwrap();
+        git(&["add", "."]);
+        std::fs::write(dir.path().join("ignored.py"), "").unwrap();
+        std::fs::write(dir.path().join("new.py"), "").unwrap();
+        dir
+    }
+
+    #[test]
+    fn git_lists_what_it_would_show_as_untracked() {
+        let dir = repo();
+        let holder = Holder::default();
+        assert_eq!(list(dir.path(), Some(&holder)).unwrap(), [PathBuf::from("new.py")]);
+        assert!(holder.lock().unwrap().is_some(), "the idle listing leaves its pidfd");
+        assert_eq!(list(dir.path(), None).unwrap(), [PathBuf::from("new.py")]);
+    }
+
+    #[test]
+    fn a_listing_starved_past_the_gates_is_stopped_and_made_again() {
+        let dir = repo();
+        // A listing that will not end by itself, as one starved of CPU would not.
+        let mut stuck = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+        let process = Holder::default();
+        *process.lock().unwrap() = Some(
+            rustix::process::pidfd_open(
+                rustix::process::Pid::from_child(&stuck),
+                rustix::process::PidfdFlags::empty(),
+            )
+            .unwrap(),
+        );
+        let pid = stuck.id();
+        let listing = std::thread::spawn(move || {
+            let _ = stuck.wait();
+            anyhow::bail!("stopped")
+        });
+        let untracked = Untracked {
+            readers: Vec::new(),
+            root: dir.path().to_path_buf(),
+            since: std::time::SystemTime::now() + std::time::Duration::from_mins(1),
+            process,
+            listing,
+        };
+        let start = std::time::Instant::now();
+        let (_, listed) = untracked.finish();
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
+        assert_eq!(listed.unwrap(), [PathBuf::from("new.py")]);
+        assert!(
+            !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+            "the stuck one was stopped"
+        );
+    }
+}
