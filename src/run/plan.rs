@@ -101,9 +101,11 @@ pub(crate) fn plan(
                         .map_err(|err| Problem::from_error(&err.context("failed to list the tracked files")))
                 })
             };
-            // A range's earlier commits can hold a secret that no file of its tip shows.
+            // A range's earlier commits can hold a secret that no file of its tip shows (read
+            // only for a gate that runs here).
+            let runs = wanted && gate.runs_in(asked.stage) && !asked.skip.iter().any(|name| name == &gate.name);
             let history = match &gate.action {
-                Action::Secrets(_) if wanted && matches!(changes.source, Source::Base | Source::Push) => Some((tree
+                Action::Secrets(_) if runs && matches!(changes.source, Source::Base | Source::Push) => Some((tree
                     .history)(
                     &|path| !config.settings.exclude.is_match(path) && crate::select::takes(gate, path),
                 )),
