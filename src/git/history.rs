@@ -40,18 +40,31 @@ impl History {
 /// range of commits (a push, `--base`).
 pub(crate) fn of_change(repo: &Repo, changes: &ChangeSet, wanted: &dyn Fn(&Path) -> bool) -> Result<History> {
     match (changes.source, changes.head) {
-        (Source::Base | Source::Push, Some(head)) => introduced(repo, changes.base, head, wanted),
+        (Source::Base, Some(head)) => introduced(repo, changes.base, head, false, wanted),
+        // A push sends nothing a remote-tracking branch holds already (a new branch that
+        // merged the default branch carries its commits).
+        (Source::Push, Some(head)) => introduced(repo, changes.base, head, true, wanted),
         _ => Ok(History::default()),
     }
 }
 
-fn introduced(repo: &Repo, base: Option<Oid>, head: Oid, wanted: &dyn Fn(&Path) -> bool) -> Result<History> {
+fn introduced(
+    repo: &Repo,
+    base: Option<Oid>,
+    head: Oid,
+    published: bool,
+    wanted: &dyn Fn(&Path) -> bool,
+) -> Result<History> {
     let shallow = shallow_commits(repo);
     let mut walk = repo.git.revwalk().context("failed to walk the commits")?;
     walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)?;
     walk.push(head)?;
     if let Some(base) = base {
         walk.hide(base)?;
+    }
+    if published {
+        // None there (a push to a URL) is no error.
+        let _ = walk.hide_glob("refs/remotes/*");
     }
     let mut history = History::default();
     for oid in walk {

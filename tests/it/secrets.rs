@@ -538,3 +538,28 @@ fn a_shallow_clone_that_lacks_commits_of_the_range_is_never_a_pass() {
     );
     assert!(stdout.contains("git fetch --unshallow"), "{stdout}");
 }
+
+#[test]
+fn a_new_branch_that_merged_pushed_commits_is_not_blamed_for_them() {
+    let (repo, _remote) = pushed("");
+    repo.git(&["checkout", "-q", "-b", "topic"]);
+    repo.write("t.py", "t = 1\n");
+    commit_unchecked(&repo, "topic work");
+    // The default branch moves on with a secret added and removed, pushed without gate (as
+    // history from before gate is): already on the remote.
+    repo.git(&["checkout", "-q", "main"]);
+    let token = format!("ghp_{}", fake(ALNUM, 36, 15));
+    repo.write("old.py", format!("T = \"{token}\"\n"));
+    commit_unchecked(&repo, "old secret");
+    repo.git(&["rm", "-q", "old.py"]);
+    commit_unchecked(&repo, "old secret gone");
+    assert_eq!(
+        repo.git_run(&["push", "-q", "--no-verify", "origin", "main"], None)
+            .code,
+        0
+    );
+    repo.git(&["checkout", "-q", "topic"]);
+    repo.git(&["merge", "-q", "--no-verify", "--no-edit", "main"]);
+    let push = repo.git_run(&["push", "-q", "origin", "topic"], None);
+    assert_eq!(push.code, 0, "the merged commits were on the remote already: {push:?}");
+}
