@@ -364,7 +364,9 @@ pub(crate) fn push(repo: &Repo, remote: &str, input: impl BufRead) -> Result<Vec
 }
 
 /// A branch the remote does not have: the commits not on any of the remote's branches
-/// start after the parent of the oldest one (`None`: the whole history is new).
+/// start after the parent of the oldest one (`None`: the whole history is new). A branch
+/// that merged one of the remote's branches since is compared with the last commit it
+/// merged (their merge base), so what it merged is not checked again as its own change.
 fn new_branch_base(repo: &Repo, remote: &str, local: Oid) -> Result<Option<Oid>> {
     let mut walk = repo.git.revwalk()?;
     walk.push(local)?;
@@ -378,7 +380,30 @@ fn new_branch_base(repo: &Repo, remote: &str, local: Oid) -> Result<Option<Oid>>
     let Some(oldest) = oldest else {
         return Ok(Some(local));
     };
-    Ok(repo.git.find_commit(oldest)?.parent_ids().next())
+    let Some(parent) = repo.git.find_commit(oldest)?.parent_ids().next() else {
+        return Ok(None);
+    };
+    Ok(Some(latest_merged(repo, remote, local, parent)))
+}
+
+/// The latest merge base of `local` with the remote's branches that `from` leads to: where
+/// the branch's own changes start once it merged them. `from` when none is later.
+fn latest_merged(repo: &Repo, remote: &str, local: Oid, from: Oid) -> Oid {
+    /// Enough for any remote's branches a push is compared with; more only costs time.
+    const MAX_REFS: usize = 200;
+    let Ok(refs) = repo.git.references_glob(&format!("refs/remotes/{remote}/*")) else {
+        return from;
+    };
+    let mut best = from;
+    for tip in refs.flatten().take(MAX_REFS).filter_map(|r| r.peel_to_commit().ok()) {
+        let Ok(base) = repo.git.merge_base(local, tip.id()) else {
+            continue;
+        };
+        if base != local && repo.git.graph_descendant_of(base, best).unwrap_or(false) {
+            best = base;
+        }
+    }
+    best
 }
 
 fn tree_diff(repo: &Repo, old: Option<&Tree<'_>>, new: &Tree<'_>) -> Result<Vec<ChangedFile>> {

@@ -252,6 +252,35 @@ fn pre_push_checks_the_pushed_commits_only() {
 }
 
 #[test]
+fn a_new_branch_that_merged_the_default_branch_is_checked_for_its_own_changes() {
+    let (repo, log) = hooked_repo();
+    let remote = tempfile::tempdir().unwrap();
+    repo.git(&["init", "-q", "--bare", remote.path().to_str().unwrap()]);
+    repo.git(&["remote", "add", "origin", remote.path().to_str().unwrap()]);
+    assert_eq!(repo.git_run(&["push", "-q", "origin", "main"], None).code, 0);
+    repo.git(&["checkout", "-q", "-b", "topic"]);
+    repo.write("mine.py", "good\n");
+    repo.add_all();
+    repo.git(&["commit", "-q", "--no-verify", "-m", "mine"]);
+    // Someone else's change on the default branch, pushed without gate.
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("theirs.py", "bad\n");
+    repo.add_all();
+    repo.git(&["commit", "-q", "--no-verify", "-m", "theirs"]);
+    assert_eq!(
+        repo.git_run(&["push", "-q", "--no-verify", "origin", "main"], None)
+            .code,
+        0
+    );
+    repo.git(&["checkout", "-q", "topic"]);
+    repo.git(&["merge", "-q", "--no-verify", "--no-edit", "main"]);
+    crate::common::clear_recorded(&log);
+    let push = repo.git_run(&["push", "-q", "origin", "topic"], None);
+    assert_eq!(push.code, 0, "not blamed for what the remote has: {push:?}");
+    assert_eq!(files_seen(&log), ["mine.py"]);
+}
+
+#[test]
 fn pushing_a_tag_checks_the_commit_it_names() {
     let (repo, log) = hooked_repo();
     let remote = tempfile::tempdir().unwrap();
