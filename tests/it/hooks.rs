@@ -23,6 +23,14 @@ fn hooked_repo() -> (TestRepo, std::path::PathBuf) {
     (repo, log)
 }
 
+/// A bare repository the test repository's `origin` names; kept while the test runs.
+fn origin(repo: &TestRepo) -> tempfile::TempDir {
+    let remote = tempfile::tempdir().unwrap();
+    repo.git(&["init", "-q", "--bare", remote.path().to_str().unwrap()]);
+    repo.git(&["remote", "add", "origin", remote.path().to_str().unwrap()]);
+    remote
+}
+
 fn head(repo: &TestRepo) -> String {
     repo.git(&["rev-parse", "HEAD"])
 }
@@ -208,9 +216,7 @@ fn pre_push_checks_the_pushed_commits_only() {
     repo.config(&format!("{LINT_PY}stages = [\"pre-push\"]\n"))
         .write("a.py", "good\n")
         .commit_all("init");
-    let remote = tempfile::tempdir().unwrap();
-    repo.git(&["init", "-q", "--bare", remote.path().to_str().unwrap()]);
-    repo.git(&["remote", "add", "origin", remote.path().to_str().unwrap()]);
+    let _remote = origin(&repo);
     assert_eq!(repo.gate(&["install"]).code, 0);
 
     // The pre-commit hook does not run a pre-push gate.
@@ -254,9 +260,7 @@ fn pre_push_checks_the_pushed_commits_only() {
 #[test]
 fn a_new_branch_that_merged_the_default_branch_is_checked_for_its_own_changes() {
     let (repo, log) = hooked_repo();
-    let remote = tempfile::tempdir().unwrap();
-    repo.git(&["init", "-q", "--bare", remote.path().to_str().unwrap()]);
-    repo.git(&["remote", "add", "origin", remote.path().to_str().unwrap()]);
+    let _remote = origin(&repo);
     assert_eq!(repo.git_run(&["push", "-q", "origin", "main"], None).code, 0);
     repo.git(&["checkout", "-q", "-b", "topic"]);
     repo.write("mine.py", "good\n");
@@ -283,9 +287,7 @@ fn a_new_branch_that_merged_the_default_branch_is_checked_for_its_own_changes() 
 #[test]
 fn pushing_a_tag_checks_the_commit_it_names() {
     let (repo, log) = hooked_repo();
-    let remote = tempfile::tempdir().unwrap();
-    repo.git(&["init", "-q", "--bare", remote.path().to_str().unwrap()]);
-    repo.git(&["remote", "add", "origin", remote.path().to_str().unwrap()]);
+    let _remote = origin(&repo);
     assert_eq!(repo.git_run(&["push", "-q", "origin", "main"], None).code, 0);
 
     // An annotated tag is a tag object, not a commit: git hands the hook its id.
