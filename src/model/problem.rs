@@ -58,6 +58,18 @@ impl Problem {
                 }
             })
             .collect();
+        // Said by the system, with nothing of gate's to add: what to do is the same anywhere.
+        let full = error.chain().any(|cause| {
+            cause.downcast_ref::<std::io::Error>().is_some_and(|io| {
+                matches!(
+                    io.kind(),
+                    std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+                )
+            })
+        });
+        if hint.is_none() && full {
+            hint = Some("the disk is full (or your quota is used up): free some space and run again".to_owned());
+        }
         (messages, hint)
     }
 }
@@ -95,6 +107,17 @@ mod tests {
     fn shows_the_hint_on_its_own_line() {
         assert_eq!(Problem::new("broken").to_string(), "broken");
         assert_eq!(Problem::hinted("broken", "fix it").to_string(), "broken\nhint: fix it");
+    }
+
+    #[test]
+    fn a_full_disk_says_what_to_do() {
+        let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        let err = anyhow::Error::from(full).context("failed to set `a.py` aside");
+        let (causes, hint) = Problem::causes(&err);
+        assert_eq!(causes[0], "failed to set `a.py` aside");
+        assert!(hint.is_some_and(|h| h.starts_with("the disk is full")));
+        let other = anyhow::Error::from(std::io::Error::from(std::io::ErrorKind::NotFound));
+        assert_eq!(Problem::causes(&other).1, None);
     }
 
     #[test]
