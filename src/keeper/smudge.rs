@@ -15,11 +15,25 @@ use crate::git::Repo;
 /// Writes each of `paths` that a filter driver checks out through git, from `index`.
 pub(super) fn smudge(repo: &Repo, index: &git2::Index, paths: &[PathBuf]) -> Result<()> {
     let config = repo.git.config().context("failed to read the git configuration")?;
-    let has_driver = |name: &str| {
-        ["smudge", "process"]
-            .iter()
-            .any(|kind| config.get_string(&format!("filter.{name}.{kind}")).is_ok())
-    };
+    // The drivers git knows; with none (most repositories) no path's attributes are read.
+    let mut drivers = Vec::new();
+    let mut entries = config
+        .entries(Some(r"^filter\..*\.(smudge|process)$"))
+        .context("failed to read the git configuration")?;
+    while let Some(entry) = entries.next() {
+        let name = entry.ok().and_then(|e| e.name().ok().map(str::to_owned));
+        if let Some(driver) = name
+            .as_deref()
+            .and_then(|n| n.strip_prefix("filter."))
+            .and_then(|n| n.rsplit_once('.'))
+        {
+            drivers.push(driver.0.to_owned());
+        }
+    }
+    if drivers.is_empty() {
+        return Ok(());
+    }
+    let has_driver = |name: &str| drivers.iter().any(|d| d == name);
     let driven: Vec<(&Path, Oid, u32)> = paths
         .iter()
         .filter_map(|path| {
