@@ -158,7 +158,6 @@ fn staged_lines(repo: &Repo, changes: &ChangeSet, paths: &[&str]) -> Result<Opti
 
 #[cfg(test)]
 mod tests {
-    use std::process::Command;
 
     use super::*;
 
@@ -166,10 +165,7 @@ mod tests {
     #[test]
     fn staged_lines_match_libgit2() {
         let dir = tempfile::tempdir().unwrap();
-        let git = |args: &[&str]| {
-            let status = Command::new("git").args(args).current_dir(dir.path()).status().unwrap();
-            assert!(status.success(), "git {args:?}");
-        };
+        let git = |args: &[&str]| crate::git::git_in(dir.path(), args);
         git(&["init", "-q", "-b", "main"]);
         git(&["config", "user.name", "t"]);
         git(&["config", "user.email", "t@example.invalid"]);

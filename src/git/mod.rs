@@ -271,6 +271,21 @@ pub(crate) fn path_from_bytes(bytes: &[u8]) -> PathBuf {
     PathBuf::from(OsStr::from_bytes(bytes))
 }
 
+/// Runs git in `dir` for a test, which fails with what git said.
+#[cfg(test)]
+pub(crate) fn git_in(dir: &Path, args: &[&str]) {
+    let output = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// The attributes file git reads for every repository when `core.attributesFile` is not
 /// set: `$XDG_CONFIG_HOME/git/attributes`, else `~/.config/git/attributes`.
 fn global_attributes() -> Option<PathBuf> {
@@ -304,14 +319,7 @@ mod tests {
     #[test]
     fn autocrlf_false_filters_nothing_and_true_input_or_eol_may() {
         let dir = tempfile::tempdir().unwrap();
-        let git = |args: &[&str]| {
-            let status = std::process::Command::new("git")
-                .args(args)
-                .current_dir(dir.path())
-                .status()
-                .unwrap();
-            assert!(status.success(), "git {args:?}");
-        };
+        let git = |args: &[&str]| git_in(dir.path(), args);
         git(&["init", "-q"]);
         std::fs::write(dir.path().join("a.txt"), "a\n").unwrap();
         git(&["add", "a.txt"]);

@@ -591,12 +591,8 @@ pub(crate) fn check_no_leftover(git_dir: &Path) -> Result<()> {
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
-    use std::process::Command;
 
-    fn git(dir: &Path, args: &[&str]) {
-        let status = Command::new("git").args(args).current_dir(dir).status().unwrap();
-        assert!(status.success(), "git {args:?}");
-    }
+    use crate::git::git_in as git;
 
     /// A repository with staged files of every kind and unstaged edits over them.
     fn scratch() -> tempfile::TempDir {

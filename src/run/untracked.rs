@@ -218,14 +218,7 @@ mod tests {
 
     fn repo() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
-        let git = |args: &[&str]| {
-            let status = std::process::Command::new("git")
-                .args(args)
-                .current_dir(dir.path())
-                .output()
-                .unwrap();
-            assert!(status.status.success(), "{status:?}");
-        };
+        let git = |args: &[&str]| crate::git::git_in(dir.path(), args);
         git(&["init", "-q"]);
         std::fs::write(dir.path().join(".gitignore"), "ignored.py\n").unwrap();
         std::fs::write(dir.path().join("tracked.py"), "").unwrap();
