@@ -7,11 +7,13 @@
 //! - `cached`: a pass on the same inputs is reused; passes are kept.
 //! - `modified`: checks must not write; the gates that did fail.
 //! - `watch`: what the gates wrote, from inotify, instead of scanning every file again.
+//! - `clock`: a moment on the file system's clock, so what changed since needs no scan before.
 //! - `fixes`: what a fixer changed, and where fixes go afterwards.
 //! - `unchecked`: what a run cannot check (left by the set-aside, beyond a link), named.
 //! - `untracked`: the untracked files a gate that reads the whole project sees, named.
 
 pub(crate) mod cached;
+pub(crate) mod clock;
 pub(crate) mod fixes;
 pub(crate) mod modified;
 pub(crate) mod plan;

@@ -21,6 +21,7 @@ use crate::git::stat::Root;
 use crate::keeper::Keeper;
 use crate::keeper::content::Content;
 use crate::model::{FixedFile, Outcome, Problem, Status};
+use crate::run::clock::Stamp;
 use crate::run::watch::Watch;
 
 /// What `lstat` says of a file, enough to notice any rewrite.
@@ -63,6 +64,50 @@ pub(crate) struct Before {
     unindexed: Vec<PathBuf>,
     /// What was written from here on, where the kernel can say.
     watch: Option<Watch>,
+    /// In a run that sets nothing aside with the watch up, no file's stat data is taken
+    /// before: what changed since this moment is told by the file's change time.
+    since: Option<Since>,
+}
+
+/// See [`Before::since`].
+struct Since {
+    stamp: Stamp,
+    /// The tracked files, all compared should the watch stop telling.
+    paths: Vec<PathBuf>,
+}
+
+impl Since {
+    /// Whether the file at `path` may have changed since the stamp. A file that is not there
+    /// now was removed since only if its directory changed since (removing or renaming a
+    /// name changes its directory), or the nearest directory still there, when that is gone
+    /// too: a file the user had deleted before the run is no check's doing.
+    fn changed(&self, tree: &Root, path: &Path) -> bool {
+        if let Ok(stat) = tree.lstat(path) {
+            return self.stamp.changed_since(&stat);
+        }
+        let mut dir = path.parent();
+        while let Some(at) = dir {
+            let looked = if at.as_os_str().is_empty() {
+                tree.lstat(Path::new("."))
+            } else {
+                tree.lstat(at)
+            };
+            if let Ok(stat) = looked {
+                return self.stamp.changed_since(&stat);
+            }
+            dir = at.parent();
+        }
+        true
+    }
+}
+
+/// What a file that may have changed held before the gates, as far as is known.
+#[derive(Debug, Clone, Copy)]
+enum Was {
+    /// Its stat data (`None`: nothing there).
+    Seen(Option<Signature>),
+    /// Not looked at: holding the staged content with the staged mode is no change.
+    Unseen,
 }
 
 /// Takes the stat data of every tracked file, in parallel; in an isolated run the index
@@ -101,9 +146,10 @@ pub(crate) fn before(repo: &Repo, set_aside: Option<&Keeper<'_>>, watching: Opti
             },
             unindexed,
             watch,
+            since: None,
         });
     }
-    scan(repo.root(), tracked(repo)?)
+    scan(repo.root(), repo.git.path(), tracked(repo)?)
 }
 
 /// [`before`] for a run that sets nothing aside, on a thread of its own: it reads only the
@@ -112,8 +158,8 @@ pub(crate) struct Scan(std::thread::JoinHandle<Result<Before>>);
 
 impl Scan {
     pub(crate) fn start(repo: &Repo) -> Result<Self> {
-        let (root, paths) = (repo.root().to_path_buf(), tracked(repo)?);
-        Ok(Self(std::thread::spawn(move || scan(&root, paths))))
+        let (root, git_dir, paths) = (repo.root().to_path_buf(), repo.git.path().to_path_buf(), tracked(repo)?);
+        Ok(Self(std::thread::spawn(move || scan(&root, &git_dir, paths))))
     }
 
     pub(crate) fn finish(self) -> Result<Before> {
@@ -123,10 +169,23 @@ impl Scan {
     }
 }
 
-/// The stat data of `paths`, in parallel, and a watch from now on.
-fn scan(root: &Path, paths: Vec<PathBuf>) -> Result<Before> {
+/// A watch from now on and the moment it started; where either cannot be had, the stat data
+/// of `paths`, in parallel (the scan was a third of an `--all` run).
+fn scan(root: &Path, git_dir: &Path, paths: Vec<PathBuf>) -> Result<Before> {
     let taken = SystemTime::now();
     let watch = Watch::start(root, paths.iter().map(PathBuf::as_path));
+    if watch.is_some()
+        && let Some(stamp) = Stamp::take(root, git_dir)
+    {
+        return Ok(Before {
+            taken,
+            files: None,
+            swapped: std::collections::HashMap::new(),
+            unindexed: Vec::new(),
+            watch,
+            since: Some(Since { stamp, paths }),
+        });
+    }
     let tree = open(root)?;
     let files = paths
         .into_par_iter()
@@ -141,6 +200,7 @@ fn scan(root: &Path, paths: Vec<PathBuf>) -> Result<Before> {
         swapped: std::collections::HashMap::new(),
         unindexed: Vec::new(),
         watch,
+        since: None,
     })
 }
 
@@ -169,6 +229,7 @@ impl Before {
             swapped: std::collections::HashMap::new(),
             unindexed: Vec::new(),
             watch: None,
+            since: None,
         }
     }
 }
@@ -285,7 +346,7 @@ fn changes(
     }
     let index = repo.index()?;
     let mut changes = Vec::new();
-    for (path, was) in &candidates {
+    for &(ref path, was) in &candidates {
         let full = root.join(path);
         let meta = std::fs::symlink_metadata(&full).ok();
         let now = Content::read(&full).ok();
@@ -308,15 +369,15 @@ fn changes(
         let same_as_staged = staged_bytes.is_some()
             && staged_bytes == after
             && staged.as_ref().map(|e| e.mode & 0o111 != 0) == now_mode.map(|m| m & 0o111 != 0);
-        let was_mode = was.map(|s| s.mode);
         // What the set-aside put there is what the file held before (the pushed commit's
         // content in a pre-push run, which the index need not hold).
         let put = set_aside.and_then(|keeper| keeper.put_at(path));
         // A file rewritten with its own bytes and mode is no change; when it held the
         // staged content before, staged content now means the same.
-        let unchanged = match put {
-            Some(put) => now.as_ref() == Some(put),
-            None => same_as_staged && (isolated || was_mode == now_mode),
+        let unchanged = match (put, was) {
+            (Some(put), _) => now.as_ref() == Some(put),
+            (None, Was::Seen(was)) if !isolated => same_as_staged && was.map(|s| s.mode) == now_mode,
+            (None, _) => same_as_staged,
         };
         if unchanged {
             continue;
@@ -341,7 +402,7 @@ fn changes(
 /// those the watch names, or every one where it cannot tell. A file beyond a directory that
 /// is now a link is not the tracked one (git's view), and is never read: reading it would
 /// read outside the repository.
-fn candidates(repo: &Repo, before: &Before, claimed: &HashSet<&Path>) -> Result<Vec<(PathBuf, Option<Signature>)>> {
+fn candidates(repo: &Repo, before: &Before, claimed: &HashSet<&Path>) -> Result<Vec<(PathBuf, Was)>> {
     let touched = before.watch.as_ref().and_then(Watch::touched);
     let tree = open(repo.root())?;
     if touched.as_ref().is_some_and(HashSet::is_empty) {
@@ -353,43 +414,54 @@ fn candidates(repo: &Repo, before: &Before, claimed: &HashSet<&Path>) -> Result<
             .get(path)
             .is_none_or(|was| signature(&tree, path) != *was)
     };
-    let mut candidates: Vec<(PathBuf, Option<Signature>)> = match (&before.files, touched) {
+    let index = repo.fast_index()?;
+    let tracked = |path: &PathBuf| {
+        index.is_none_or(|index| {
+            index
+                .entry_by_path(path.as_os_str().as_bytes().into())
+                .is_some_and(crate::git::staged::holds_blob)
+        })
+    };
+    let mut candidates: Vec<(PathBuf, Was)> = match (&before.files, touched) {
         (Some(files), touched) => files
             .par_iter()
             .filter(|(path, _)| touched.as_ref().is_none_or(|t| t.contains(path)))
             .filter(|(path, was)| !claimed.contains(path.as_path()) && signature(&tree, path) != *was)
-            .cloned()
+            .map(|(path, was)| (path.clone(), Was::Seen(*was)))
             .collect(),
-        // Only what was written, of the files git keeps in the working tree.
-        (None, Some(touched)) => {
-            let index = repo.fast_index()?;
-            let tracked = |path: &PathBuf| {
-                index.is_none_or(|index| {
-                    index
-                        .entry_by_path(path.as_os_str().as_bytes().into())
-                        .is_some_and(crate::git::staged::holds_blob)
-                })
-            };
-            touched
+        (None, touched) if let Some(since) = &before.since => match touched {
+            Some(touched) => touched
                 .into_iter()
-                .filter(|path| {
-                    (tracked(path) || before.unindexed.contains(path))
-                        && !claimed.contains(path.as_path())
-                        && was_swapped(path)
-                })
-                .map(|path| (path, None))
-                .collect()
-        }
+                .filter(|path| tracked(path) && !claimed.contains(path.as_path()) && since.changed(&tree, path))
+                .map(|path| (path, Was::Unseen))
+                .collect(),
+            None => since
+                .paths
+                .par_iter()
+                .filter(|path| !claimed.contains(path.as_path()) && since.changed(&tree, path))
+                .map(|path| (path.clone(), Was::Unseen))
+                .collect(),
+        },
+        // Only what was written, of the files git keeps in the working tree.
+        (None, Some(touched)) => touched
+            .into_iter()
+            .filter(|path| {
+                (tracked(path) || before.unindexed.contains(path))
+                    && !claimed.contains(path.as_path())
+                    && was_swapped(path)
+            })
+            .map(|path| (path, Was::Unseen))
+            .collect(),
         // The same comparison with the index as the set-aside made: stat data, then content;
         // and what the set-aside put where the index holds nothing.
-        (None, None) => match repo.fast_index()? {
+        (None, None) => match index {
             Some(_) => {
                 let mut paths = repo.differing_from_index()?;
                 paths.extend(before.unindexed.iter().cloned());
                 paths
                     .into_iter()
                     .filter(|path| !claimed.contains(path.as_path()) && was_swapped(path))
-                    .map(|path| (path, None))
+                    .map(|path| (path, Was::Unseen))
                     .collect()
             }
             None => Vec::new(),

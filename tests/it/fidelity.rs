@@ -379,6 +379,46 @@ fn every_way_a_check_can_change_a_tracked_file_is_caught() {
     }
 }
 
+/// By hand nothing is set aside and no file's stat data is taken before the gates: what
+/// changed since they started is told by the kernel's change times. A check that removes a
+/// watched directory stops the events, and every file is compared; the user's own edits and
+/// deletions from before the run are still not the check's doing, a check's writes are.
+#[test]
+fn by_hand_the_users_own_edits_are_never_taken_for_a_checks() {
+    let repo = TestRepo::new();
+    repo.tool(
+        "sneaky",
+        "sleep 0.05; rm -rf src/deep && mkdir src/deep && printf 'y\\n' > src/deep/a.py && printf 'x\\n' > src/same.py",
+    );
+    repo.config("[gates.lint]\nkind = \"lint\"\nfiles = [\"*.py\"]\nrun = [\"sneaky\"]\n")
+        .write("src/deep/a.py", "x\n")
+        .write("src/same.py", "x\n")
+        .write("src/edited.py", "e\n")
+        .write("gone/deleted.py", "d\n")
+        .write("gone/kept.py", "k\n")
+        .write("top.py", "t\n")
+        .commit_all("init");
+    repo.write("src/edited.py", "edited by the user\n");
+    fs::remove_file(repo.root().join("gone/deleted.py")).unwrap();
+    fs::remove_file(repo.root().join("top.py")).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let run = repo.gate(&["check", "--all"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout.contains("modified files: `src/deep/a.py`\n"),
+        "only the check's write: {run:?}"
+    );
+    assert_eq!(repo.read("src/edited.py"), "edited by the user\n");
+    assert!(!repo.root().join("gone/deleted.py").exists());
+
+    // With the events up: opening the edited file for writing without writing is an event
+    // (closed after writing) but no change.
+    repo.tool("sneaky", "sleep 0.05; : >> src/edited.py");
+    repo.git(&["checkout", "--", "src/deep/a.py"]);
+    let run = repo.gate(&["check", "--all"]);
+    assert_eq!(run.code, 0, "{run:?}");
+}
+
 /// With unstaged edits set aside, the watch on what checks write starts while the set-aside
 /// writes: its own writes are not blamed, a check's are, in the file set aside and elsewhere.
 #[test]
