@@ -7,6 +7,7 @@ tools="$here/work/tools"
 mkdir -p "$tools"
 
 cargo build --release --manifest-path "$here/../Cargo.toml" --quiet
+rustc -O --edition 2024 -o "$here/work/least" "$here/least.rs"
 
 if [[ ! -x "$tools/venv/bin/prek" ]]; then
     python3 -m venv "$tools/venv"
@@ -17,4 +18,4 @@ if [[ ! -x "$tools/npm/node_modules/.bin/lefthook" ]]; then
 fi
 
 export PATH="$tools/venv/bin:$tools/npm/node_modules/.bin:$PATH"
-exec python3 "$here/bench.py" --gate "$here/../target/release/gate" "$@"
+exec python3 "$here/bench.py" --gate "$here/../target/release/gate" --least "$here/work/least" "$@"
