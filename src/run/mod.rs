@@ -4,6 +4,7 @@
 //! - `plan`: per gate, skip or the commands to start (file lists batched under `ARG_MAX`).
 //! - `scheduler`: runs the plan on one pool capped at `--jobs`, in dependency order.
 //! - `process`: starts one command, captures its output, enforces its timeout.
+//! - `processes`: what a command started, from /proc: its group, and what left the group.
 //! - `cached`: a pass on the same inputs is reused; passes are kept.
 //! - `modified`: checks must not write; the gates that did fail.
 //! - `watch`: what the gates wrote, from inotify, instead of scanning every file again.
@@ -18,6 +19,7 @@ pub(crate) mod fixes;
 pub(crate) mod modified;
 pub(crate) mod plan;
 pub(crate) mod process;
+pub(crate) mod processes;
 pub(crate) mod scheduler;
 pub(crate) mod session;
 pub(crate) mod unchecked;

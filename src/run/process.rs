@@ -241,7 +241,7 @@ impl MemorySampler {
             // Not before the program is exec'd: the forked child still holds gate's pages.
             std::thread::sleep(Duration::from_millis(20));
             while !stop.load(Ordering::Relaxed) {
-                let pages = group_pages(group);
+                let pages = super::processes::group_pages(group);
                 if pages > 0 {
                     peak = Some(peak.unwrap_or(0).max(pages * page));
                 }
@@ -255,47 +255,6 @@ impl MemorySampler {
     fn stop(self) -> Option<u64> {
         self.done.store(true, Ordering::Relaxed);
         self.thread.join().ok().flatten()
-    }
-}
-
-/// Resident pages of every process in `group`.
-fn group_pages(group: i32) -> u64 {
-    let mut pages = 0;
-    in_group(group, &mut |_, _, rss| pages += rss);
-    pages
-}
-
-/// The processes of `group` that are stopped. A process outside the terminal's foreground
-/// group that reads it (a password or host-key prompt) is stopped by the kernel (SIGTTIN)
-/// and would wait for ever, where gate's live view holds the terminal.
-fn stopped_in(group: i32) -> Vec<u32> {
-    let mut stopped = Vec::new();
-    in_group(group, &mut |pid, state, _| {
-        if state == 'T' {
-            stopped.push(pid);
-        }
-    });
-    stopped
-}
-
-/// Each process of `group`, with its pid, state and resident pages, from `/proc/<pid>/stat`.
-fn in_group(group: i32, each: &mut dyn FnMut(u32, char, u64)) {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return;
-    };
-    for (pid, stat) in entries.flatten().filter_map(|e| {
-        let pid = e.file_name().to_str()?.parse::<u32>().ok()?;
-        Some((pid, std::fs::read_to_string(e.path().join("stat")).ok()?))
-    }) {
-        // After the command name in parentheses: state, ppid, pgrp, … rss (the 22nd).
-        let Some(after) = stat.rfind(')').map(|at| &stat[at + 1..]) else {
-            continue;
-        };
-        let fields: Vec<&str> = after.split_whitespace().collect();
-        if fields.get(2).and_then(|g| g.parse::<i32>().ok()) == Some(group) {
-            let state = fields.first().and_then(|s| s.chars().next()).unwrap_or('?');
-            each(pid, state, fields.get(21).and_then(|r| r.parse().ok()).unwrap_or(0));
-        }
     }
 }
 
@@ -343,7 +302,7 @@ fn gather(
     let mut next_look = start + LOOK;
     // Stopped at the last look: only a process still stopped at the next one counts (a test
     // suite may stop its own children for a moment).
-    let mut stopped_before: Vec<u32> = Vec::new();
+    let mut stopped_before: Vec<i32> = Vec::new();
     loop {
         let deadline = match (stopping, exited, timeout) {
             (Some((at, _, killed)), _, _) => Some(at + if killed { LAST_WORDS } else { GRACE }),
@@ -383,11 +342,11 @@ fn gather(
         let now = std::time::Instant::now();
         if looking && now >= next_look {
             next_look = now + LOOK;
-            let stopped = stopped_in(group);
+            let stopped = super::processes::stopped_in(group);
             let still = stopped.iter().any(|pid| stopped_before.contains(pid));
             stopped_before = stopped;
             if still {
-                kill_group(group, libc::SIGKILL);
+                stop(group, reader, libc::SIGKILL);
                 stopping = Some((now, Ending::AskedTheTerminal, true));
                 continue;
             }
@@ -396,21 +355,32 @@ fn gather(
             continue;
         }
         stopping = match stopping {
-            // A process that left the group holds it still: what it says is not waited for.
+            // Killed, and yet something holds it: what it says is not waited for.
             Some((_, why, true)) => return (output.finish(), why),
             Some((_, why, false)) => {
-                kill_group(group, libc::SIGKILL);
+                stop(group, reader, libc::SIGKILL);
                 Some((now, why, true))
             }
             None if exited.is_some() => {
-                kill_group(group, libc::SIGTERM);
+                stop(group, reader, libc::SIGTERM);
                 Some((now, Ending::LeftOpen, false))
             }
             None => {
-                kill_group(group, libc::SIGKILL);
+                stop(group, reader, libc::SIGKILL);
                 Some((now, Ending::TimedOut, true))
             }
         };
+    }
+}
+
+/// Signals `group`, and what left it holding `output` (see `processes`).
+fn stop(group: i32, output: &std::io::PipeReader, signal: i32) {
+    kill_group(group, signal);
+    for pid in super::processes::holders_outside(group, output) {
+        // SAFETY: kill(2) signals one of gate's own descendants; no memory involved.
+        unsafe {
+            libc::kill(pid, signal);
+        }
     }
 }
 

@@ -387,6 +387,7 @@ fn run_on(
     let repo = &workspace.repo;
     // Installed before anything is set aside, so a signal still restores the working tree.
     process::handle_signals();
+    super::processes::adopt_orphans();
     let Some(_lock) = lock(repo, isolate.is_some() || request.fix, printer)? else {
         return Ok(process::interrupted_exit_code());
     };

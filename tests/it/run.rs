@@ -185,6 +185,46 @@ fn a_process_left_holding_a_gates_output_never_hangs_the_run() {
     assert!(!process_alive(pid.trim()), "the leftover `sleep` is stopped");
 }
 
+/// A process that left the tool's process group (a server started with `setsid`, a daemon
+/// that double-forked) is out of reach of the group's signals; holding the output it is
+/// still the tool's leftover, and stopped, on exit and on a timeout alike.
+#[test]
+fn a_leftover_that_left_the_process_group_is_stopped_too() {
+    for (how, timeout) in [("exited", ""), ("timed out", "\ntimeout = \"1s\"")] {
+        let repo = TestRepo::new();
+        let pids = repo.root().join("pids");
+        let wait = if timeout.is_empty() { "" } else { "sleep 30; " };
+        repo.tool(
+            "starts-daemon",
+            &format!(
+                "setsid sleep 60 & echo $! >> '{p}'; (setsid sh -c 'sleep 61 & echo $! >> \"{p}\"; wait' &); echo started; {wait}exit 0",
+                p = pids.display()
+            ),
+        );
+        repo.config(&gate_toml(
+            "suite",
+            &format!("run = [\"starts-daemon\"]\nalways = true{timeout}"),
+        ))
+        .commit_all("init");
+        let start = Instant::now();
+        let run = repo.gate(&["check", "-v"]);
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{how}: took {:?}",
+            start.elapsed()
+        );
+        assert!(run.stdout.contains("started"), "{how}: {run:?}");
+        let pids = std::fs::read_to_string(&pids).unwrap();
+        assert_eq!(pids.lines().count(), 2, "{how}: {pids}");
+        for pid in pids.lines() {
+            assert!(
+                !process_alive(pid.trim()),
+                "{how}: the leftover {pid} is stopped: {run:?}"
+            );
+        }
+    }
+}
+
 fn process_alive(pid: &str) -> bool {
     // A zombie has exited; only a live process counts.
     std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| !stat.contains(") Z "))
