@@ -194,6 +194,7 @@ impl Cmd {
         let timed_out = ending == Ending::TimedOut;
         let asked = ending == Ending::AskedTheTerminal;
         let waited = child.wait();
+        super::processes::reap_adopted();
         let peak_rss = sampler.and_then(MemorySampler::stop);
         if let Ok(mut running) = RUNNING.lock() {
             running.retain(|&g| g != group);

@@ -15,6 +15,55 @@ pub(crate) fn adopt_orphans() {
     let _ = rustix::process::set_child_subreaper(Some(rustix::process::getpid()));
 }
 
+/// Reaps the adopted orphans that have exited: each would stay a zombie of gate's until gate
+/// exits. Only a child that is certainly no process gate started itself (those are waited
+/// for by whoever started them): one in another session, or in a process group that is
+/// neither its own (gate starts each tool as a group leader) nor gate's (everything else
+/// gate starts). One `waitid` that peeks, when nothing has exited.
+pub(crate) fn reap_adopted() {
+    // SAFETY: getpgrp and getsid have no preconditions.
+    let (group, session) = unsafe { (libc::getpgrp(), libc::getsid(0)) };
+    loop {
+        // SAFETY: waitid writes into `info`, which is zeroed (si_pid 0: nothing exited);
+        // WNOWAIT leaves the child to be waited for.
+        let pid = unsafe {
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            let flags = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
+            if libc::waitid(libc::P_ALL, 0, &raw mut info, flags) != 0 {
+                return;
+            }
+            info.si_pid()
+        };
+        if pid == 0 || !adopted(pid, group, session) {
+            return; // nothing exited, or the first to exit is another's to wait for
+        }
+        // SAFETY: a child of gate's that nobody else waits for (see above).
+        unsafe {
+            libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG);
+        }
+    }
+}
+
+/// Whether the child `pid` is an adopted orphan (see [`reap_adopted`]).
+fn adopted(pid: i32, group: i32, session: i32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    let Some(after) = stat.rfind(')').map(|at| &stat[at + 1..]) else {
+        return false;
+    };
+    let fields: Vec<i32> = after
+        .split_whitespace()
+        .skip(2)
+        .take(2)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    match fields[..] {
+        [its_group, its_session] => its_session != session || (its_group != pid && its_group != group),
+        _ => false,
+    }
+}
+
 /// One line of `/proc/<pid>/stat`, the fields read here.
 struct Stat {
     pid: i32,

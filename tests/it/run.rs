@@ -225,6 +225,32 @@ fn a_leftover_that_left_the_process_group_is_stopped_too() {
     }
 }
 
+/// Gate adopts what tools leave behind (see above); those that exit are reaped as the run
+/// goes on, not left as gate's zombies until it exits.
+#[test]
+fn orphans_that_exit_are_reaped_while_the_run_goes_on() {
+    let repo = TestRepo::new();
+    repo.tool(
+        "leaves",
+        "(sleep 0.2 >/dev/null 2>&1 &); (setsid sleep 0.2 >/dev/null 2>&1 &); echo left",
+    )
+    .tool("waits", "sleep 0.8")
+    .tool(
+        "zombies",
+        r#"for f in /proc/[0-9]*/stat; do s=$(cat "$f" 2>/dev/null) || continue; set -- ${s##*) }; if [ "$1" = Z ] && [ "$2" = "$PPID" ]; then echo "a zombie of gate: $f"; found=1; fi; done; [ -z "$found" ]"#,
+    );
+    let config = [
+        gate_toml("a", "run = [\"leaves\"]\nalways = true"),
+        gate_toml("b", "run = [\"waits\"]\nalways = true\ndepends_on = [\"a\"]"),
+        gate_toml("c", "run = [\"zombies\"]\nalways = true\ndepends_on = [\"b\"]"),
+    ]
+    .join("\n");
+    repo.config(&config).commit_all("init");
+    let run = repo.gate(&["check", "-v"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("left"), "{run:?}");
+}
+
 fn process_alive(pid: &str) -> bool {
     // A zombie has exited; only a live process counts.
     std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| !stat.contains(") Z "))
