@@ -19,13 +19,17 @@ pub(crate) struct Console {
     names: Vec<String>,
     width: usize,
     live: Option<Live>,
-    /// Plain mode: finished lines waiting for the gates above them.
-    pending: Vec<Option<String>>,
+    /// Plain mode: finished lines waiting for the gates above them (and whether the gate's
+    /// output is in them).
+    pending: Vec<Option<(String, bool)>>,
     next: usize,
     /// Whether a gate's output is printed under its line.
     show_output: bool,
     /// Skipped gates and why, shown together at the end unless `-v`.
     skipped: Vec<(String, String)>,
+    /// Gates whose output is printed: a revised outcome (a check found to have written
+    /// files) then says what is new, not the tool's output again.
+    output_printed: Vec<bool>,
 }
 
 struct Live {
@@ -42,6 +46,7 @@ impl Console {
         });
         Self {
             printer,
+            output_printed: vec![false; names.len()],
             pending: vec![None; names.len()],
             names,
             width,
@@ -73,7 +78,7 @@ impl Console {
                 }
             }
             Event::Finished { gate, outcome } => {
-                let text = self.render(outcome);
+                let (text, with_output) = self.render(outcome, self.output_printed[gate]);
                 if let Some(live) = &mut self.live {
                     if let Some(bar) = live.running[gate].take() {
                         bar.finish_and_clear();
@@ -82,6 +87,7 @@ impl Console {
                     // Above the live area as real lines (indicatif's println pads to the
                     // terminal's width instead of ending lines, so captures ran together).
                     if !text.is_empty() {
+                        self.output_printed[gate] |= with_output;
                         let printer = self.printer;
                         live.bars.suspend(|| {
                             let mut out = printer.stdout();
@@ -91,14 +97,16 @@ impl Console {
                     }
                 } else if gate < self.next {
                     // A revised outcome (a check found to have written files): its own line.
+                    self.output_printed[gate] |= with_output;
                     let mut out = self.printer.stdout();
                     let _ = out.write_all(text.as_bytes());
                     let _ = out.flush();
                 } else {
-                    self.pending[gate] = Some(text);
+                    self.pending[gate] = Some((text, with_output));
                     let mut out = self.printer.stdout();
-                    while let Some(Some(text)) = self.pending.get_mut(self.next).map(Option::take) {
+                    while let Some(Some((text, with_output))) = self.pending.get_mut(self.next).map(Option::take) {
                         let _ = out.write_all(text.as_bytes());
+                        self.output_printed[self.next] |= with_output;
                         self.next += 1;
                     }
                     let _ = out.flush();
@@ -171,16 +179,17 @@ impl Console {
         self.skipped.clear();
     }
 
-    /// A gate's line, and its output when it should be shown.
-    fn render(&mut self, outcome: &Outcome) -> String {
+    /// A gate's line, and its output when it should be shown and was not (`shown`); whether
+    /// the output is in it.
+    fn render(&mut self, outcome: &Outcome, shown: bool) -> (String, bool) {
         if self.printer.verbosity == Verbosity::Quiet && matches!(outcome.status, Status::Passed | Status::Skipped) {
-            return String::new();
+            return (String::new(), false);
         }
         // Skipped gates are noise in a monorepo; `-v` shows each.
         if self.printer.verbosity == Verbosity::Normal && outcome.status == Status::Skipped {
             let reason = outcome.reason.as_ref().map_or_else(String::new, |r| r.message.clone());
             self.skipped.push((outcome.name.clone(), reason));
-            return String::new();
+            return (String::new(), false);
         }
         let mut line = headline(outcome, self.width);
         let explained = matches!(outcome.status, Status::Error | Status::Fixed)
@@ -203,10 +212,11 @@ impl Console {
                 matches!(outcome.status, Status::Failed | Status::Error | Status::Fixed)
             }
         };
-        if show_output && self.show_output {
+        let with_output = show_output && self.show_output && !shown;
+        if with_output {
             output(&mut line, outcome);
         }
-        line
+        (line, with_output)
     }
 }
 

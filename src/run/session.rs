@@ -575,8 +575,9 @@ fn schedule(
     (keeper, watching): (Option<&Keeper<'_>>, Option<Watch>),
 ) -> Result<(Vec<Outcome>, Reporters)> {
     let (repo, config) = (&workspace.repo, &workspace.config);
-    // A run that sets nothing aside compares every file afterwards: their stat data is
-    // taken on another thread while the run plans.
+    // A run that sets nothing aside compares files afterwards against what it takes now, on
+    // another thread while the run plans: a watch and a moment on the file system's clock,
+    // or where those cannot be had, every file's stat data.
     let scan = if keeper.is_none() && !changes.files.is_empty() {
         Some(modified::Scan::start(repo)?)
     } else {

@@ -237,6 +237,24 @@ fn a_check_that_rewrites_a_file_fails_and_its_change_is_never_committed() {
     assert!(run.stdout.contains("modified files: `a.py`"), "{run:?}");
 }
 
+/// A check that failed on its own and also wrote a file is shown once with its output, then
+/// again with what it wrote: not with its output a second time.
+#[test]
+fn a_failed_check_found_to_have_written_is_not_shown_twice() {
+    let repo = TestRepo::new();
+    repo.tool(
+        "writes",
+        "echo 'a.py:1: E1 something is off'; printf 'y\\n' > a.py; exit 1",
+    );
+    repo.config("[gates.lint]\nkind = \"lint\"\nfiles = [\"*.py\"]\nrun = [\"writes\"]\n")
+        .write("a.py", "x\n")
+        .commit_all("init");
+    let run = repo.gate(&["check", "--all"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("modified files: `a.py`"), "{run:?}");
+    assert_eq!(run.stdout.matches("E1 something is off").count(), 1, "{}", run.stdout);
+}
+
 #[test]
 fn gates_running_at_the_same_time_as_a_write_are_named() {
     let repo = TestRepo::new();
