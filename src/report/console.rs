@@ -294,7 +294,8 @@ fn diff(out: &mut String, file: &crate::model::FixedFile) {
 fn output(out: &mut String, outcome: &Outcome) {
     // Raw JSON says little to a person: its diagnostics say it better.
     let json = matches!(outcome.output.trim_start().as_bytes().first(), Some(b'{' | b'['));
-    let raw_says_more = !json || outcome.diagnostics.is_empty();
+    // An empty list (a JSON checker that found nothing, failed for another reason) says nothing.
+    let raw_says_more = !json || (outcome.diagnostics.is_empty() && !matches!(outcome.output.trim(), "[]" | "{}"));
     if raw_says_more && !outcome.output.is_empty() {
         out.push_str(&outcome.output);
         if !outcome.output.ends_with('\n') {

@@ -253,6 +253,17 @@ fn a_failed_check_found_to_have_written_is_not_shown_twice() {
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stdout.contains("modified files: `a.py`"), "{run:?}");
     assert_eq!(run.stdout.matches("E1 something is off").count(), 1, "{}", run.stdout);
+
+    // A JSON checker that found nothing prints an empty list: not worth a line.
+    repo.git(&["checkout", "--", "a.py"]);
+    repo.tool("writes", "echo '[]'; printf 'y\\n' > a.py");
+    repo.config(
+        "[gates.lint]\nkind = \"lint\"\nfiles = [\"*.py\"]\nrun = [\"writes\"]\nproblem_format = \"json-lines\"\n",
+    );
+    let run = repo.gate(&["check", "--all"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("modified files: `a.py`"), "{run:?}");
+    assert!(!run.stdout.contains("[]"), "{}", run.stdout);
 }
 
 #[test]
