@@ -1,11 +1,13 @@
-//! Checks must not write. The tracked files' stat data is taken before the gates start and
-//! compared after they end; a file whose content or mode changed and that no fixer claims
-//! was modified by a check, which fails it ("modified files", with a diff), as pre-commit
-//! does. Gates run in parallel, so the file's modification time picks the gates that were
-//! running then; when several were, all of them are named.
+//! Checks must not write. What the tracked files held before the gates start is known and
+//! compared with what they hold after they end; a file whose content or mode changed and
+//! that no fixer claims was modified by a check, which fails it ("modified files", with a
+//! diff), as pre-commit does. Gates run in parallel, so the file's modification time picks
+//! the gates that were running then; when several were, all of them are named.
 //!
-//! After the gates, only the files an inotify watch saw written are compared (see
-//! `watch`); where it cannot tell, every file is, as before.
+//! Before: in a run that set edits aside, the index (and what the set-aside put); by hand,
+//! a moment on the file system's clock (see `clock`), or where that cannot be had, every
+//! file's stat data. After: only the files an inotify watch saw written are compared (see
+//! `watch`); where it cannot tell, every file is.
 
 use std::collections::HashSet;
 use std::os::unix::ffi::OsStrExt;
