@@ -118,18 +118,37 @@ fn head_and_tree(repo: &Repo) -> Result<(Option<Oid>, Option<Tree<'_>>)> {
 /// HEAD against the work tree: staged, unstaged and untracked-but-not-ignored files.
 pub(crate) fn worktree(repo: &Repo) -> Result<ChangeSet> {
     let (head_id, tree) = head_and_tree(repo)?;
-    let mut options = diff_options();
-    options.include_untracked(true).recurse_untracked_dirs(true);
-    let diff = repo
-        .git
-        .diff_tree_to_workdir_with_index(tree.as_ref(), Some(&mut options))
-        .context("failed to compare the work tree with HEAD")?;
+    // Content filters and an ignored executable bit change what "the same" means: libgit2.
+    let plain = !repo.may_filter_content()?
+        && repo
+            .git
+            .config()
+            .is_ok_and(|c| c.get_bool("core.filemode").unwrap_or(true));
+    let fast = match repo.fast_index()? {
+        Some(index) if plain => super::workdir::changes(&repo.git, index, tree.as_ref(), repo.root()),
+        _ => None,
+    };
+    let files = match fast {
+        Some(files) => files,
+        None => worktree_by_libgit2(repo, tree.as_ref())?,
+    };
     Ok(ChangeSet {
         source: Source::Worktree,
         base: head_id,
         head: head_id,
-        files: files_of(diff)?,
+        files,
     })
+}
+
+/// [`worktree`] through libgit2's diff: slower, but it applies filters and detects renames.
+pub(super) fn worktree_by_libgit2(repo: &Repo, tree: Option<&Tree<'_>>) -> Result<Vec<ChangedFile>> {
+    let mut options = diff_options();
+    options.include_untracked(true).recurse_untracked_dirs(true);
+    let diff = repo
+        .git
+        .diff_tree_to_workdir_with_index(tree, Some(&mut options))
+        .context("failed to compare the work tree with HEAD")?;
+    files_of(diff)
 }
 
 /// merge-base(REF, HEAD)..HEAD: what a pull request against REF would change.

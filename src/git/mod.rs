@@ -13,6 +13,7 @@ pub(crate) mod history;
 pub(crate) mod lines;
 pub(crate) mod staged;
 pub(crate) mod stat;
+pub(crate) mod workdir;
 pub(crate) mod worktree;
 
 use std::ffi::OsStr;

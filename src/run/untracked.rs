@@ -5,8 +5,6 @@
 //! a module nobody added makes the suite pass and the commit broken. Those files are named
 //! with the run's result, per gate by its own `files` and `workdir`.
 
-use std::ffi::OsStr;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::config::{Action, Config, Gate};
@@ -165,52 +163,7 @@ fn reads_the_project(gate: &Gate, plan: &GatePlan) -> bool {
     }
 }
 
-/// The untracked files git would show (`.gitignore`, `info/exclude` and the global excludes
-/// honoured), against the index git set for this commit (`GIT_INDEX_FILE`) if any.
-/// Where an idle listing leaves its process's pidfd.
-type Holder = std::sync::Arc<std::sync::Mutex<Option<std::os::fd::OwnedFd>>>;
-
-/// `idle`: run on idle cores only, leaving the process's pidfd there.
-fn list(root: &Path, idle: Option<&Holder>) -> anyhow::Result<Vec<PathBuf>> {
-    use std::os::unix::process::CommandExt;
-    let mut command = std::process::Command::new("git");
-    command
-        .args(["ls-files", "--others", "--exclude-standard", "-z"])
-        .current_dir(root)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    if idle.is_some() {
-        // SAFETY: sched_setscheduler is async-signal-safe and changes only the child's own
-        // scheduling, with a parameter on the stack.
-        unsafe {
-            command.pre_exec(|| {
-                let param = libc::sched_param { sched_priority: 0 };
-                libc::sched_setscheduler(0, libc::SCHED_IDLE, &raw const param);
-                Ok(())
-            });
-        }
-    }
-    let child = command.spawn()?;
-    if let Some(idle) = idle
-        && let Ok(pidfd) = rustix::process::pidfd_open(
-            rustix::process::Pid::from_child(&child),
-            rustix::process::PidfdFlags::empty(),
-        )
-    {
-        *idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(pidfd);
-    }
-    let output = child.wait_with_output()?;
-    if !output.status.success() {
-        anyhow::bail!("{}", String::from_utf8_lossy(&output.stderr).trim());
-    }
-    Ok(output
-        .stdout
-        .split(|&b| b == 0)
-        .filter(|p| !p.is_empty())
-        .map(|p| PathBuf::from(OsStr::from_bytes(p)))
-        .collect())
-}
+use crate::git::workdir::{Holder, untracked as list};
 
 #[cfg(test)]
 mod tests {
