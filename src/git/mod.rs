@@ -272,6 +272,44 @@ pub(crate) fn path_from_bytes(bytes: &[u8]) -> PathBuf {
     PathBuf::from(OsStr::from_bytes(bytes))
 }
 
+/// A new repository in `dir` for a test, with a committer.
+#[cfg(test)]
+pub(crate) fn init_in(dir: &Path) {
+    git_in(dir, &["init", "-q", "-b", "main"]);
+    git_in(dir, &["config", "user.name", "t"]);
+    git_in(dir, &["config", "user.email", "t@example.invalid"]);
+}
+
+/// The random twin tests: `case(seed, below)` builds a repository from `below(n)` (a number
+/// under `n`, the same for a seed every run) and answers (fast path, libgit2); wherever
+/// the fast path answers, it must answer as libgit2 does, and it must answer `at_least`.
+#[cfg(test)]
+pub(crate) fn twin_cases(
+    seeds: u64,
+    at_least: usize,
+    mut case: impl FnMut(u64, &mut dyn FnMut(u64) -> usize) -> (Option<Vec<String>>, Vec<String>),
+) {
+    let mut answered = 0;
+    for seed in 0..seeds {
+        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut below = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            usize::try_from(state % n).unwrap_or(0)
+        };
+        let (fast, slow) = case(seed, &mut below);
+        if let Some(fast) = fast {
+            assert_eq!(fast, slow, "seed {seed}");
+            answered += 1;
+        }
+    }
+    assert!(
+        answered >= at_least,
+        "the fast path answered only {answered} of {seeds}"
+    );
+}
+
 /// Runs git in `dir` for a test, which fails with what git said.
 #[cfg(test)]
 pub(crate) fn git_in(dir: &Path, args: &[&str]) {
