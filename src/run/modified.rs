@@ -432,11 +432,22 @@ fn candidates(repo: &Repo, before: &Before, claimed: &HashSet<&Path>) -> Result<
             .map(|(path, was)| (path.clone(), Was::Seen(*was)))
             .collect(),
         (None, touched) if let Some(since) = &before.since => match touched {
-            Some(touched) => touched
-                .into_iter()
-                .filter(|path| tracked(path) && !claimed.contains(path.as_path()) && since.changed(&tree, path))
-                .map(|path| (path, Was::Unseen))
-                .collect(),
+            Some(touched) => {
+                // A file the run created was not there before (the user had deleted it).
+                let created = before.watch.as_ref().and_then(Watch::created).unwrap_or_default();
+                touched
+                    .into_iter()
+                    .filter(|path| tracked(path) && !claimed.contains(path.as_path()) && since.changed(&tree, path))
+                    .map(|path| {
+                        let was = if created.contains(&path) {
+                            Was::Seen(None)
+                        } else {
+                            Was::Unseen
+                        };
+                        (path, was)
+                    })
+                    .collect()
+            }
             None => since
                 .paths
                 .par_iter()

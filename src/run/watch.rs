@@ -42,6 +42,10 @@ impl Watch {
         None
     }
 
+    pub(crate) fn created(&self) -> Option<std::collections::HashSet<std::path::PathBuf>> {
+        None
+    }
+
     pub(crate) fn forget(&self) -> bool {
         false
     }
@@ -67,7 +71,18 @@ mod linux {
         dirs: HashMap<i32, PathBuf>,
         /// What the events said so far: read as they come (a gate's result may wait on
         /// them), kept until asked for; `None` once they cannot tell.
-        seen: Mutex<Option<HashSet<PathBuf>>>,
+        seen: Mutex<Option<Seen>>,
+    }
+
+    #[derive(Default)]
+    struct Seen {
+        touched: HashSet<PathBuf>,
+        /// Removed or renamed away at some point.
+        gone: HashSet<PathBuf>,
+        /// Created while nothing was there since the watch started: a name is created only
+        /// where there is none (a rename over a name is no creation), so these were not
+        /// there when it started.
+        created: HashSet<PathBuf>,
     }
 
     impl Watch {
@@ -96,7 +111,7 @@ mod linux {
             Some(Self {
                 fd: Some(fd),
                 dirs: watched,
-                seen: Mutex::new(Some(HashSet::new())),
+                seen: Mutex::new(Some(Seen::default())),
             })
         }
 
@@ -109,6 +124,16 @@ mod linux {
         /// `ask` of what [`Watch::touched`] would say, without a copy of it (asked as each
         /// gate ends).
         pub(crate) fn with_touched<R>(&self, ask: impl FnOnce(&mut HashSet<PathBuf>) -> R) -> Option<R> {
+            self.with_seen(|seen| ask(&mut seen.touched))
+        }
+
+        /// The files created where nothing was since the watch started (or since
+        /// [`Watch::forget`]); `None` when the events cannot tell.
+        pub(crate) fn created(&self) -> Option<HashSet<PathBuf>> {
+            self.with_seen(|seen| seen.created.clone())
+        }
+
+        fn with_seen<R>(&self, ask: impl FnOnce(&mut Seen) -> R) -> Option<R> {
             let mut seen = self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             if let Some(set) = seen.as_mut()
                 && !self.read(set)
@@ -121,11 +146,11 @@ mod linux {
         /// Drops what was seen so far (the set-aside's own writes); `false` when the events
         /// can no longer tell.
         pub(crate) fn forget(&self) -> bool {
-            self.with_touched(HashSet::clear).is_some()
+            self.with_seen(|seen| *seen = Seen::default()).is_some()
         }
 
-        /// Adds the paths the queued events name to `touched`; `false` when they cannot tell.
-        fn read(&self, touched: &mut HashSet<PathBuf>) -> bool {
+        /// Adds what the queued events say to `seen`; `false` when they cannot tell.
+        fn read(&self, seen: &mut Seen) -> bool {
             let mut buffer = vec![MaybeUninit::<u8>::uninit(); 64 << 10];
             let Some(fd) = self.fd.as_ref() else { return false };
             let mut reader = inotify::Reader::new(fd, &mut buffer);
@@ -162,7 +187,12 @@ mod linux {
                     }
                     continue;
                 }
-                touched.insert(path);
+                if flags.intersects(ReadFlags::DELETE | ReadFlags::MOVED_FROM) {
+                    seen.gone.insert(path.clone());
+                } else if flags.contains(ReadFlags::CREATE) && !seen.gone.contains(&path) {
+                    seen.created.insert(path.clone());
+                }
+                seen.touched.insert(path);
             }
         }
     }
@@ -302,6 +332,36 @@ mod tests {
     #[cfg(target_os = "linux")]
     fn watching(dir: &Path) -> Watch {
         Watch::start(dir, [Path::new("a/b/c.py"), Path::new("top")].into_iter()).unwrap()
+    }
+
+    /// Only a name made where there was none since the watch started counts as created: a
+    /// file written again, removed and made again, or renamed over, was there before.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_file_made_where_there_was_none_is_created() {
+        let dir = tree();
+        let root = dir.path();
+        fs::remove_file(root.join("top")).unwrap(); // before the watch: the user's deletion
+        fs::write(root.join("a/b/d.py"), "d\n").unwrap();
+        let watch = watching(root);
+        fs::write(root.join("top"), "t\n").unwrap();
+        fs::write(root.join("a/b/c.py"), "written\n").unwrap();
+        fs::write(root.join("a/b/tmp"), "over\n").unwrap();
+        fs::rename(root.join("a/b/tmp"), root.join("a/b/d.py")).unwrap();
+        assert_eq!(
+            watch.created(),
+            Some(HashSet::from([
+                std::path::PathBuf::from("top"),
+                std::path::PathBuf::from("a/b/tmp")
+            ]))
+        );
+
+        let dir = tree();
+        let root = dir.path();
+        let watch = watching(root);
+        fs::remove_file(root.join("top")).unwrap();
+        fs::write(root.join("top"), "t\n").unwrap();
+        assert_eq!(watch.created(), Some(HashSet::new()), "removed and made again");
     }
 
     #[cfg(target_os = "linux")]

@@ -448,6 +448,22 @@ fn by_hand_the_users_own_edits_are_never_taken_for_a_checks() {
     assert_eq!(run.code, 0, "{run:?}");
 }
 
+/// By hand, a tracked file the user had deleted that a check writes again is the check's
+/// write, even with exactly its committed content.
+#[test]
+fn by_hand_a_check_that_writes_a_deleted_file_again_is_caught() {
+    let repo = TestRepo::new();
+    repo.tool("sneaky", "printf 'x\\n' > src/a.py");
+    repo.config("[gates.lint]\nkind = \"lint\"\nfiles = [\"*.py\"]\nrun = [\"sneaky\"]\n")
+        .write("src/a.py", "x\n")
+        .write("src/b.py", "b\n")
+        .commit_all("init");
+    fs::remove_file(repo.root().join("src/a.py")).unwrap();
+    let run = repo.gate(&["check", "--all"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("modified files: `src/a.py`"), "{run:?}");
+}
+
 /// With unstaged edits set aside, the watch on what checks write starts while the set-aside
 /// writes: its own writes are not blamed, a check's are, in the file set aside and elsewhere.
 #[test]
