@@ -28,6 +28,9 @@ pub(crate) fn init(globals: &Globals) -> Result<i32> {
         for skipped in &found.skipped {
             writeln!(out, "skipped {skipped}")?;
         }
+        if let Some(problem) = config::detect::not_tracked_yet(repo.root()) {
+            return Err(problem.into());
+        }
         return Err(Problem::hinted(
             "found no project with a tool gate can run (package.json, pyproject.toml, Cargo.toml, go.mod, shell scripts, workflows, Dockerfiles, lockfiles)",
             "install the project's tools, or copy the gates you need from `gates.toml.example`",

@@ -47,6 +47,29 @@ pub(crate) enum Audit {
 }
 
 /// The gates for the repository at `root` whose tracked files are `tracked`.
+/// When the tracked files make no project: the error for a project not added to git yet
+/// (its files untracked), naming what it would give; `None` when the untracked files make
+/// none either. Gate reads the tracked tree, what a commit holds, never what git ignores.
+pub(crate) fn not_tracked_yet(root: &Path) -> Option<crate::model::Problem> {
+    let untracked: Vec<String> = crate::git::workdir::untracked(root, None)
+        .ok()?
+        .iter()
+        .filter_map(|p| p.to_str().map(str::to_owned))
+        .collect();
+    let would = detect(root, &untracked, Audit::Always);
+    if would.chosen.is_empty() {
+        return None;
+    }
+    let mut message = String::from("found no project among the tracked files; it is not tracked yet:");
+    for chosen in &would.chosen {
+        let _ = write!(message, "\n  {chosen}");
+    }
+    Some(crate::model::Problem::hinted(
+        message,
+        "`git add` the project (gate reads what git tracks, as a commit holds it), then run again",
+    ))
+}
+
 pub(crate) fn detect(root: &Path, tracked: &[String], audit: Audit) -> Detected {
     let mut detected = Detected::default();
     let mut names = BTreeSet::new();

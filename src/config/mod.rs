@@ -149,6 +149,9 @@ pub(crate) fn from_text(root: &Path, text: &str, path: PathBuf) -> anyhow::Resul
 pub(crate) fn detected(root: &Path, tracked: &[String], printer: Printer) -> anyhow::Result<(Config, Origin)> {
     let found = detect::detect(root, tracked, detect::Audit::WhenDatabaseExists);
     if found.chosen.is_empty() {
+        if let Some(problem) = detect::not_tracked_yet(root) {
+            return Err(problem.into());
+        }
         let mut hint = String::from("write a `gates.toml` (`gate init`, or see `gates.toml.example`)");
         for skipped in &found.skipped {
             let _ = write!(hint, "\n  {skipped}");

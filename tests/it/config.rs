@@ -208,6 +208,29 @@ fn init_writes_the_detected_gates_once() {
     assert!(run.stderr.contains("already exists"), "{run:?}");
 }
 
+/// A new project not yet added to git: gate reads the tracked tree (what a commit holds),
+/// so `init` finds nothing there, and says what to do instead of "no project".
+#[test]
+fn init_before_the_project_is_added_says_to_add_it() {
+    let repo = TestRepo::new();
+    repo.tool("cargo", "exit 0")
+        .write("Cargo.toml", "[package]\nname = \"x\"\n");
+    let run = repo.gate(&["init"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("not tracked yet"), "{run:?}");
+    assert!(run.stderr.contains("`Cargo.toml` found"), "{run:?}");
+    assert!(run.stderr.contains("git add"), "{run:?}");
+    let run = repo.gate(&["check"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("not tracked yet"),
+        "without gates.toml too: {run:?}"
+    );
+    repo.git(&["add", "Cargo.toml"]);
+    let run = repo.gate(&["init"]);
+    assert_eq!(run.code, 0, "staged is enough: {run:?}");
+}
+
 #[test]
 fn a_dependency_named_twice_is_rejected_instead_of_hanging() {
     let run = rejected(
