@@ -119,7 +119,7 @@ fn head_and_tree(repo: &Repo) -> Result<(Option<Oid>, Option<Tree<'_>>)> {
 pub(crate) fn worktree(repo: &Repo) -> Result<ChangeSet> {
     let (head_id, tree) = head_and_tree(repo)?;
     // Content filters and an ignored executable bit change what "the same" means: libgit2.
-    let plain = !repo.may_filter_content()?
+    let plain = !repo.may_convert_content()?
         && repo
             .git
             .config()

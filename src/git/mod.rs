@@ -155,21 +155,60 @@ impl Repo {
     /// Whether content filters could apply: `core.autocrlf` set to anything but `false`,
     /// `core.eol` set, or any attributes file.
     fn may_filter(&self, index: &gix_index::File) -> bool {
-        let config = self.git.config().ok();
-        let set = |key: &str| config.as_ref().is_some_and(|c| c.get_string(key).is_ok());
-        // `true`, or `input` (no boolean): conversions; `false` converts nothing.
-        let autocrlf = config
-            .as_ref()
-            .is_some_and(|c| c.get_bool("core.autocrlf").unwrap_or_else(|_| set("core.autocrlf")));
-        autocrlf
-            || set("core.eol")
-            || set("core.attributesFile")
+        let configured = self
+            .git
+            .config()
+            .is_ok_and(|c| c.get_string("core.attributesFile").is_ok());
+        self.converts_by_config()
+            || configured
             || global_attributes().is_some_and(|file| file.is_file())
             || self.git.path().join("info/attributes").is_file()
             || index
                 .entries()
                 .iter()
                 .any(|e| e.path(index).ends_with(b".gitattributes"))
+    }
+
+    /// [`Repo::may_filter_content`], reading what the attributes files say: only a setting
+    /// that converts content counts (see [`attributes_convert`]), so `binary`, `-text` or
+    /// `linguist-generated` leave a repository on the fast path. A tracked `.gitattributes`
+    /// missing from the working tree (git then reads the staged one) counts too.
+    pub(crate) fn may_convert_content(&self) -> Result<bool> {
+        let Some(index) = self.fast_index()? else {
+            return Ok(true);
+        };
+        let converts = |file: &Path, optional: bool| match std::fs::read(file) {
+            Ok(text) => attributes_convert(&String::from_utf8_lossy(&text)),
+            Err(err) => !(optional && err.kind() == std::io::ErrorKind::NotFound),
+        };
+        let configured = self
+            .git
+            .config()
+            .ok()
+            .and_then(|c| c.get_path("core.attributesFile").ok());
+        Ok(self.converts_by_config()
+            || configured
+                .into_iter()
+                .chain(global_attributes())
+                .chain([self.git.path().join("info/attributes")])
+                .any(|file| converts(&file, true))
+            || index
+                .entries()
+                .iter()
+                .map(|e| e.path(index))
+                .filter(|path| *path == b".gitattributes" || path.ends_with(b"/.gitattributes"))
+                .any(|path| converts(&self.root().join(path_from_bytes(path)), false)))
+    }
+
+    /// `core.autocrlf` set to anything but `false`, or `core.eol` set.
+    fn converts_by_config(&self) -> bool {
+        let config = self.git.config().ok();
+        let set = |key: &str| config.as_ref().is_some_and(|c| c.get_string(key).is_ok());
+        // `true`, or `input` (no boolean): conversions; `false` converts nothing.
+        let autocrlf = config
+            .as_ref()
+            .is_some_and(|c| c.get_bool("core.autocrlf").unwrap_or_else(|_| set("core.autocrlf")));
+        autocrlf || set("core.eol")
     }
 
     /// libgit2's status (filters applied) of `paths`, or of the whole tree.
@@ -325,6 +364,25 @@ pub(crate) fn git_in(dir: &Path, args: &[&str]) {
     );
 }
 
+/// Whether an attributes file's text sets anything that converts content between the
+/// working tree and the blob: `text`, `eol`, `crlf`, `filter`, `ident` or
+/// `working-tree-encoding` set (unset, `-text`, or unspecified, `!eol`, converts nothing),
+/// or a macro definition or quoted pattern, which are not read here and so count.
+fn attributes_convert(text: &str) -> bool {
+    const CONVERTING: [&str; 6] = ["text", "eol", "crlf", "filter", "ident", "working-tree-encoding"];
+    text.lines().map(str::trim).any(|line| {
+        if line.is_empty() || line.starts_with('#') {
+            return false;
+        }
+        if line.starts_with("[attr]") || line.starts_with('"') {
+            return true;
+        }
+        line.split_whitespace().skip(1).any(|attribute| {
+            !attribute.starts_with(['-', '!']) && CONVERTING.contains(&attribute.split('=').next().unwrap_or(attribute))
+        })
+    })
+}
+
 /// The attributes file git reads for every repository when `core.attributesFile` is not
 /// set: `$XDG_CONFIG_HOME/git/attributes`, else `~/.config/git/attributes`.
 fn global_attributes() -> Option<PathBuf> {
@@ -380,5 +438,17 @@ mod tests {
         std::fs::write(dir.path().join(".gitattributes"), "*.txt text\n").unwrap();
         git(&["add", ".gitattributes"]);
         assert!(filters(None), "an attributes file");
+        let converts = |text: &str| {
+            std::fs::write(dir.path().join(".gitattributes"), text).unwrap();
+            Repo::open_at(dir.path()).unwrap().may_convert_content().unwrap()
+        };
+        assert!(converts("*.txt text\n"));
+        assert!(converts("* text=auto\n"));
+        assert!(converts("*.sh eol=lf\n"));
+        assert!(converts("*.bin filter=lfs diff=lfs merge=lfs -text\n"));
+        assert!(converts("[attr]mine text\n*.x mine\n"), "a macro may convert");
+        assert!(converts("\"a b\" text\n"), "a quoted pattern is not read");
+        assert!(!converts("# * text\n*.png binary\n*.md linguist-documentation -diff\n"));
+        assert!(!converts("*.txt -text !eol -crlf\n"));
     }
 }
