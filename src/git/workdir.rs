@@ -51,13 +51,19 @@ pub(super) fn changes(
             },
             None => None,
         };
-        let now = worktree_id(&tree, root, &path);
-        let change = match (before, now) {
+        let mode = worktree_mode(&tree, &path);
+        // Not staged: the index holds HEAD's content, which the working tree differs from
+        // (the unstaged scan compared them), so only a staged file's bytes are read again.
+        let back_at_head = |mode: u32| {
+            at.contains_key(&path)
+                && before.is_some_and(|(id, was)| was == mode && worktree_id(root, &path, mode) == Some(id))
+        };
+        let change = match (before, mode) {
             (None, None) => None,
-            (Some((_, mode)), None) => Some((FileStatus::Deleted, mode == LINK_MODE)),
-            (None, Some((_, mode))) => Some((FileStatus::Added, mode == LINK_MODE)),
-            (Some(was), Some(is)) if was == is => None,
-            (Some(_), Some((_, mode))) => Some((FileStatus::Modified, mode == LINK_MODE)),
+            (Some((_, was)), None) => Some((FileStatus::Deleted, was == LINK_MODE)),
+            (None, Some(mode)) => Some((FileStatus::Added, mode == LINK_MODE)),
+            (Some(_), Some(mode)) if back_at_head(mode) => None,
+            (Some(_), Some(mode)) => Some((FileStatus::Modified, mode == LINK_MODE)),
         };
         let slot = at.get(&path).and_then(|&i| files[i].as_mut());
         match (change, slot) {
@@ -107,35 +113,32 @@ pub(super) fn changes(
     Some(files)
 }
 
-/// The blob id and git mode of what the working tree holds at `path` (a link's target
-/// text); `None` when nothing git keeps is there (a directory, a file beyond a link).
-fn worktree_id(tree: &Root, root: &Path, path: &Path) -> Option<(Oid, u32)> {
+/// The git mode of what the working tree holds at `path`; `None` when nothing git keeps is
+/// there (a directory, a file beyond a link).
+fn worktree_mode(tree: &Root, path: &Path) -> Option<u32> {
     use rustix::fs::FileType;
     let linked = stat::linked_directories(tree, std::iter::once(path));
     if stat::beyond_a_link(&linked, path) {
         return None;
     }
     let found = tree.lstat(path).ok()?;
-    let (bytes, mode) = match stat::file_type(&found) {
-        FileType::Symlink => (
-            std::fs::read_link(root.join(path))
-                .ok()?
-                .as_os_str()
-                .as_bytes()
-                .to_vec(),
-            LINK_MODE,
-        ),
-        FileType::RegularFile => (
-            std::fs::read(root.join(path)).ok()?,
-            if stat::is_executable(&found) {
-                0o100_755
-            } else {
-                0o100_644
-            },
-        ),
-        _ => return None,
+    match stat::file_type(&found) {
+        FileType::Symlink => Some(LINK_MODE),
+        FileType::RegularFile if stat::is_executable(&found) => Some(0o100_755),
+        FileType::RegularFile => Some(0o100_644),
+        _ => None,
+    }
+}
+
+/// The blob id of what the working tree holds at `path`, of git `mode` (a link's target text).
+fn worktree_id(root: &Path, path: &Path, mode: u32) -> Option<Oid> {
+    let full = root.join(path);
+    let bytes = if mode == LINK_MODE {
+        std::fs::read_link(full).ok()?.as_os_str().as_bytes().to_vec()
+    } else {
+        std::fs::read(full).ok()?
     };
-    Some((Oid::hash_object(ObjectType::Blob, &bytes).ok()?, mode))
+    Oid::hash_object(ObjectType::Blob, &bytes).ok()
 }
 
 /// Where a listing that runs on idle cores leaves its process's pidfd (see `run::untracked`).
