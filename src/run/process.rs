@@ -376,8 +376,11 @@ fn gather(
 
 /// Signals `group`, and what left it holding `output` (see `processes`).
 fn stop(group: i32, output: &std::io::PipeReader, signal: i32) {
+    // Looked for first: while the group lives, what left it is still a descendant even
+    // where gate could not adopt orphans.
+    let holders = super::processes::holders_outside(group, output);
     kill_group(group, signal);
-    for pid in super::processes::holders_outside(group, output) {
+    for pid in holders {
         // SAFETY: kill(2) signals one of gate's own descendants; no memory involved.
         unsafe {
             libc::kill(pid, signal);
@@ -391,13 +394,18 @@ fn gather_to_end(mut reader: std::io::PipeReader, group: i32, timeout: Option<Du
     let Some(limit) = timeout else {
         return (read_capped(&mut reader), Ending::Closed);
     };
+    // A second read end, to find what holds the output once the reader thread has the first.
+    let pipe = reader.try_clone();
     let (send, receive) = mpsc::channel();
     std::thread::spawn(move || send.send(read_capped(&mut reader)));
     if let Ok(output) = receive.recv_timeout(limit) {
         return (output, Ending::Closed);
     }
-    kill_group(group, libc::SIGKILL);
-    // A grandchild that left the group may hold the pipe; do not wait on it long.
+    match &pipe {
+        Ok(pipe) => stop(group, pipe, libc::SIGKILL),
+        Err(_) => kill_group(group, libc::SIGKILL),
+    }
+    // Something that left the group may hold the pipe still; do not wait on it long.
     (receive.recv_timeout(LAST_WORDS).unwrap_or_default(), Ending::TimedOut)
 }
 
@@ -500,6 +508,39 @@ mod tests {
         let (output, ending) = gather_to_end(reader, i32::MAX, Some(Duration::from_millis(50)));
         assert_eq!((output.len(), ending), (0, Ending::TimedOut));
         drop(writer);
+    }
+
+    /// On a timeout without a pidfd too, what left the group holding the output is killed.
+    #[test]
+    fn without_a_pidfd_a_timeout_kills_what_left_the_group_too() {
+        use std::os::unix::process::CommandExt;
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("pid");
+        let (reader, writer) = std::io::pipe().unwrap();
+        let mut child = Command::new("/bin/sh")
+            .arg("-c")
+            .arg(format!(
+                "setsid sleep 30 & echo $! > '{}'; sleep 30",
+                pid_file.display()
+            ))
+            .stdout(writer.try_clone().unwrap())
+            .stderr(writer)
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let group = i32::try_from(child.id()).unwrap();
+        let start = Instant::now();
+        let (_, ending) = gather_to_end(reader, group, Some(Duration::from_millis(500)));
+        child.wait().unwrap();
+        assert_eq!(ending, Ending::TimedOut);
+        assert!(start.elapsed() < Duration::from_secs(10), "{:?}", start.elapsed());
+        let pid = std::fs::read_to_string(&pid_file).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        let proc_stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
+        assert!(
+            proc_stat.is_empty() || proc_stat.contains(") Z "),
+            "the setsid sleep is killed: {proc_stat}"
+        );
     }
 
     #[test]
